@@ -1,0 +1,3 @@
+from jiraflow.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,320 @@
+"""feature, bugfix, release, hotfix and support: the Gitflow commands."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from jiraflow.cli import CONTEXT_SETTINGS, AppState
+
+if TYPE_CHECKING:
+    from click.shell_completion import CompletionItem
+
+    from jiraflow.flow.context import FlowContext
+    from jiraflow.plan import Plan
+
+pass_state = click.make_pass_decorator(AppState)
+
+
+def complete_branches(kind: str) -> Callable[[click.Context, click.Parameter, str], list[CompletionItem]]:
+    """TAB completion of the existing branches of a type, without their prefix."""
+
+    def complete(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[CompletionItem]:
+        from click.shell_completion import CompletionItem
+
+        try:
+            path = ctx.find_root().params.get("path") or "."
+            from jiraflow.flow.context import FlowContext
+
+            flow = FlowContext.open(path, user_path=None)
+            prefix = flow.model.prefixes[kind]
+            names = [b[len(prefix) :] for b in flow.repo.branches(prefix)]
+        except Exception:  # completion must never print a traceback into the shell
+            return []
+        return [CompletionItem(n) for n in names if n.startswith(incomplete)]
+
+    return complete
+
+
+def run_plan(state: AppState, flow: FlowContext, build: Callable[[], Plan]) -> None:
+    """Build the plan under the repository lock; print it (--dry-run) or run it."""
+    from jiraflow.flow import journal
+
+    with journal.lock(flow.repo):
+        if not state.dry_run:
+            journal.refuse_if_busy(flow.repo)
+        plan = build()
+        if state.dry_run:
+            state.renderer.plan(plan.describe())
+            return
+        journal.execute(flow.repo, plan, on_step=lambda s: state.renderer.step(s.describe()))
+    state.renderer.summary(plan.summary)
+
+
+def resume_or_abort(state: AppState, kind: str, cont: bool) -> None:
+    from jiraflow.errors import UsageError
+    from jiraflow.flow import journal
+
+    flow = state.flow()
+    operation = f"{kind} finish"
+    with journal.lock(flow.repo):
+        entry = journal.in_progress(flow.repo)
+        if entry is None:
+            raise UsageError(f"there is no {operation} to {'continue' if cont else 'abort'}")
+        if entry.operation != operation:
+            flag = "--continue" if cont else "--abort"
+            raise UsageError(
+                f"the operation in progress is a {entry.operation}",
+                f"Run `jiraflow {entry.operation} {flag}`.",
+            )
+        if state.dry_run:
+            state.renderer.plan([s.describe() for s in entry.steps[entry.next :]])
+            return
+        if cont:
+            journal.resume(flow.repo, entry, on_step=lambda s: state.renderer.step(s.describe()))
+            state.renderer.summary([f"finished '{entry.branch}'"])
+        else:
+            pushed = journal.abort(flow.repo, entry)
+            state.renderer.summary([f"aborted the {operation} of '{entry.branch}'; every branch and tag is back"])
+            if pushed:
+                state.renderer.warn("already pushed, not undone on the remote: " + "; ".join(pushed))
+
+
+# -- command factories ----------------------------------------------------------------------
+def _start_command(kind: str) -> click.Command:
+    version_kind = kind in ("release", "hotfix", "support")
+    arg = "version" if version_kind else "name"
+
+    @click.command("start", context_settings=CONTEXT_SETTINGS)
+    @click.argument(arg, metavar=arg.upper())
+    @click.argument("base_arg", metavar="[BASE]", required=kind == "support", default=None)
+    @click.option("--base", "base_opt", metavar="B", help="Start from B instead of the default base.")
+    @click.option("-F", "--fetch", is_flag=True, help="Fetch the base from the remote first.")
+    @pass_state
+    def start(state: AppState, base_arg: str | None, base_opt: str | None, fetch: bool, **kw: str) -> None:
+        from jiraflow.flow.start import plan_start
+
+        flow = state.flow()
+        base = base_opt or base_arg
+        run_plan(state, flow, lambda: plan_start(flow, kind, kw[arg], base, fetch=fetch))
+
+    start.help = {
+        "support": "Start support branch VERSION from BASE (a tag or commit on main).",
+        "hotfix": "Start hotfix VERSION from main (or BASE).",
+        "release": "Start release VERSION from develop (or BASE).",
+    }.get(kind, f"Start {kind} NAME from develop (or BASE).")
+    return start
+
+
+def _finish_command(kind: str) -> click.Command:
+    version_kind = kind in ("release", "hotfix")
+    arg = "version" if version_kind else "name"
+
+    @click.command("finish", context_settings=CONTEXT_SETTINGS)
+    @click.argument(arg, metavar=f"[{arg.upper()}]", required=False, shell_complete=complete_branches(kind))
+    @click.option("-F", "--fetch", is_flag=True, default=None, help="Fetch from the remote first.")
+    @click.option("-S", "--squash", is_flag=True, help="Squash the branch into one commit.")
+    @click.option("-k", "--keep", is_flag=True, default=None, help="Keep the branch afterwards.")
+    @click.option("-p", "--push", is_flag=True, default=None, help="Push the results, then delete the remote branch.")
+    @click.option("--continue", "cont", is_flag=True, help="Resume after resolving a conflict.")
+    @click.option("--abort", is_flag=True, help="Undo the interrupted finish completely.")
+    def finish(**kw: Any) -> None:
+        state: AppState = click.get_current_context().find_object(AppState)  # type: ignore[assignment]
+        if kw["cont"] and kw["abort"]:
+            raise click.UsageError("--continue and --abort cannot be used together")
+        if kw["cont"] or kw["abort"]:
+            resume_or_abort(state, kind, kw["cont"])
+            return
+        from jiraflow.flow.finish import FinishOptions, plan_finish
+
+        flow = state.flow()
+        defaults = flow.config.finish
+
+        def pick(flag: bool | None, default: bool) -> bool:
+            return default if flag is None else flag
+
+        opts = FinishOptions(
+            squash=kw["squash"],
+            no_ff=kw.get("no_ff") or defaults.no_ff,
+            rebase=kw.get("rebase", False),
+            keep=pick(kw["keep"], defaults.keep),
+            push=pick(kw["push"], defaults.push),
+            fetch=pick(kw["fetch"], defaults.fetch),
+            message=kw.get("message"),
+            no_tag=kw.get("no_tag", False),
+        )
+        run_plan(state, flow, lambda: plan_finish(flow, kind, kw[arg], opts))
+
+    if version_kind:
+        finish = click.option("-m", "--message", metavar="MSG", help="The tag message.")(finish)
+        finish = click.option("-n", "--no-tag", is_flag=True, help="Do not tag.")(finish)
+        finish.help = f"Merge the {kind} into main, tag it, merge the tag back, delete the branch."
+    else:
+        finish = click.option("--no-ff", is_flag=True, help="Always make a merge commit.")(finish)
+        finish = click.option("-r", "--rebase", is_flag=True, help="Rebase onto the base first.")(finish)
+        finish.help = f"Merge the {kind} into its base and delete it."
+    return finish
+
+
+def _publish_command(kind: str) -> click.Command:
+    @click.command("publish", context_settings=CONTEXT_SETTINGS)
+    @click.argument("name", metavar="[NAME]", required=False, shell_complete=complete_branches(kind))
+    @pass_state
+    def publish(state: AppState, name: str | None) -> None:
+        """Push the branch to the remote and track it."""
+        from jiraflow.flow.branches import plan_publish
+
+        flow = state.flow()
+        run_plan(state, flow, lambda: plan_publish(flow, kind, name))
+
+    return publish
+
+
+def _track_command(kind: str) -> click.Command:
+    @click.command("track", context_settings=CONTEXT_SETTINGS)
+    @click.argument("name", metavar="NAME")
+    @pass_state
+    def track(state: AppState, name: str) -> None:
+        """Fetch NAME from the remote and check out a local branch tracking it."""
+        from jiraflow.flow.branches import plan_track
+
+        flow = state.flow()
+        run_plan(state, flow, lambda: plan_track(flow, kind, name))
+
+    return track
+
+
+def _delete_command(kind: str) -> click.Command:
+    @click.command("delete", context_settings=CONTEXT_SETTINGS)
+    @click.argument("name", metavar="[NAME]", required=False, shell_complete=complete_branches(kind))
+    @click.option("-f", "--force", is_flag=True, help="Delete even when not merged.")
+    @click.option("-r", "--remote", is_flag=True, help="Delete it on the remote too.")
+    @pass_state
+    def delete(state: AppState, name: str | None, force: bool, remote: bool) -> None:
+        """Delete the branch (refused when it is not merged, unless --force)."""
+        from jiraflow.flow.branches import plan_delete
+
+        flow = state.flow()
+        run_plan(state, flow, lambda: plan_delete(flow, kind, name, force=force, remote=remote))
+
+    return delete
+
+
+def _checkout_command(kind: str) -> click.Command:
+    @click.command("checkout", context_settings=CONTEXT_SETTINGS)
+    @click.argument("name", metavar="NAME", shell_complete=complete_branches(kind))
+    @pass_state
+    def checkout(state: AppState, name: str) -> None:
+        """Check out the branch NAME (a unique beginning of the name is enough)."""
+        from jiraflow.flow.branches import plan_checkout
+
+        flow = state.flow()
+        run_plan(state, flow, lambda: plan_checkout(flow, kind, name))
+
+    return checkout
+
+
+def _list_command(kind: str) -> click.Command:
+    @click.command("list", context_settings=CONTEXT_SETTINGS)
+    @pass_state
+    def list_(state: AppState) -> None:
+        """List the branches of this type, with commits ahead of and behind their base."""
+        from jiraflow.flow.branches import list_branches
+
+        flow = state.flow()
+        rows = list_branches(flow, kind)
+        if state.json:
+            state.renderer.data([row.to_json() for row in rows])
+            return
+        if not rows:
+            state.renderer.line(f"No {kind} branches. Start one with `jiraflow {kind} start NAME`.")
+            return
+        width = max(len(r.name) for r in rows)
+        for r in rows:
+            mark = "*" if r.current else " "
+            state.renderer.line(f"{mark} {r.name:<{width}}  {r.describe()}")
+
+    return list_
+
+
+def _diff_command(kind: str) -> click.Command:
+    @click.command("diff", context_settings=CONTEXT_SETTINGS)
+    @click.argument("name", metavar="[NAME]", required=False, shell_complete=complete_branches(kind))
+    @pass_state
+    def diff(state: AppState, name: str | None) -> None:
+        """Show the changes of the branch since it left its base."""
+        from jiraflow.flow.branches import diff_args
+
+        flow = state.flow()
+        args = diff_args(flow, kind, name)
+        if state.dry_run:
+            state.renderer.plan(["git " + " ".join(args)])
+            return
+        flow.repo.passthrough(*args)
+
+    return diff
+
+
+def _rebase_command(kind: str) -> click.Command:
+    @click.command("rebase", context_settings=CONTEXT_SETTINGS)
+    @click.argument("name", metavar="[NAME]", required=False, shell_complete=complete_branches(kind))
+    @click.option("-i", "--interactive", is_flag=True, help="Rebase interactively (opens the editor).")
+    @pass_state
+    def rebase(state: AppState, name: str | None, interactive: bool) -> None:
+        """Rebase the branch onto its base."""
+        from jiraflow.flow.branches import plan_rebase
+
+        flow = state.flow()
+        if interactive and not state.dry_run:
+            from jiraflow.flow.branches import interactive_rebase
+
+            interactive_rebase(flow, kind, name)
+            return
+        run_plan(state, flow, lambda: plan_rebase(flow, kind, name))
+
+    return rebase
+
+
+_FACTORIES: dict[str, Callable[[str], click.Command]] = {
+    "start": _start_command,
+    "finish": _finish_command,
+    "publish": _publish_command,
+    "track": _track_command,
+    "delete": _delete_command,
+    "checkout": _checkout_command,
+    "list": _list_command,
+    "diff": _diff_command,
+    "rebase": _rebase_command,
+}
+
+_COMMANDS = {
+    "feature": ("start", "finish", "publish", "track", "delete", "checkout", "list", "diff", "rebase"),
+    "bugfix": ("start", "finish", "publish", "track", "delete", "checkout", "list", "diff", "rebase"),
+    "release": ("start", "finish", "publish", "track", "delete", "list"),
+    "hotfix": ("start", "finish", "publish", "track", "delete", "list"),
+    "support": ("start", "list"),
+}
+
+_HELP = {
+    "feature": "Feature branches: new work, merged into develop.",
+    "bugfix": "Bugfix branches: fixes for develop, merged like features.",
+    "release": "Release branches: from develop, merged into main and tagged.",
+    "hotfix": "Hotfix branches: from main, merged into main, tagged, and merged back.",
+    "support": "Support branches: long-lived maintenance lines from a tag on main.",
+}
+
+
+def _group(kind: str) -> click.Group:
+    group = click.Group(kind, help=_HELP[kind], context_settings=CONTEXT_SETTINGS)
+    for name in _COMMANDS[kind]:
+        group.add_command(_FACTORIES[name](kind))
+    return group
+
+
+feature = _group("feature")
+bugfix = _group("bugfix")
+release = _group("release")
+hotfix = _group("hotfix")
+support = _group("support")

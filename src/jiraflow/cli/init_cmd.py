@@ -1,0 +1,33 @@
+"""`jiraflow init`."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from jiraflow.cli import CONTEXT_SETTINGS, AppState
+from jiraflow.cli.flow_cmd import run_plan
+
+pass_state = click.make_pass_decorator(AppState)
+
+
+@click.command(context_settings=CONTEXT_SETTINGS)
+@click.option("-d", "--defaults", is_flag=True, help="Ask nothing; use what exists or the defaults.")
+@click.option("-f", "--force", is_flag=True, help="Choose again even when already set up.")
+@pass_state
+def init(state: AppState, defaults: bool, force: bool) -> None:
+    """Set up Gitflow here: main and develop, prefixes, .jiraflow.toml.
+
+    An existing git-flow AVH setup is adopted without asking. Asks only on a terminal
+    and without --defaults.
+    """
+    from jiraflow.flow.init import plan_init
+
+    flow = state.flow()
+    interactive = not defaults and not state.dry_run and sys.stdin.isatty()
+
+    def ask(question: str, default: str) -> str:
+        return str(click.prompt(question, default=default, show_default=True))
+
+    run_plan(state, flow, lambda: plan_init(flow, force=force, ask=ask if interactive else None))

@@ -1,0 +1,1 @@
+"""The Gitflow engine: the branch model, plans for each command, and the journal."""

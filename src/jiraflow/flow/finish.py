@@ -1,0 +1,167 @@
+"""`<kind> finish`: merge a branch back where git-flow AVH 1.12.3 would, as a Plan.
+
+Topology is AVH's: a feature or bugfix merges into its base (fast-forward when it has
+exactly one commit, unless --no-ff); a release or hotfix merges --no-ff into main, main
+is tagged (annotated), the tag is merged into develop, the branch is deleted and the
+run ends on develop. Deliberate differences: a hotfix finished while a release branch
+is open goes into that release branch (configurable), no editor ever opens, and the
+tag message is not given a stray version (an AVH bug).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from jiraflow.errors import RepoStateError, UsageError
+from jiraflow.flow.context import FlowContext
+from jiraflow.flow.start import require_not_behind
+from jiraflow.plan import MERGE, PUSH, REBASE, SQUASH, Plan
+
+
+@dataclass(frozen=True)
+class FinishOptions:
+    squash: bool = False
+    no_ff: bool = False
+    rebase: bool = False
+    keep: bool = False
+    push: bool = False
+    fetch: bool = False
+    message: str | None = None
+    no_tag: bool = False
+
+
+def plan_finish(ctx: FlowContext, kind: str, name: str | None, opts: FinishOptions) -> Plan:
+    repo, model = ctx.repo, ctx.model
+    ctx.require_initialised()
+    branch = ctx.resolve(kind, name)
+    ctx.require_clean()
+    if opts.fetch:
+        repo.fetch(model.remote)
+    base = ctx.base_of(branch, kind)
+    if not repo.has_branch(base):
+        raise RepoStateError(
+            f"the base '{base}' of '{branch}' is not a local branch",
+            f"Create it (`git branch {base} {model.remote}/{base}`) and run the finish again.",
+        )
+    require_not_behind(ctx, branch)
+    if kind in ("feature", "bugfix"):
+        require_not_behind(ctx, base)
+        return _plan_work(ctx, kind, branch, base, opts)
+    return _plan_version(ctx, kind, branch, base, opts)
+
+
+def _plan_work(
+    ctx: FlowContext, kind: str, branch: str, base: str, opts: FinishOptions
+) -> Plan:
+    repo = ctx.repo
+    plan = Plan(f"{kind} finish", branch, moves={f"refs/heads/{base}", f"refs/heads/{branch}"})
+    if opts.rebase:
+        plan.add("rebase", "--quiet", base, branch, kind=REBASE)
+    plan.add("checkout", "--quiet", base)
+    if opts.squash:
+        plan.add("merge", "--quiet", "--squash", branch, kind=SQUASH, source=branch)
+    else:
+        # AVH's rule: exactly one commit fast-forwards, anything else gets a merge commit.
+        single = not opts.no_ff and repo.count(f"{base}..{branch}") == 1
+        ff = "--ff" if single else "--no-ff"
+        plan.add("merge", "--quiet", ff, "--no-edit", branch, kind=MERGE, source=branch)
+    plan.summary.append(f"merged '{branch}' into '{base}'" + (" (squashed)" if opts.squash else ""))
+    if opts.push:
+        plan.add("push", "--quiet", ctx.model.remote, base, kind=PUSH)
+        plan.summary.append(f"pushed '{base}' to '{ctx.model.remote}'")
+    _cleanup(ctx, plan, branch, force=opts.squash, keep=opts.keep)
+    plan.summary.append(f"you are now on '{base}'")
+    return plan
+
+
+def _plan_version(
+    ctx: FlowContext, kind: str, branch: str, base: str, opts: FinishOptions
+) -> Plan:
+    repo, model = ctx.repo, ctx.model
+    version = branch[len(model.prefixes[kind]) :]
+    tag = model.tag(version)
+    # A release merges into main; a hotfix into its base (main, or a support branch).
+    target = model.main if kind == "release" else base
+    require_not_behind(ctx, target)
+    back = _back_merge_target(ctx, kind, target)
+    if back:
+        require_not_behind(ctx, back)
+    if kind == "hotfix" and repo.count(f"{target}..{branch}") == 0:
+        raise RepoStateError(
+            f"the hotfix branch '{branch}' has no commits that '{target}' lacks",
+            "Commit the fix first, or delete the branch.",
+        )
+    tag_now = not opts.no_tag
+    if tag_now and repo.has_tag(tag):
+        if not repo.is_ancestor(branch, tag):
+            raise RepoStateError(
+                f"the tag '{tag}' already exists and does not contain '{branch}'",
+                "Choose another version, or delete the tag if it is a mistake.",
+            )
+        tag_now = False  # tagged by an earlier, interrupted finish
+
+    plan = Plan(f"{kind} finish", branch, moves={f"refs/heads/{target}", f"refs/heads/{branch}"})
+    if not repo.is_ancestor(branch, target):
+        plan.add("checkout", "--quiet", target)
+        if opts.squash:
+            plan.add("merge", "--quiet", "--squash", branch, kind=SQUASH, source=branch)
+        else:
+            plan.add("merge", "--quiet", "--no-ff", "--no-edit", branch, kind=MERGE, source=branch)
+        plan.summary.append(f"merged '{branch}' into '{target}'")
+    if tag_now:
+        template = ctx.config.release.tag_message if kind == "release" else ctx.config.hotfix.tag_message
+        message = opts.message if opts.message is not None else _fill(template, version, tag)
+        plan.add("tag", "--annotate", "--message", message, tag, target)
+        plan.moves.add(f"refs/tags/{tag}")
+        plan.summary.append(f"tagged '{target}' as '{tag}'")
+    if back:
+        source = tag if not opts.no_tag else target
+        plan.moves.add(f"refs/heads/{back}")
+        plan.add("checkout", "--quiet", back)
+        plan.add("merge", "--quiet", "--no-ff", "--no-edit", source, kind=MERGE, source=source)
+        plan.summary.append(f"merged '{source}' back into '{back}'")
+    if opts.push:
+        refs = [r for r in (back, target) if r] + ([f"refs/tags/{tag}"] if not opts.no_tag else [])
+        plan.add("push", "--quiet", model.remote, *refs, kind=PUSH)
+        plan.summary.append(f"pushed {', '.join(repr(r) for r in refs)} to '{model.remote}'")
+    if not back:
+        plan.add("checkout", "--quiet", target)
+    _cleanup(ctx, plan, branch, force=opts.squash, keep=opts.keep)
+    plan.summary.append(f"you are now on '{back or target}'")
+    return plan
+
+
+def _back_merge_target(ctx: FlowContext, kind: str, target: str) -> str | None:
+    model = ctx.model
+    if target != model.main:
+        return None  # a hotfix of a support branch stays there, as in AVH
+    if kind == "hotfix" and ctx.config.hotfix.into_release:
+        releases = ctx.repo.branches(model.prefixes["release"])
+        if releases:
+            return releases[0]
+    return model.develop
+
+
+def _cleanup(ctx: FlowContext, plan: Plan, branch: str, *, force: bool, keep: bool) -> None:
+    repo, model = ctx.repo, ctx.model
+    if keep:
+        plan.summary.append(f"kept '{branch}'")
+        return
+    if ctx.config.finish.delete_remote and repo.remote_branch(model.remote, branch):
+        plan.add("push", "--quiet", model.remote, "--delete", branch, kind=PUSH)
+        plan.summary.append(f"deleted '{branch}' on '{model.remote}'")
+    # A squashed branch is not an ancestor of its base, so -d would refuse it.
+    plan.add("branch", "--quiet", "-D" if force else "-d", branch)
+    if f"gitflow.branch.{branch}.base" in repo.config():
+        plan.add("config", "--remove-section", f"gitflow.branch.{branch}")
+    plan.summary.append(f"deleted '{branch}'")
+
+
+def _fill(template: str, version: str, tag: str) -> str:
+    try:
+        return template.format(version=version, tag=tag)
+    except (KeyError, IndexError, ValueError):
+        raise UsageError(
+            f"the tag message template {template!r} is not valid",
+            "Use {version} and {tag} as placeholders (double braces for a literal brace).",
+        ) from None

@@ -1,0 +1,124 @@
+"""`init`: choose main and develop like git-flow AVH, create what is missing, write the config.
+
+An existing AVH setup (gitflow.branch.*, gitflow.prefix.*) is adopted as it is. The
+values go to git config (so `git flow` keeps working in the same clone) and to
+.jiraflow.toml (so the team shares them).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from jiraflow import config as config_mod
+from jiraflow.errors import ConfigError
+from jiraflow.flow.context import FlowContext
+from jiraflow.flow.model import KINDS
+from jiraflow.flow.naming import check_branch_name
+from jiraflow.plan import WRITE, Plan
+
+Ask = Callable[[str, str], str]
+
+MAIN_GUESSES = ("production", "main", "master")
+DEVELOP_GUESSES = ("develop", "int", "integration")
+
+
+def _configured(ctx: FlowContext, key: str) -> bool:
+    return ctx.config.sources.get(key, "default") != "default"
+
+
+def plan_init(ctx: FlowContext, *, force: bool = False, ask: Ask | None = None) -> Plan:
+    repo, cfg = ctx.repo, ctx.config
+    refs = repo.refs()
+    head = repo.head()
+    has_commits = any(r.startswith("refs/heads/") for r in refs)
+    local = repo.branches()
+    remote = cfg.gitflow.remote
+
+    def choose(key: str, guesses: tuple[str, ...], fallback: str, question: str, avoid: str = "") -> str:
+        value: str
+        if _configured(ctx, key) and not force:
+            value = cfg.get(key)
+        else:
+            found = [g for g in guesses if g in local and g != avoid]
+            value = found[0] if found else fallback
+        if ask is not None:
+            value = ask(question, value).strip() or value
+        return check_branch_name(value, value)
+
+    unborn = head.branch if head.commit is None and head.branch else None
+    current = head.branch if head.branch and head.branch in local else None
+    main = choose(
+        "gitflow.main",
+        MAIN_GUESSES,
+        unborn or current or "main",
+        "Branch for production releases",
+    )
+    develop = choose(
+        "gitflow.develop",
+        DEVELOP_GUESSES,
+        "develop",
+        "Branch for integrating the next release",
+        avoid=main,
+    )
+    if main == develop:
+        raise ConfigError(
+            f"main and develop must be different branches (both are '{main}')",
+            "Choose another name for one of them.",
+        )
+    prefixes = {k: cfg.gitflow.prefix.__getattribute__(k) for k in KINDS}
+    tag_prefix = cfg.gitflow.version_tag_prefix
+    if ask is not None:
+        for kind in KINDS:
+            prefixes[kind] = ask(f"Prefix of {kind} branches", prefixes[kind])
+        tag_prefix = ask("Prefix of version tags", tag_prefix or "")
+
+    plan = Plan("init", develop)
+    created = False
+    if not has_commits:
+        plan.add("symbolic-ref", "HEAD", f"refs/heads/{main}")
+        plan.add("commit", "--quiet", "--allow-empty", "--no-verify", "-m", "Initial commit")
+        plan.summary.append(f"created '{main}' with an empty initial commit")
+        created = True
+    elif main not in local:
+        if repo.remote_branch(remote, main):
+            plan.add("branch", "--quiet", main, f"{remote}/{main}")
+            plan.summary.append(f"created '{main}' from '{remote}/{main}'")
+        else:
+            raise ConfigError(
+                f"the branch '{main}' does not exist",
+                "Create it, or name the production branch with `jiraflow config set gitflow.main NAME`.",
+            )
+    if develop not in local:
+        if repo.remote_branch(remote, develop):
+            plan.add("branch", "--quiet", "--track", develop, f"{remote}/{develop}")
+            plan.summary.append(f"created '{develop}' tracking '{remote}/{develop}'")
+        else:
+            plan.add("branch", "--quiet", "--no-track", develop, main)
+            plan.summary.append(f"created '{develop}' from '{main}'")
+        created = True
+    plan.moves = {f"refs/heads/{main}", f"refs/heads/{develop}"}
+
+    git_values = {
+        "gitflow.branch.master": main,
+        "gitflow.branch.develop": develop,
+        **{f"gitflow.prefix.{k}": v for k, v in prefixes.items()},
+        "gitflow.prefix.versiontag": tag_prefix,
+    }
+    existing = repo.config()
+    for key, value in git_values.items():
+        if force or existing.get(key) != value:
+            plan.add("config", key, value)
+    file_values = {
+        "gitflow.main": main,
+        "gitflow.develop": develop,
+        "gitflow.version_tag_prefix": tag_prefix,
+        **{f"gitflow.prefix.{k}": v for k, v in prefixes.items()},
+    }
+    repo_file = repo.root / config_mod.REPO_FILE
+    if force or not repo_file.exists():
+        plan.add(config_mod.REPO_FILE, kind=WRITE, message=config_mod.dumps(file_values))
+        plan.summary.append(f"wrote {config_mod.REPO_FILE} (commit it to share the setup with your team)")
+    if created and head.branch != develop:
+        plan.add("checkout", "--quiet", develop)
+    plan.summary.append(f"main is '{main}', develop is '{develop}'")
+    return plan

@@ -1,0 +1,232 @@
+"""The one place that runs git.
+
+Every git call of jiraflow goes through `GitRepo.run`. The Gitflow engine calls the
+git executable directly rather than through GitPython: importing GitPython costs
+about 90 ms on its own (measured on the CI machine), which is more than git-flow AVH
+needs for a whole `feature start`, and the engine needs nothing from it but
+subprocess calls. This module is also the only one allowed to import GitPython,
+should a later feature need its object model.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from jiraflow.errors import JiraflowError, RemoteError, RepoStateError
+
+# Files in the git directory that mean an operation of git's own is half done.
+_IN_PROGRESS = {
+    "MERGE_HEAD": "a merge",
+    "rebase-merge": "a rebase",
+    "rebase-apply": "a rebase or am",
+    "CHERRY_PICK_HEAD": "a cherry-pick",
+    "REVERT_HEAD": "a revert",
+    "BISECT_LOG": "a bisect",
+}
+
+
+class GitError(JiraflowError):
+    """git exited with an error the caller did not expect."""
+
+    exit_code = RepoStateError.exit_code
+
+    def __init__(self, argv: Sequence[str], returncode: int, stderr: str, stdout: str = "") -> None:
+        detail = (stderr.strip() or stdout.strip()).splitlines()
+        first = detail[-1] if detail else f"exit status {returncode}"
+        super().__init__(f"git {' '.join(argv[:2])} failed: {first}")
+        self.argv = list(argv)
+        self.returncode = returncode
+        self.stderr = stderr
+        self.stdout = stdout
+
+
+@dataclass(frozen=True)
+class Head:
+    """What is checked out: a branch (maybe unborn) or a detached commit."""
+
+    branch: str | None
+    commit: str | None
+
+    @property
+    def ref(self) -> str | None:
+        return f"refs/heads/{self.branch}" if self.branch else None
+
+
+class GitRepo:
+    """A working tree and its git directory."""
+
+    def __init__(self, root: Path, git_dir: Path, common_dir: Path) -> None:
+        self.root = root
+        self.git_dir = git_dir
+        self.common_dir = common_dir
+        self._refs: dict[str, str] | None = None
+        self._config: dict[str, str] | None = None
+
+    # -- discovery and running -------------------------------------------------------
+    @classmethod
+    def discover(cls, path: str | os.PathLike[str] = ".") -> GitRepo:
+        try:
+            proc = subprocess.run(
+                ["git", "rev-parse", "--show-toplevel", "--absolute-git-dir", "--git-common-dir"],
+                cwd=path,
+                capture_output=True,
+                text=True,
+                check=False,
+            )
+        except FileNotFoundError:
+            raise RepoStateError(
+                "git is not installed or not on PATH", "Install git 2.30 or newer."
+            ) from None
+        if proc.returncode != 0:
+            raise RepoStateError(
+                f"{os.path.abspath(path)} is not inside a git working tree",
+                "Run jiraflow inside a repository, or point at one with -C PATH.",
+            )
+        root, git_dir, common = proc.stdout.splitlines()[:3]
+        common_path = Path(common)
+        if not common_path.is_absolute():
+            common_path = (Path(path) / common_path).resolve()
+        return cls(Path(root), Path(git_dir), common_path)
+
+    def run(
+        self,
+        *args: str,
+        check: bool = True,
+        input: str | None = None,  # noqa: A002 - mirrors subprocess
+        env: Mapping[str, str] | None = None,
+    ) -> subprocess.CompletedProcess[str]:
+        full_env = None
+        if env:
+            full_env = {**os.environ, **env}
+        proc = subprocess.run(
+            ["git", *args],
+            cwd=self.root,
+            capture_output=True,
+            text=True,
+            input=input,
+            env=full_env,
+            check=False,
+        )
+        if check and proc.returncode != 0:
+            raise GitError(args, proc.returncode, proc.stderr, proc.stdout)
+        return proc
+
+    def passthrough(self, *args: str) -> int:
+        """Run git with the terminal's own stdin/stdout (diff pager, interactive rebase)."""
+        return subprocess.run(["git", *args], cwd=self.root, check=False).returncode
+
+    def out(self, *args: str) -> str:
+        return self.run(*args).stdout.strip()
+
+    def ok(self, *args: str) -> bool:
+        return self.run(*args, check=False).returncode == 0
+
+    # -- state ------------------------------------------------------------------------
+    def refs(self, *, fresh: bool = False) -> dict[str, str]:
+        """Every ref (branches, remote branches, tags) and the object it points at."""
+        if self._refs is None or fresh:
+            text = self.out("for-each-ref", "--format=%(objectname) %(refname)")
+            self._refs = dict(
+                reversed(line.split(" ", 1)) for line in text.splitlines() if line  # type: ignore[misc]
+            )
+        return self._refs
+
+    def forget_refs(self) -> None:
+        self._refs = None
+
+    def branches(self, prefix: str = "") -> list[str]:
+        start = "refs/heads/" + prefix
+        return sorted(r[len("refs/heads/") :] for r in self.refs() if r.startswith(start))
+
+    def has_branch(self, name: str) -> bool:
+        return f"refs/heads/{name}" in self.refs()
+
+    def remote_branch(self, remote: str, name: str) -> str | None:
+        ref = f"refs/remotes/{remote}/{name}"
+        return ref if ref in self.refs() else None
+
+    def has_tag(self, name: str) -> bool:
+        return f"refs/tags/{name}" in self.refs()
+
+    def config(self) -> dict[str, str]:
+        """git config, all scopes merged (the last value of a key wins)."""
+        if self._config is None:
+            proc = self.run("config", "-z", "--list", check=False)
+            self._config = {}
+            for entry in proc.stdout.split("\0"):
+                if entry:
+                    key, _, value = entry.partition("\n")
+                    self._config[key] = value
+        return self._config
+
+    def forget_config(self) -> None:
+        self._config = None
+
+    def remotes(self) -> list[str]:
+        return sorted(
+            {key.split(".")[1] for key in self.config() if key.startswith("remote.") and key.count(".") >= 2}
+        )
+
+    def head(self) -> Head:
+        text = (self.git_dir / "HEAD").read_text(encoding="utf-8").strip()
+        if text.startswith("ref: refs/heads/"):
+            branch = text[len("ref: refs/heads/") :]
+            return Head(branch, self.refs().get(f"refs/heads/{branch}"))
+        return Head(None, text)
+
+    def operation_in_progress(self) -> str | None:
+        for name, what in _IN_PROGRESS.items():
+            if (self.git_dir / name).exists():
+                return what
+        return None
+
+    def is_clean(self) -> bool:
+        """No staged or unstaged changes to tracked files (untracked files are fine)."""
+        proc = self.run("status", "--porcelain", "-z", "--untracked-files=no", "--ignore-submodules")
+        return not proc.stdout
+
+    def unmerged_files(self) -> list[str]:
+        text = self.run("diff", "--name-only", "--diff-filter=U", "-z").stdout
+        return sorted({name for name in text.split("\0") if name})
+
+    def count(self, rev_range: str) -> int:
+        return int(self.out("rev-list", "--count", rev_range))
+
+    def ahead_behind(self, local: str, upstream: str) -> tuple[int, int]:
+        """Commits in local and not upstream, and in upstream and not local."""
+        left, right = self.out("rev-list", "--left-right", "--count", f"{local}...{upstream}").split()
+        return int(left), int(right)
+
+    def is_ancestor(self, ancestor: str, descendant: str) -> bool:
+        return self.ok("merge-base", "--is-ancestor", ancestor, descendant)
+
+    def fetch(self, remote: str) -> None:
+        proc = self.run("fetch", "--quiet", "--prune", remote, check=False)
+        if proc.returncode != 0:
+            raise RemoteError(
+                f"git fetch {remote} failed: {_last_line(proc.stderr)}",
+                "Check the remote and your network, or finish without --fetch.",
+            )
+        self.forget_refs()
+
+    def fetch_branch(self, remote: str, branch: str) -> None:
+        """Fetch one branch into its remote-tracking ref."""
+        refspec = f"+refs/heads/{branch}:refs/remotes/{remote}/{branch}"
+        proc = self.run("fetch", "--quiet", remote, refspec, check=False)
+        if proc.returncode != 0:
+            if "couldn't find remote ref" in proc.stderr:
+                raise RepoStateError(
+                    f"there is no branch '{branch}' on '{remote}'",
+                    "Check the name; `git ls-remote --heads` lists the remote's branches.",
+                )
+            raise RemoteError(f"git fetch {remote} failed: {_last_line(proc.stderr)}")
+        self.forget_refs()
+
+
+def _last_line(text: str) -> str:
+    lines = [line for line in text.strip().splitlines() if line.strip()]
+    return lines[-1] if lines else "no message"
