@@ -35,9 +35,8 @@ class GitError(JiraflowError):
     exit_code = RepoStateError.exit_code
 
     def __init__(self, argv: Sequence[str], returncode: int, stderr: str, stdout: str = "") -> None:
-        detail = (stderr.strip() or stdout.strip()).splitlines()
-        first = detail[-1] if detail else f"exit status {returncode}"
-        super().__init__(f"git {' '.join(argv[:2])} failed: {first}")
+        why = reason(stderr or stdout) if (stderr or stdout).strip() else f"exit status {returncode}"
+        super().__init__(f"git {' '.join(argv[:2])} failed: {why}")
         self.argv = list(argv)
         self.returncode = returncode
         self.stderr = stderr
@@ -208,7 +207,7 @@ class GitRepo:
         proc = self.run("fetch", "--quiet", "--prune", remote, check=False)
         if proc.returncode != 0:
             raise RemoteError(
-                f"git fetch {remote} failed: {_last_line(proc.stderr)}",
+                f"git fetch {remote} failed: {reason(proc.stderr)}",
                 "Check the remote and your network, or finish without --fetch.",
             )
         self.forget_refs()
@@ -223,10 +222,15 @@ class GitRepo:
                     f"there is no branch '{branch}' on '{remote}'",
                     "Check the name; `git ls-remote --heads` lists the remote's branches.",
                 )
-            raise RemoteError(f"git fetch {remote} failed: {_last_line(proc.stderr)}")
+            raise RemoteError(f"git fetch {remote} failed: {reason(proc.stderr)}")
         self.forget_refs()
 
 
-def _last_line(text: str) -> str:
-    lines = [line for line in text.strip().splitlines() if line.strip()]
+def reason(text: str) -> str:
+    """The line of git's error output that says why: its first fatal/error line."""
+    lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
+    for line in lines:
+        for prefix in ("fatal: ", "error: "):
+            if line.startswith(prefix):
+                return line[len(prefix) :]
     return lines[-1] if lines else "no message"

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from jiraflow.errors import JiraflowError, RemoteError, RepoStateError
-from jiraflow.gitrepo import GitError, GitRepo
+from jiraflow.gitrepo import GitError, GitRepo, reason
 from jiraflow.plan import MERGE, PUSH, REBASE, SQUASH, WRITE, Plan, Step
 
 StepCallback = Callable[[Step], None]
@@ -173,16 +173,42 @@ def resume(repo: GitRepo, journal: Journal, on_step: StepCallback | None = None)
     _run_from(repo, journal, on_step)
 
 
+def resumable(operation: str) -> bool:
+    """Only finishes can be continued or aborted; other commands undo themselves on failure."""
+    return operation.endswith(" finish")
+
+
 def _run_from(repo: GitRepo, journal: Journal, on_step: StepCallback | None) -> None:
     while journal.next < len(journal.steps):
         step = journal.steps[journal.next]
         if on_step:
             on_step(step)
-        _run_step(repo, journal, step)
+        try:
+            _run_step(repo, journal, step)
+        except JiraflowError as exc:
+            _stopped(repo, journal, step, exc)
+            raise
         journal.next += 1
         journal.save(repo)
     journal.remove(repo)
     repo.forget_refs()
+
+
+def _stopped(repo: GitRepo, journal: Journal, step: Step, exc: JiraflowError) -> None:
+    """Decide what a failed step leaves behind, and say so in the error's hint."""
+    if resumable(journal.operation) and (journal.next > 0 or isinstance(exc, ConflictError)):
+        return  # the journal stays for --continue / --abort; the hint already says so
+    if isinstance(exc, ConflictError) and step.kind == REBASE:
+        journal.remove(repo)  # git's own rebase state is what the user continues
+        exc.hint = "Resolve them, `git add` them and run `git rebase --continue` (or `git rebase --abort`)."
+        return
+    abort(repo, journal)
+    exc.hint = "Nothing was changed. " + _FIX_HINTS.get(step.kind, "Fix the cause and try again.")
+
+
+_FIX_HINTS = {
+    PUSH: "Check the remote's address and your access (`git remote -v`), then try again.",
+}
 
 
 def _run_step(repo: GitRepo, journal: Journal, step: Step) -> None:
@@ -202,11 +228,15 @@ def _run_step(repo: GitRepo, journal: Journal, step: Step) -> None:
             raise ConflictError(journal, step, conflicted)
     if step.kind == PUSH:
         raise RemoteError(
-            f"`git {' '.join(step.argv)}` failed: {_last(proc.stderr or proc.stdout)}",
+            f"git push to '{_remote_of(step)}' failed: {reason(proc.stderr or proc.stdout)}",
             f"The local part is done. Fix the problem and run `jiraflow {journal.operation} "
             "--continue`, or `--abort` to undo the local changes.",
         )
     raise StepFailed(journal, GitError(step.argv, proc.returncode, proc.stderr, proc.stdout))
+
+
+def _remote_of(push: Step) -> str:
+    return next(arg for arg in push.argv[1:] if not arg.startswith("-"))
 
 
 _NO_EDITOR = {"GIT_EDITOR": "true", "GIT_MERGE_AUTOEDIT": "no"}
@@ -296,11 +326,6 @@ def _checkout_original(repo: GitRepo, branch: str | None, commit: str | None) ->
         repo.run("checkout", "--quiet", branch)
     elif commit:
         repo.run("checkout", "--quiet", "--detach", commit)
-
-
-def _last(text: str) -> str:
-    lines = [line for line in text.strip().splitlines() if line.strip()]
-    return lines[-1] if lines else "no message"
 
 
 class ConflictError(RepoStateError):
