@@ -16,7 +16,7 @@ def test_feature_start_creates_branch_from_develop_and_records_base(repo: Repo, 
     assert result.code == 0, result.err
     assert repo.branch() == "feature/login"
     assert repo.git("rev-parse", "feature/login") == repo.git("rev-parse", "develop")
-    assert repo.git("config", "gitflow.branch.feature/login.base") == "develop"
+    assert repo.git("config", "--get", "gitflow.branch.feature/login.base", check=False) == ""
     assert "created 'feature/login' from 'develop'" in result.out
 
 
@@ -287,3 +287,16 @@ def test_fetch_flag_discovers_that_develop_is_behind(repo: Repo, run) -> None:
     assert "behind 'origin/develop'" in result.err
     assert repo.git("rev-parse", "develop") == before
     assert repo.branch() == "feature/late"
+
+
+def test_works_in_a_linked_worktree_and_a_subdirectory(repo: Repo, run) -> None:
+    worktree = repo.path.parent / "wt"
+    repo.git("worktree", "add", "-q", str(worktree), "-b", "scratch", "develop")
+    (worktree / "sub").mkdir()
+    assert run(worktree / "sub", "feature", "start", "in-wt").code == 0
+    assert Repo(worktree).branch() == "feature/in-wt"
+    Repo(worktree).commit()
+    repo.git("checkout", "-q", "main")  # git lets only one work tree have develop out
+    assert run(worktree, "feature", "finish").code == 0
+    assert Repo(worktree).branch() == "develop"
+    assert not repo.exists("refs/heads/feature/in-wt")

@@ -1,17 +1,17 @@
 """Layered configuration: defaults < user file < .jiraflow.toml < git config < environment.
 
-The frozen dataclasses below are the schema: every key, its type, default and
-documentation. Command-line flags are the last layer; the CLI applies them.
-Secrets never live here.
+`KEYS` is the schema: every key, its type, default and documentation. The typed
+section classes below give the merged values to the code, read-only. Command-line
+flags are the last layer; the CLI applies them. Secrets never live here.
+
+Plain classes rather than dataclasses: this module is on the start-up path of every
+command, and generating frozen dataclasses costs several milliseconds per process.
 """
 
 from __future__ import annotations
 
 import os
-import tomllib
-from collections.abc import Iterator, Mapping
-from dataclasses import MISSING, dataclass, field, fields, is_dataclass, replace
-from pathlib import Path
+from collections.abc import Mapping
 from typing import Any
 
 from jiraflow.errors import ConfigError
@@ -19,66 +19,127 @@ from jiraflow.errors import ConfigError
 REPO_FILE = ".jiraflow.toml"
 
 
-def _key(default: Any, doc: str) -> Any:
-    return field(default=default, metadata={"doc": doc})
+class KeyInfo:
+    __slots__ = ("default", "doc", "key", "type")
+
+    def __init__(self, key: str, default: Any, doc: str) -> None:
+        self.key = key
+        self.type: type = type(default)
+        self.default = default
+        self.doc = doc
+
+    @property
+    def env_var(self) -> str:
+        return "JIRAFLOW_" + self.key.upper().replace(".", "_")
 
 
-@dataclass(frozen=True)
-class PrefixConfig:
-    feature: str = _key("feature/", "Prefix of feature branches.")
-    bugfix: str = _key("bugfix/", "Prefix of bugfix branches.")
-    release: str = _key("release/", "Prefix of release branches.")
-    hotfix: str = _key("hotfix/", "Prefix of hotfix branches.")
-    support: str = _key("support/", "Prefix of support branches.")
+_KINDS = ("feature", "bugfix", "release", "hotfix", "support")
 
-
-@dataclass(frozen=True)
-class GitflowConfig:
-    main: str = _key("main", "The production branch (git-flow AVH: gitflow.branch.master).")
-    develop: str = _key("develop", "The integration branch.")
-    version_tag_prefix: str = _key("", "Prefix of version tags, e.g. 'v'.")
-    remote: str = _key("origin", "The remote to fetch from and push to.")
-    prefix: PrefixConfig = field(default_factory=PrefixConfig)
-
-
-@dataclass(frozen=True)
-class FinishConfig:
-    fetch: bool = _key(False, "Fetch the remote before finishing (like --fetch).")
-    push: bool = _key(False, "Push the merged branches and tags after finishing (like --push).")
-    keep: bool = _key(False, "Keep the finished branch (like --keep).")
-    no_ff: bool = _key(False, "Always make a merge commit for features and bugfixes (like --no-ff).")
-    delete_remote: bool = _key(
-        True, "Delete the finished branch on the remote when it exists there."
+KEYS: dict[str, KeyInfo] = {
+    info.key: info
+    for info in (
+        KeyInfo("gitflow.main", "main", "The production branch (git-flow AVH: gitflow.branch.master)."),
+        KeyInfo("gitflow.develop", "develop", "The integration branch."),
+        KeyInfo("gitflow.version_tag_prefix", "", "Prefix of version tags, e.g. 'v'."),
+        KeyInfo("gitflow.remote", "origin", "The remote to fetch from and push to."),
+        *(KeyInfo(f"gitflow.prefix.{k}", f"{k}/", f"Prefix of {k} branches.") for k in _KINDS),
+        KeyInfo("finish.fetch", False, "Fetch the remote before finishing (like --fetch)."),
+        KeyInfo("finish.push", False, "Push the merged branches and tags after finishing (like --push)."),
+        KeyInfo("finish.keep", False, "Keep the finished branch (like --keep)."),
+        KeyInfo("finish.no_ff", False, "Always make a merge commit for features and bugfixes (like --no-ff)."),
+        KeyInfo("finish.delete_remote", True, "Delete the finished branch on the remote when it exists there."),
+        KeyInfo(
+            "release.tag_message",
+            "Release {version}",
+            "Message of the release tag; {version} and {tag} are replaced.",
+        ),
+        KeyInfo(
+            "hotfix.tag_message",
+            "Hotfix {version}",
+            "Message of the hotfix tag; {version} and {tag} are replaced.",
+        ),
+        KeyInfo(
+            "hotfix.into_release",
+            True,
+            "When a release branch is open, merge a finished hotfix into it instead of develop "
+            "(the original Gitflow model).",
+        ),
     )
+}
 
 
-@dataclass(frozen=True)
-class ReleaseConfig:
-    tag_message: str = _key(
-        "Release {version}", "Message of the release tag; {version} and {tag} are replaced."
-    )
+class _Section:
+    """A read-only group of values; its annotations name the keys below its prefix."""
+
+    __slots__ = ("_values",)
+
+    def __init__(self, values: Mapping[str, Any], prefix: str) -> None:
+        own = {}
+        for name, kind in type(self).__annotations__.items():
+            key = prefix + name
+            if isinstance(kind, str) and kind in _SECTIONS:
+                own[name] = _SECTIONS[kind](values, key + ".")
+            else:
+                own[name] = values[key] if key in values else KEYS[key].default
+        object.__setattr__(self, "_values", own)
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return self._values[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError("configuration is read-only")
 
 
-@dataclass(frozen=True)
-class HotfixConfig:
-    tag_message: str = _key(
-        "Hotfix {version}", "Message of the hotfix tag; {version} and {tag} are replaced."
-    )
-    into_release: bool = _key(
-        True,
-        "When a release branch is open, merge a finished hotfix into it instead of develop "
-        "(the original Gitflow model).",
-    )
+class PrefixConfig(_Section):
+    feature: str
+    bugfix: str
+    release: str
+    hotfix: str
+    support: str
 
 
-@dataclass(frozen=True)
-class Config:
-    gitflow: GitflowConfig = field(default_factory=GitflowConfig)
-    finish: FinishConfig = field(default_factory=FinishConfig)
-    release: ReleaseConfig = field(default_factory=ReleaseConfig)
-    hotfix: HotfixConfig = field(default_factory=HotfixConfig)
-    # key -> where its value came from ("default", a file path, "git config ...", "env ...")
-    sources: Mapping[str, str] = field(default_factory=dict, compare=False, repr=False)
+class GitflowConfig(_Section):
+    main: str
+    develop: str
+    version_tag_prefix: str
+    remote: str
+    prefix: PrefixConfig
+
+
+class FinishConfig(_Section):
+    fetch: bool
+    push: bool
+    keep: bool
+    no_ff: bool
+    delete_remote: bool
+
+
+class ReleaseConfig(_Section):
+    tag_message: str
+
+
+class HotfixConfig(_Section):
+    tag_message: str
+    into_release: bool
+
+
+class Config(_Section):
+    gitflow: GitflowConfig
+    finish: FinishConfig
+    release: ReleaseConfig
+    hotfix: HotfixConfig
+
+    def __init__(self, values: Mapping[str, Any], sources: Mapping[str, str] | None = None) -> None:
+        super().__init__(values, "")
+        # key -> where its value came from ("default", a file path, "git config ...", "env ...")
+        self._values["sources"] = dict.fromkeys(KEYS, "default") | dict(sources or {})
+
+    @property
+    def sources(self) -> dict[str, str]:
+        return self._values["sources"]  # type: ignore[no-any-return]
 
     def get(self, key: str) -> Any:
         node: Any = self
@@ -87,30 +148,10 @@ class Config:
         return node
 
 
-@dataclass(frozen=True)
-class KeyInfo:
-    key: str
-    type: type
-    default: Any
-    doc: str
+_SECTIONS: dict[str, type[_Section]] = {
+    cls.__name__: cls for cls in (PrefixConfig, GitflowConfig, FinishConfig, ReleaseConfig, HotfixConfig)
+}
 
-    @property
-    def env_var(self) -> str:
-        return "JIRAFLOW_" + self.key.upper().replace(".", "_")
-
-
-def _walk(cls: type, prefix: str = "") -> Iterator[KeyInfo]:
-    for f in fields(cls):
-        if f.name == "sources":
-            continue
-        key = f"{prefix}{f.name}"
-        if f.default_factory is not MISSING and is_dataclass(f.default_factory):
-            yield from _walk(f.default_factory, key + ".")  # type: ignore[arg-type]
-        else:
-            yield KeyInfo(key, type(f.default), f.default, f.metadata.get("doc", ""))
-
-
-KEYS: dict[str, KeyInfo] = {info.key: info for info in _walk(Config)}
 
 # git-flow AVH's git config keys, read so that `git flow init` repositories work unchanged.
 GIT_CONFIG_KEYS: dict[str, str] = {
@@ -118,7 +159,7 @@ GIT_CONFIG_KEYS: dict[str, str] = {
     "gitflow.branch.develop": "gitflow.develop",
     "gitflow.prefix.versiontag": "gitflow.version_tag_prefix",
     "gitflow.origin": "gitflow.remote",
-    **{f"gitflow.prefix.{t}": f"gitflow.prefix.{t}" for t in PrefixConfig.__dataclass_fields__},
+    **{f"gitflow.prefix.{k}": f"gitflow.prefix.{k}" for k in _KINDS},
 }
 
 _TRUE = {"true", "yes", "on", "1"}
@@ -178,27 +219,33 @@ def flatten(table: Mapping[str, Any], where: str, prefix: str = "") -> dict[str,
     return flat
 
 
-def read_toml(path: Path) -> dict[str, Any]:
+def read_toml(path: str) -> dict[str, Any]:
     try:
-        with path.open("rb") as fh:
-            return tomllib.load(fh)
+        fh = open(path, "rb")  # noqa: SIM115 - closed below; tomllib only when a file exists
     except FileNotFoundError:
         return {}
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot be read ({exc.strerror})") from None
+    import tomllib
+
+    try:
+        with fh:
+            return tomllib.load(fh)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML ({exc})", "Fix or remove the file.") from None
     except OSError as exc:
         raise ConfigError(f"{path}: cannot be read ({exc.strerror})") from None
 
 
-def user_file(app_dir: str | os.PathLike[str]) -> Path:
+def user_file(app_dir: str) -> str:
     override = os.environ.get("JIRAFLOW_CONFIG")
-    return Path(override) if override else Path(app_dir) / "config.toml"
+    return override if override else os.path.join(app_dir, "config.toml")
 
 
 def load(
     *,
-    user_path: Path | None,
-    repo_root: Path | None,
+    user_path: str | None,
+    repo_root: str | None,
     git_config: Mapping[str, str] | None = None,
     environ: Mapping[str, str] | None = None,
 ) -> Config:
@@ -212,10 +259,10 @@ def load(
             sources[key] = source
 
     if user_path is not None:
-        layer(flatten(read_toml(user_path), str(user_path)), str(user_path))
+        layer(flatten(read_toml(user_path), user_path), user_path)
     if repo_root is not None:
-        path = repo_root / REPO_FILE
-        layer(flatten(read_toml(path), str(path)), REPO_FILE)
+        path = os.path.join(repo_root, REPO_FILE)
+        layer(flatten(read_toml(path), path), REPO_FILE)
     for git_key, key in GIT_CONFIG_KEYS.items():
         if git_config and git_key in git_config:
             where = f"git config {git_key}"
@@ -229,21 +276,7 @@ def load(
 
 
 def build(values: Mapping[str, Any], sources: Mapping[str, str] | None = None) -> Config:
-    def make(cls: type, prefix: str) -> Any:
-        kwargs: dict[str, Any] = {}
-        for f in fields(cls):
-            if f.name == "sources":
-                continue
-            key = prefix + f.name
-            if key in KEYS:
-                if key in values:
-                    kwargs[f.name] = values[key]
-            else:
-                kwargs[f.name] = make(f.default_factory, key + ".")  # type: ignore[arg-type]
-        return cls(**kwargs)
-
-    config: Config = make(Config, "")
-    return replace(config, sources=dict(sources or {}))
+    return Config(values, sources)
 
 
 def nest(flat: Mapping[str, Any]) -> dict[str, Any]:
@@ -266,12 +299,12 @@ def dumps(flat: Mapping[str, Any]) -> str:
     return tomli_w.dumps(nest(flat))
 
 
-def write_key(path: Path, key: str, value: Any) -> bool:
+def write_key(path: str, key: str, value: Any) -> bool:
     """Set one key in a TOML file (created when missing). Returns True when the file had
     comments, which a rewrite with tomli-w cannot keep."""
     import tomli_w
 
-    _check_type(key, value, str(path))
+    _check_type(key, value, path)
     data = read_toml(path)
     node = data
     parts = key.split(".")
@@ -281,9 +314,11 @@ def write_key(path: Path, key: str, value: Any) -> bool:
             raise ConfigError(f"{path}: '{part}' is a value, not a table; fix the file by hand")
         node = child
     node[parts[-1]] = value
-    had_comments = path.exists() and any(
-        line.lstrip().startswith("#") for line in path.read_text(encoding="utf-8").splitlines()
-    )
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(tomli_w.dumps(data), encoding="utf-8")
+    had_comments = False
+    if os.path.exists(path):
+        with open(path, encoding="utf-8") as fh:
+            had_comments = any(line.lstrip().startswith("#") for line in fh)
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    with open(path, "w", encoding="utf-8") as fh:
+        fh.write(tomli_w.dumps(data))
     return had_comments

@@ -14,7 +14,6 @@ import os
 import subprocess
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 
 from jiraflow.errors import JiraflowError, RemoteError, RepoStateError
 
@@ -43,7 +42,7 @@ class GitError(JiraflowError):
         self.stdout = stdout
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class Head:
     """What is checked out: a branch (maybe unborn) or a detached commit."""
 
@@ -58,7 +57,7 @@ class Head:
 class GitRepo:
     """A working tree and its git directory."""
 
-    def __init__(self, root: Path, git_dir: Path, common_dir: Path) -> None:
+    def __init__(self, root: str, git_dir: str, common_dir: str) -> None:
         self.root = root
         self.git_dir = git_dir
         self.common_dir = common_dir
@@ -67,7 +66,11 @@ class GitRepo:
 
     # -- discovery and running -------------------------------------------------------
     @classmethod
-    def discover(cls, path: str | os.PathLike[str] = ".") -> GitRepo:
+    def discover(cls, path: str = ".") -> GitRepo:
+        if not any(var in os.environ for var in _LOCATION_VARS):
+            found = _find_dot_git(os.path.realpath(path))
+            if found is not None:
+                return cls(*found)
         try:
             proc = subprocess.run(
                 ["git", "rev-parse", "--show-toplevel", "--absolute-git-dir", "--git-common-dir"],
@@ -86,10 +89,19 @@ class GitRepo:
                 "Run jiraflow inside a repository, or point at one with -C PATH.",
             )
         root, git_dir, common = proc.stdout.splitlines()[:3]
-        common_path = Path(common)
-        if not common_path.is_absolute():
-            common_path = (Path(path) / common_path).resolve()
-        return cls(Path(root), Path(git_dir), common_path)
+        common = os.path.realpath(os.path.join(path, common))
+        return cls(root, git_dir, common)
+
+    def git_path(self, name: str) -> str:
+        """A file in this work tree's git directory (HEAD, MERGE_HEAD, rebase-merge...)."""
+        return os.path.join(self.git_dir, name)
+
+    def has_git_path(self, *names: str) -> bool:
+        return any(os.path.exists(self.git_path(name)) for name in names)
+
+    def state_path(self, name: str) -> str:
+        """A file of jiraflow's own, shared by all work trees: .git/jiraflow/NAME."""
+        return os.path.join(self.common_dir, "jiraflow", name)
 
     def run(
         self,
@@ -171,7 +183,8 @@ class GitRepo:
         )
 
     def head(self) -> Head:
-        text = (self.git_dir / "HEAD").read_text(encoding="utf-8").strip()
+        with open(self.git_path("HEAD"), encoding="utf-8") as fh:
+            text = fh.read().strip()
         if text.startswith("ref: refs/heads/"):
             branch = text[len("ref: refs/heads/") :]
             return Head(branch, self.refs().get(f"refs/heads/{branch}"))
@@ -179,7 +192,7 @@ class GitRepo:
 
     def operation_in_progress(self) -> str | None:
         for name, what in _IN_PROGRESS.items():
-            if (self.git_dir / name).exists():
+            if self.has_git_path(name):
                 return what
         return None
 
@@ -224,6 +237,47 @@ class GitRepo:
                 )
             raise RemoteError(f"git fetch {remote} failed: {reason(proc.stderr)}")
         self.forget_refs()
+
+
+# With these set, git decides where the repository is; ask it rather than look.
+_LOCATION_VARS = ("GIT_DIR", "GIT_WORK_TREE", "GIT_COMMON_DIR", "GIT_CEILING_DIRECTORIES")
+
+
+def _find_dot_git(start: str) -> tuple[str, str, str] | None:
+    """(work tree, git dir, common dir) found the way git does for the usual layouts: a
+    .git directory, or a .git file naming the git dir (linked work trees, submodules).
+    None sends the caller to `git rev-parse`. Saves a git process on every command."""
+    directory = start
+    while True:
+        dot = os.path.join(directory, ".git")
+        if os.path.isdir(dot):
+            if not os.path.isfile(os.path.join(dot, "HEAD")):
+                return None
+            return directory, dot, _common_dir(dot)
+        if os.path.isfile(dot):
+            try:
+                with open(dot, encoding="utf-8") as fh:
+                    line = fh.readline().strip()
+            except OSError:
+                return None
+            if not line.startswith("gitdir: "):
+                return None
+            git_dir = os.path.normpath(os.path.join(directory, line[len("gitdir: ") :]))
+            if not os.path.isfile(os.path.join(git_dir, "HEAD")):
+                return None
+            return directory, git_dir, _common_dir(git_dir)
+        parent = os.path.dirname(directory)
+        if parent == directory:
+            return None
+        directory = parent
+
+
+def _common_dir(git_dir: str) -> str:
+    try:
+        with open(os.path.join(git_dir, "commondir"), encoding="utf-8") as fh:
+            return os.path.normpath(os.path.join(git_dir, fh.read().strip()))
+    except FileNotFoundError:
+        return git_dir
 
 
 def reason(text: str) -> str:

@@ -20,7 +20,7 @@ from typing import Any
 GIT, MERGE, SQUASH, REBASE, PUSH, WRITE = "git", "merge", "squash", "rebase", "push", "write"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class Step:
     argv: tuple[str, ...]
     kind: str = GIT
@@ -49,7 +49,7 @@ class Step:
         )
 
 
-@dataclass
+@dataclass(eq=False, repr=False)
 class Plan:
     """An operation ("feature finish"), its steps, and the refs those steps may move."""
 

@@ -26,7 +26,7 @@ EXIT_INTERNAL = 1
 EXIT_INTERRUPTED = 130
 
 
-@dataclass
+@dataclass(eq=False, repr=False)
 class AppState:
     """Global options, shared with every command through ctx.obj."""
 
@@ -39,17 +39,15 @@ class AppState:
     renderer: Renderer = field(default_factory=Renderer)
 
     def flow(self) -> FlowContext:
-        from pathlib import Path
-
         from jiraflow.flow.context import FlowContext
 
-        return FlowContext.open(self.path, user_path=Path(user_config_path()))
+        return FlowContext.open(self.path, user_path=user_config_path())
 
 
 def user_config_path() -> str:
     from jiraflow.config import user_file
 
-    return str(user_file(click.get_app_dir("jiraflow")))
+    return user_file(click.get_app_dir("jiraflow"))
 
 
 class LazyGroup(click.Group):

@@ -17,15 +17,13 @@ def _complete_keys(ctx: click.Context, param: click.Parameter, incomplete: str) 
 
 def _load(state: AppState):  # type: ignore[no-untyped-def]
     """The merged config, with or without a repository around."""
-    from pathlib import Path
-
     from jiraflow import config as config_mod
     from jiraflow.errors import RepoStateError
 
     try:
         return state.flow().config
     except RepoStateError:
-        return config_mod.load(user_path=Path(user_config_path()), repo_root=None)
+        return config_mod.load(user_path=user_config_path(), repo_root=None)
 
 
 @click.group(context_settings=CONTEXT_SETTINGS)
@@ -78,11 +76,11 @@ def get(state: AppState, key: str) -> None:
 @pass_state
 def set_(state: AppState, key: str, value: str, user: bool) -> None:
     """Set KEY to VALUE in .jiraflow.toml (or the user file with --user)."""
-    from pathlib import Path
+    import os
 
     from jiraflow import config as config_mod
 
-    path = Path(user_config_path()) if user else state.flow().repo.root / config_mod.REPO_FILE
+    path = user_config_path() if user else os.path.join(state.flow().repo.root, config_mod.REPO_FILE)
     parsed = config_mod.parse_value(key, value, f"jiraflow config set {key}")
     if state.dry_run:
         state.renderer.plan([f"write {path}: {key} = {_show(parsed)}"])

@@ -113,7 +113,7 @@ def diff_args(ctx: FlowContext, kind: str, name: str | None) -> list[str]:
     return ["diff", f"{ctx.base_of(branch, kind)}...{branch}"]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class BranchRow:
     name: str
     branch: str

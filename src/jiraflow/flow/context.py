@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from pathlib import Path
 
 from jiraflow import config as config_mod
 from jiraflow.config import Config
@@ -13,7 +12,7 @@ from jiraflow.flow.model import BranchModel
 from jiraflow.gitrepo import GitRepo
 
 
-@dataclass
+@dataclass(eq=False, repr=False)
 class FlowContext:
     repo: GitRepo
     config: Config
@@ -24,7 +23,7 @@ class FlowContext:
         cls,
         path: str = ".",
         *,
-        user_path: Path | None,
+        user_path: str | None,
         environ: Mapping[str, str] | None = None,
     ) -> FlowContext:
         repo = GitRepo.discover(path)

@@ -18,7 +18,7 @@ from jiraflow.flow.start import require_not_behind
 from jiraflow.plan import MERGE, PUSH, REBASE, SQUASH, Plan
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class FinishOptions:
     squash: bool = False
     no_ff: bool = False

@@ -7,6 +7,7 @@ values go to git config (so `git flow` keeps working in the same clone) and to
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 
 from jiraflow import config as config_mod
@@ -65,7 +66,7 @@ def plan_init(ctx: FlowContext, *, force: bool = False, ask: Ask | None = None) 
             f"main and develop must be different branches (both are '{main}')",
             "Choose another name for one of them.",
         )
-    prefixes = {k: cfg.gitflow.prefix.__getattribute__(k) for k in KINDS}
+    prefixes = {k: getattr(cfg.gitflow.prefix, k) for k in KINDS}
     tag_prefix = cfg.gitflow.version_tag_prefix
     if ask is not None:
         for kind in KINDS:
@@ -114,8 +115,7 @@ def plan_init(ctx: FlowContext, *, force: bool = False, ask: Ask | None = None) 
         "gitflow.version_tag_prefix": tag_prefix,
         **{f"gitflow.prefix.{k}": v for k, v in prefixes.items()},
     }
-    repo_file = repo.root / config_mod.REPO_FILE
-    if force or not repo_file.exists():
+    if force or not os.path.exists(os.path.join(repo.root, config_mod.REPO_FILE)):
         plan.add(config_mod.REPO_FILE, kind=WRITE, message=config_mod.dumps(file_values))
         plan.summary.append(f"wrote {config_mod.REPO_FILE} (commit it to share the setup with your team)")
     if created and head.branch != develop:

@@ -13,7 +13,6 @@ import json
 import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from jiraflow.errors import JiraflowError, RemoteError, RepoStateError
@@ -23,15 +22,11 @@ from jiraflow.plan import MERGE, PUSH, REBASE, SQUASH, WRITE, Plan, Step
 StepCallback = Callable[[Step], None]
 
 
-def state_dir(repo: GitRepo) -> Path:
-    return repo.common_dir / "jiraflow"
-
-
 @contextlib.contextmanager
 def lock(repo: GitRepo) -> Iterator[None]:
     """Hold `.git/jiraflow/lock` for the duration; refuse while another live process has it."""
-    path = state_dir(repo) / "lock"
-    path.parent.mkdir(parents=True, exist_ok=True)
+    path = repo.state_path("lock")
+    os.makedirs(os.path.dirname(path), exist_ok=True)
     for _ in range(2):
         try:
             fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
@@ -42,7 +37,7 @@ def lock(repo: GitRepo) -> Iterator[None]:
                     f"another jiraflow process (pid {pid}) is changing this repository",
                     f"Wait for it to finish; if none is running, remove {path}.",
                 ) from None
-            path.unlink(missing_ok=True)  # left behind by a process that died
+            _unlink(path)  # left behind by a process that died
             continue
         with os.fdopen(fd, "w") as fh:
             fh.write(str(os.getpid()))
@@ -52,12 +47,18 @@ def lock(repo: GitRepo) -> Iterator[None]:
     try:
         yield
     finally:
-        path.unlink(missing_ok=True)
+        _unlink(path)
 
 
-def _read_pid(path: Path) -> int | None:
+def _unlink(path: str) -> None:
+    with contextlib.suppress(FileNotFoundError):
+        os.unlink(path)
+
+
+def _read_pid(path: str) -> int | None:
     try:
-        return int(path.read_text().strip())
+        with open(path) as fh:
+            return int(fh.read().strip())
     except (OSError, ValueError):
         return None
 
@@ -72,7 +73,7 @@ def _alive(pid: int) -> bool:
     return True
 
 
-@dataclass
+@dataclass(eq=False, repr=False)
 class Journal:
     operation: str
     branch: str
@@ -83,13 +84,14 @@ class Journal:
     pushed: list[str] = field(default_factory=list)
 
     @staticmethod
-    def path(repo: GitRepo) -> Path:
-        return state_dir(repo) / "state.json"
+    def path(repo: GitRepo) -> str:
+        return repo.state_path("state.json")
 
     @classmethod
     def load(cls, repo: GitRepo) -> Journal | None:
         try:
-            data: dict[str, Any] = json.loads(cls.path(repo).read_text(encoding="utf-8"))
+            with open(cls.path(repo), encoding="utf-8") as fh:
+                data: dict[str, Any] = json.load(fh)
         except FileNotFoundError:
             return None
         except (OSError, ValueError) as exc:
@@ -119,13 +121,14 @@ class Journal:
             "pushed": self.pushed,
         }
         path = self.path(repo)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(data, indent=1), encoding="utf-8")
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        tmp = path + ".tmp"
+        with open(tmp, "w", encoding="utf-8") as fh:
+            json.dump(data, fh, indent=1)
         os.replace(tmp, path)
 
     def remove(self, repo: GitRepo) -> None:
-        self.path(repo).unlink(missing_ok=True)
+        _unlink(self.path(repo))
 
 
 def in_progress(repo: GitRepo) -> Journal | None:
@@ -151,7 +154,7 @@ def refuse_if_busy(repo: GitRepo) -> None:
 # -- running ------------------------------------------------------------------------------
 def execute(repo: GitRepo, plan: Plan, on_step: StepCallback | None = None) -> None:
     """Record the plan in the journal, then run it. Call with the lock held."""
-    refs = repo.refs(fresh=True)
+    refs = repo.refs()  # read while building the plan, under the same lock
     head = repo.head()
     journal = Journal(
         plan.operation,
@@ -213,7 +216,8 @@ _FIX_HINTS = {
 
 def _run_step(repo: GitRepo, journal: Journal, step: Step) -> None:
     if step.kind == WRITE:
-        (repo.root / step.argv[0]).write_text(step.message or "", encoding="utf-8")
+        with open(os.path.join(repo.root, step.argv[0]), "w", encoding="utf-8") as fh:
+            fh.write(step.message or "")
         return
     proc = repo.run(*step.argv, check=False, env=_NO_EDITOR)
     if proc.returncode == 0:
@@ -259,7 +263,7 @@ def _complete(repo: GitRepo, step: Step) -> bool:
             "Resolve them, `git add` them, then run the command with --continue again.",
         )
     if step.kind == REBASE:
-        if (repo.git_dir / "rebase-merge").exists() or (repo.git_dir / "rebase-apply").exists():
+        if repo.has_git_path("rebase-merge", "rebase-apply"):
             proc = repo.run("rebase", "--continue", check=False, env=_NO_EDITOR)
             if proc.returncode != 0:
                 files = repo.unmerged_files()
@@ -272,7 +276,7 @@ def _complete(repo: GitRepo, step: Step) -> bool:
             return True
         return False
     if step.kind == MERGE:
-        if (repo.git_dir / "MERGE_HEAD").exists():
+        if repo.has_git_path("MERGE_HEAD"):
             repo.run("commit", "--quiet", "--no-edit", "--no-verify", env=_NO_EDITOR)
             return True
         return step.source is not None and repo.is_ancestor(step.source, "HEAD")
@@ -287,9 +291,9 @@ def _complete(repo: GitRepo, step: Step) -> bool:
 def abort(repo: GitRepo, journal: Journal) -> list[str]:
     """Put every recorded ref, the checked-out branch and the work tree back. Returns the
     refs that were already pushed (a remote cannot be rolled back from here)."""
-    if (repo.git_dir / "rebase-merge").exists() or (repo.git_dir / "rebase-apply").exists():
+    if repo.has_git_path("rebase-merge", "rebase-apply"):
         repo.run("rebase", "--abort")
-    if (repo.git_dir / "MERGE_HEAD").exists() or repo.unmerged_files() or not repo.is_clean():
+    if repo.has_git_path("MERGE_HEAD") or repo.unmerged_files() or not repo.is_clean():
         repo.run("reset", "--quiet", "--merge")
     current = repo.head()
     refs = repo.refs(fresh=True)

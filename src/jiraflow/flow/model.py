@@ -11,7 +11,7 @@ VERSION_KINDS = ("release", "hotfix")
 KINDS = (*WORK_KINDS, *VERSION_KINDS, "support")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class BranchModel:
     main: str
     develop: str

@@ -47,8 +47,9 @@ def plan_start(
 
     plan = Plan(f"{kind} start", branch, moves={f"refs/heads/{branch}"})
     plan.add("checkout", "--quiet", "-b", branch, base)
-    if kind != "support":
-        # Recorded like AVH does, so finish (ours or `git flow`) merges back into it.
+    if kind != "support" and base != model.default_base(kind):
+        # Recorded where AVH records it, so finish (ours or `git flow`) merges back into it;
+        # the default base needs no record (both tools fall back to it).
         plan.add("config", f"gitflow.branch.{branch}.base", base)
     plan.summary = [f"created '{branch}' from '{base}'", f"you are now on '{branch}'"]
     return plan

@@ -1,0 +1,35 @@
+"""Developer sessions: `nox -s tests`, `nox -s lint`, `nox -s typing`, `nox -s bench`."""
+
+from __future__ import annotations
+
+import nox
+
+nox.options.sessions = ["tests", "lint", "typing"]
+nox.options.reuse_existing_virtualenvs = True
+
+
+@nox.session
+def tests(session: nox.Session) -> None:
+    """The whole test suite (git-flow AVH comparisons skip without the git-flow package)."""
+    session.install("-e", ".[test]")
+    session.run("pytest", *session.posargs)
+
+
+@nox.session
+def lint(session: nox.Session) -> None:
+    session.install("ruff")
+    session.run("ruff", "check", "src", "tests", "noxfile.py", "benchmarks")
+    session.run("ruff", "format", "--check", "src", "tests", "noxfile.py", "benchmarks")
+
+
+@nox.session
+def typing(session: nox.Session) -> None:
+    session.install("-e", ".", "mypy")
+    session.run("mypy")
+
+
+@nox.session
+def bench(session: nox.Session) -> None:
+    """Time start/finish against git-flow AVH (needs the git-flow package)."""
+    session.install("-e", ".")
+    session.run("python", "benchmarks/bench_gitflow.py", *session.posargs)
