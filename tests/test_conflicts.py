@@ -176,3 +176,48 @@ def test_a_second_jiraflow_process_is_refused(repo: Repo, run) -> None:
     # the holder died: its lock is stale and taken over
     assert run(repo, "feature", "start", "x").code == 0
     assert not lock.exists()
+
+
+def test_continued_merge_message_has_no_conflict_notes(repo: Repo, run) -> None:
+    conflicting_feature(repo, run)
+    assert run(repo, "feature", "finish").code == 5
+    resolve(repo)
+    assert run(repo, "feature", "finish", "--continue").code == 0
+    message = repo.git("log", "-1", "--format=%B", "develop")
+    assert message.strip() == "Merge branch 'feature/clash' into develop"
+
+
+def test_an_interrupted_start_puts_back_what_it_did(repo: Repo, run, mocker) -> None:
+    from jiraflow.flow import journal
+
+    real = journal._run_step
+    calls = {"n": 0}
+
+    def interrupt_second(*args, **kwargs):  # type: ignore[no-untyped-def]
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise KeyboardInterrupt
+        return real(*args, **kwargs)
+
+    mocker.patch.object(journal, "_run_step", side_effect=interrupt_second)
+    before = repo.snapshot()
+    assert run(repo, "feature", "start", "slow", "--base", "main").code == 130
+    mocker.stopall()
+    assert repo.snapshot()[:2] == before[:2]  # the half-made branch is gone, HEAD is back
+    assert run(repo, "feature", "start", "other").code == 0
+
+
+def test_release_push_is_atomic(repo: Repo, run) -> None:
+    run(repo, "release", "start", "1.0")
+    repo.commit()
+    newer = repo.git("commit-tree", "-p", "develop", "-m", "x", "develop^{tree}")
+    seen = repo.git("rev-parse", "origin/develop")
+    repo.git("push", "-q", "origin", f"{newer}:refs/heads/develop")
+    repo.git("update-ref", "refs/remotes/origin/develop", seen)  # as if pushed by someone else
+    remote_main = repo.git("ls-remote", "origin", "refs/heads/main")
+    result = run(repo, "release", "finish", "--push")
+    assert result.code == 6 and "git push to 'origin' failed" in result.err
+    assert repo.git("ls-remote", "origin", "refs/heads/main") == remote_main
+    assert repo.git("ls-remote", "origin", "refs/tags/1.0") == ""
+    aborted = run(repo, "release", "finish", "--abort")
+    assert aborted.code == 0 and "already pushed" not in aborted.err

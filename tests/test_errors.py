@@ -165,3 +165,11 @@ def test_exit_6_remote_unreachable(repo: Repo, run) -> None:
     assert run(repo, "feature", "finish", "--fetch").code == 6
     # nothing was lost: the branch is still there (publish's journal is discarded by --abort)
     assert repo.snapshot()[0] == before[0]
+
+
+def test_exit_3_bad_tag_message_template(repo: Repo, run) -> None:
+    run(repo, "config", "set", "release.tag_message", "Release {x}")
+    run(repo, "release", "start", "1.0")
+    repo.commit()
+    result = run(repo, "release", "finish")
+    assert result.code == 3 and "release.tag_message = 'Release {x}' is not a valid template" in result.err

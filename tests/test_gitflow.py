@@ -300,3 +300,39 @@ def test_works_in_a_linked_worktree_and_a_subdirectory(repo: Repo, run) -> None:
     assert run(worktree, "feature", "finish").code == 0
     assert Repo(worktree).branch() == "develop"
     assert not repo.exists("refs/heads/feature/in-wt")
+
+
+def test_no_push_overrides_the_configured_default(repo: Repo, run) -> None:
+    run(repo, "config", "set", "finish.push", "true")
+    run(repo, "feature", "start", "quiet")
+    repo.commit()
+    remote_develop = repo.git("ls-remote", "origin", "refs/heads/develop")
+    assert run(repo, "feature", "finish", "--no-push").code == 0
+    assert repo.git("ls-remote", "origin", "refs/heads/develop") == remote_develop
+
+
+def test_dry_run_with_fetch_does_not_fetch(repo: Repo, run) -> None:
+    run(repo, "feature", "start", "f")
+    repo.commit()
+    newer = repo.git("commit-tree", "-p", "develop", "-m", "x", "develop^{tree}")
+    seen = repo.git("rev-parse", "origin/develop")
+    repo.git("push", "-q", "origin", f"{newer}:refs/heads/develop")
+    repo.git("update-ref", "refs/remotes/origin/develop", seen)  # as if pushed by someone else
+    before = repo.snapshot()
+    result = run(repo, "--dry-run", "feature", "finish", "--fetch")
+    assert result.code == 0 and "would first run: git fetch" in result.out
+    assert repo.snapshot() == before
+
+
+def test_release_of_a_support_branch_stays_on_it(repo: Repo, run) -> None:
+    run(repo, "release", "start", "1.0")
+    repo.commit()
+    run(repo, "release", "finish")
+    run(repo, "support", "start", "1.x", "1.0")
+    develop, main = repo.git("rev-parse", "develop"), repo.git("rev-parse", "main")
+    assert run(repo, "release", "start", "1.0.1", "support/1.x").code == 0
+    repo.commit("maint.txt")
+    assert run(repo, "release", "finish").code == 0
+    assert repo.git("rev-parse", "develop") == develop and repo.git("rev-parse", "main") == main
+    assert repo.git("rev-parse", "1.0.1^{commit}") == repo.git("rev-parse", "support/1.x")
+    assert repo.branch() == "support/1.x"

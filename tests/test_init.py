@@ -112,3 +112,28 @@ def test_init_asks_on_a_terminal(make_repo, run, monkeypatch) -> None:
     assert data["gitflow"]["prefix"]["feature"] == "feat/"
     assert data["gitflow"]["version_tag_prefix"] == "v"
     assert repo.branch() == "integration"
+
+
+def test_init_in_a_clone_whose_develop_has_the_team_file(make_repo, run, tmp_path) -> None:
+    upstream = make_repo()
+    upstream.git("checkout", "-q", "develop")
+    (upstream.path / ".jiraflow.toml").write_text('[gitflow.prefix]\nfeature = "feat/"\n')
+    upstream.git("add", ".jiraflow.toml")
+    upstream.git("commit", "-q", "-m", "team config")
+    upstream.git("push", "-q", "origin", "develop")
+    clone = Repo(tmp_path / "clone")
+    git(tmp_path, "clone", "-q", upstream.git("remote", "get-url", "origin"), str(clone.path))
+    result = run(clone, "init", "-d")
+    assert result.code == 0, result.err
+    assert clone.branch() == "develop"
+    assert clone.git("status", "--porcelain") == ""
+    assert clone.git("config", "gitflow.prefix.feature") == "feat/"
+
+
+def test_init_does_not_ask_when_avh_is_set_up(repo: Repo, run, monkeypatch) -> None:
+    answers = io.StringIO("")
+    answers.isatty = lambda: True  # type: ignore[method-assign]
+    monkeypatch.setattr("sys.stdin", answers)
+    result = run(repo, "init")
+    assert result.code == 0, result.err
+    assert "Branch for production" not in result.out

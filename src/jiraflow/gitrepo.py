@@ -225,19 +225,6 @@ class GitRepo:
             )
         self.forget_refs()
 
-    def fetch_branch(self, remote: str, branch: str) -> None:
-        """Fetch one branch into its remote-tracking ref."""
-        refspec = f"+refs/heads/{branch}:refs/remotes/{remote}/{branch}"
-        proc = self.run("fetch", "--quiet", remote, refspec, check=False)
-        if proc.returncode != 0:
-            if "couldn't find remote ref" in proc.stderr:
-                raise RepoStateError(
-                    f"there is no branch '{branch}' on '{remote}'",
-                    "Check the name; `git ls-remote --heads` lists the remote's branches.",
-                )
-            raise RemoteError(f"git fetch {remote} failed: {reason(proc.stderr)}")
-        self.forget_refs()
-
 
 # With these set, git decides where the repository is; ask it rather than look.
 _LOCATION_VARS = ("GIT_DIR", "GIT_WORK_TREE", "GIT_COMMON_DIR", "GIT_CEILING_DIRECTORIES")
@@ -282,9 +269,12 @@ def _common_dir(git_dir: str) -> str:
 
 def reason(text: str) -> str:
     """The line of git's error output that says why: its first fatal/error line."""
-    lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
-    for line in lines:
+    raw = [line for line in text.strip().splitlines() if line.strip()]
+    for i, line in enumerate(raw):
         for prefix in ("fatal: ", "error: "):
             if line.startswith(prefix):
-                return line[len(prefix) :]
-    return lines[-1] if lines else "no message"
+                why = line[len(prefix) :].strip()
+                # "...would be overwritten by checkout:" names the files on the next lines
+                named = [n.strip() for n in raw[i + 1 : i + 4] if n[:1] in ("\t", " ")]
+                return f"{why} {', '.join(named)}" if why.endswith(":") and named else why
+    return raw[-1].strip() if raw else "no message"

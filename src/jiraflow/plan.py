@@ -15,7 +15,7 @@ from typing import Any
 #   merge    `git merge ...` that may stop on a conflict; resumed by committing the merge
 #   squash   `git merge --squash ...` followed by a commit with `message`
 #   rebase   `git rebase ...`; resumed with `git rebase --continue`
-#   push     talks to the remote; a failure stops the run with exit 6, resumable
+#   push     talks to the remote (push or fetch); a failure stops the run with exit 6
 #   write    not git: writes `message` to the file argv[0] (relative to the work tree)
 GIT, MERGE, SQUASH, REBASE, PUSH, WRITE = "git", "merge", "squash", "rebase", "push", "write"
 

@@ -47,7 +47,10 @@ def run_plan(state: AppState, flow: FlowContext, build: Callable[[], Plan]) -> N
             journal.refuse_if_busy(flow.repo)
         plan = build()
         if state.dry_run:
-            state.renderer.plan(plan.describe())
+            if plan.steps:
+                state.renderer.plan(plan.describe())
+            else:
+                state.renderer.line("Nothing to do.")
             return
         journal.execute(flow.repo, plan, on_step=lambda s: state.renderer.step(s.describe()))
     state.renderer.summary(plan.summary)
@@ -114,10 +117,12 @@ def _finish_command(kind: str) -> click.Command:
 
     @click.command("finish", context_settings=CONTEXT_SETTINGS)
     @click.argument(arg, metavar=f"[{arg.upper()}]", required=False, shell_complete=complete_branches(kind))
-    @click.option("-F", "--fetch", is_flag=True, default=None, help="Fetch from the remote first.")
+    @click.option("-F", "--fetch/--no-fetch", default=None, help="Fetch from the remote first.")
     @click.option("-S", "--squash", is_flag=True, help="Squash the branch into one commit.")
-    @click.option("-k", "--keep", is_flag=True, default=None, help="Keep the branch afterwards.")
-    @click.option("-p", "--push", is_flag=True, default=None, help="Push the results, then delete the remote branch.")
+    @click.option("-k", "--keep/--no-keep", default=None, help="Keep the branch afterwards.")
+    @click.option(
+        "-p", "--push/--no-push", default=None, help="Push the results, then delete the remote branch."
+    )
     @click.option("--continue", "cont", is_flag=True, help="Resume after resolving a conflict.")
     @click.option("--abort", is_flag=True, help="Undo the interrupted finish completely.")
     def finish(**kw: Any) -> None:
@@ -141,10 +146,13 @@ def _finish_command(kind: str) -> click.Command:
             rebase=kw.get("rebase", False),
             keep=pick(kw["keep"], defaults.keep),
             push=pick(kw["push"], defaults.push),
-            fetch=pick(kw["fetch"], defaults.fetch),
+            # a dry run changes nothing, remote-tracking refs included
+            fetch=pick(kw["fetch"], defaults.fetch) and not state.dry_run,
             message=kw.get("message"),
             no_tag=kw.get("no_tag", False),
         )
+        if state.dry_run and pick(kw["fetch"], defaults.fetch):
+            state.renderer.line(f"(would first run: git fetch --prune {flow.model.remote})")
         run_plan(state, flow, lambda: plan_finish(flow, kind, kw[arg], opts))
 
     if version_kind:
@@ -267,10 +275,14 @@ def _rebase_command(kind: str) -> click.Command:
         from jiraflow.flow.branches import plan_rebase
 
         flow = state.flow()
-        if interactive and not state.dry_run:
-            from jiraflow.flow.branches import interactive_rebase
+        if interactive:
+            from jiraflow.flow.branches import interactive_rebase_args
 
-            interactive_rebase(flow, kind, name)
+            args = interactive_rebase_args(flow, kind, name)
+            if state.dry_run:
+                state.renderer.plan(["git " + " ".join(args)])
+            else:
+                flow.repo.passthrough(*args)
             return
         run_plan(state, flow, lambda: plan_rebase(flow, kind, name))
 

@@ -47,9 +47,10 @@ def plan_track(ctx: FlowContext, kind: str, name: str) -> Plan:
             f"Check it out with `jiraflow {kind} checkout {name}`.",
         )
     ctx.require_clean()
+    plan = Plan(f"{kind} track", branch, moves={f"refs/heads/{branch}", f"refs/remotes/{remote}/{branch}"})
     # Fetch just this branch: it may have been pushed a moment ago.
-    ctx.repo.fetch_branch(remote, branch)
-    plan = Plan(f"{kind} track", branch, moves={f"refs/heads/{branch}"})
+    refspec = f"+refs/heads/{branch}:refs/remotes/{remote}/{branch}"
+    plan.add("fetch", "--quiet", remote, refspec, kind=PUSH)
     plan.add("checkout", "--quiet", "-b", branch, "--track", f"{remote}/{branch}")
     plan.summary = [f"created '{branch}' tracking '{remote}/{branch}'", f"you are now on '{branch}'"]
     return plan
@@ -102,10 +103,10 @@ def plan_rebase(ctx: FlowContext, kind: str, name: str | None) -> Plan:
     return plan
 
 
-def interactive_rebase(ctx: FlowContext, kind: str, name: str | None) -> None:
+def interactive_rebase_args(ctx: FlowContext, kind: str, name: str | None) -> list[str]:
     branch = ctx.resolve(kind, name)
     ctx.require_clean()
-    ctx.repo.passthrough("rebase", "--interactive", ctx.base_of(branch, kind), branch)
+    return ["rebase", "--interactive", ctx.base_of(branch, kind), branch]
 
 
 def diff_args(ctx: FlowContext, kind: str, name: str | None) -> list[str]:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from jiraflow.errors import RepoStateError, UsageError
+from jiraflow.errors import ConfigError, RepoStateError
 from jiraflow.flow.context import FlowContext
 from jiraflow.flow.start import require_not_behind
 from jiraflow.plan import MERGE, PUSH, REBASE, SQUASH, Plan
@@ -80,10 +80,11 @@ def _plan_version(
     repo, model = ctx.repo, ctx.model
     version = branch[len(model.prefixes[kind]) :]
     tag = model.tag(version)
-    # A release merges into main; a hotfix into its base (main, or a support branch).
-    target = model.main if kind == "release" else base
+    # A release from develop merges into main; anything else into its base (main, or a
+    # support branch), as AVH does.
+    target = model.main if kind == "release" and base == model.develop else base
     require_not_behind(ctx, target)
-    back = _back_merge_target(ctx, kind, target)
+    back = _back_merge_target(ctx, kind, base, target)
     if back:
         require_not_behind(ctx, back)
     if kind == "hotfix" and repo.count(f"{target}..{branch}") == 0:
@@ -93,15 +94,16 @@ def _plan_version(
         )
     tag_now = not opts.no_tag
     if tag_now and repo.has_tag(tag):
-        if not repo.is_ancestor(branch, tag):
+        if not (repo.is_ancestor(branch, tag) and repo.is_ancestor(tag, target)):
             raise RepoStateError(
-                f"the tag '{tag}' already exists and does not contain '{branch}'",
+                f"the tag '{tag}' already exists and is not the finish of '{branch}' on '{target}'",
                 "Choose another version, or delete the tag if it is a mistake.",
             )
         tag_now = False  # tagged by an earlier, interrupted finish
 
     plan = Plan(f"{kind} finish", branch, moves={f"refs/heads/{target}", f"refs/heads/{branch}"})
-    if not repo.is_ancestor(branch, target):
+    merged = repo.is_ancestor(branch, target)
+    if not merged:
         plan.add("checkout", "--quiet", target)
         if opts.squash:
             plan.add("merge", "--quiet", "--squash", branch, kind=SQUASH, source=branch)
@@ -109,8 +111,8 @@ def _plan_version(
             plan.add("merge", "--quiet", "--no-ff", "--no-edit", branch, kind=MERGE, source=branch)
         plan.summary.append(f"merged '{branch}' into '{target}'")
     if tag_now:
-        template = ctx.config.release.tag_message if kind == "release" else ctx.config.hotfix.tag_message
-        message = opts.message if opts.message is not None else _fill(template, version, tag)
+        key = f"{kind}.tag_message"
+        message = opts.message if opts.message is not None else _fill(key, ctx.config.get(key), version, tag)
         plan.add("tag", "--annotate", "--message", message, tag, target)
         plan.moves.add(f"refs/tags/{tag}")
         plan.summary.append(f"tagged '{target}' as '{tag}'")
@@ -122,19 +124,24 @@ def _plan_version(
         plan.summary.append(f"merged '{source}' back into '{back}'")
     if opts.push:
         refs = [r for r in (back, target) if r] + ([f"refs/tags/{tag}"] if not opts.no_tag else [])
-        plan.add("push", "--quiet", model.remote, *refs, kind=PUSH)
+        # --atomic: the remote gets all of them or none, never main without its tag
+        plan.add("push", "--quiet", "--atomic", model.remote, *refs, kind=PUSH)
         plan.summary.append(f"pushed {', '.join(repr(r) for r in refs)} to '{model.remote}'")
-    if not back:
-        plan.add("checkout", "--quiet", target)
+    if not back and merged:
+        plan.add("checkout", "--quiet", target)  # the merge step did not check it out
     _cleanup(ctx, plan, branch, force=opts.squash, keep=opts.keep)
     plan.summary.append(f"you are now on '{back or target}'")
     return plan
 
 
-def _back_merge_target(ctx: FlowContext, kind: str, target: str) -> str | None:
+def _back_merge_target(ctx: FlowContext, kind: str, base: str, target: str) -> str | None:
+    """Where the tag is merged back: develop, an open release branch, or nowhere (a
+    release or hotfix of a support branch stays on it, as in AVH)."""
     model = ctx.model
+    if kind == "release":
+        return model.develop if base == model.develop else None
     if target != model.main:
-        return None  # a hotfix of a support branch stays there, as in AVH
+        return None
     if kind == "hotfix" and ctx.config.hotfix.into_release:
         releases = ctx.repo.branches(model.prefixes["release"])
         if releases:
@@ -157,11 +164,11 @@ def _cleanup(ctx: FlowContext, plan: Plan, branch: str, *, force: bool, keep: bo
     plan.summary.append(f"deleted '{branch}'")
 
 
-def _fill(template: str, version: str, tag: str) -> str:
+def _fill(key: str, template: str, version: str, tag: str) -> str:
     try:
         return template.format(version=version, tag=tag)
     except (KeyError, IndexError, ValueError):
-        raise UsageError(
-            f"the tag message template {template!r} is not valid",
+        raise ConfigError(
+            f"{key} = {template!r} is not a valid template",
             "Use {version} and {tag} as placeholders (double braces for a literal brace).",
         ) from None

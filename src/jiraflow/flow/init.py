@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
+from typing import Any
 
 from jiraflow import config as config_mod
 from jiraflow.errors import ConfigError
@@ -34,6 +35,8 @@ def plan_init(ctx: FlowContext, *, force: bool = False, ask: Ask | None = None) 
     has_commits = any(r.startswith("refs/heads/") for r in refs)
     local = repo.branches()
     remote = cfg.gitflow.remote
+    if not force and _configured(ctx, "gitflow.main") and _configured(ctx, "gitflow.develop"):
+        ask = None  # an existing setup (AVH's or ours) is adopted as it is
 
     def choose(key: str, guesses: tuple[str, ...], fallback: str, question: str, avoid: str = "") -> str:
         value: str
@@ -89,8 +92,10 @@ def plan_init(ctx: FlowContext, *, force: bool = False, ask: Ask | None = None) 
                 f"the branch '{main}' does not exist",
                 "Create it, or name the production branch with `jiraflow config set gitflow.main NAME`.",
             )
+    develop_source = develop
     if develop not in local:
         if repo.remote_branch(remote, develop):
+            develop_source = f"{remote}/{develop}"
             plan.add("branch", "--quiet", "--track", develop, f"{remote}/{develop}")
             plan.summary.append(f"created '{develop}' tracking '{remote}/{develop}'")
         else:
@@ -98,6 +103,21 @@ def plan_init(ctx: FlowContext, *, force: bool = False, ask: Ask | None = None) 
             plan.summary.append(f"created '{develop}' from '{main}'")
         created = True
     plan.moves = {f"refs/heads/{main}", f"refs/heads/{develop}"}
+    # Checked out before anything is written, so a failure leaves nothing behind.
+    if created and head.branch != develop:
+        plan.add("checkout", "--quiet", develop)
+
+    on_disk = os.path.exists(os.path.join(repo.root, config_mod.REPO_FILE))
+    # A team's file committed on develop arrives with the checkout above; git config must
+    # agree with it, or (being the higher layer) it would hide the team's values.
+    team = _committed_file(ctx, develop_source) if created and has_commits and not on_disk else None
+    if team is not None:
+        for kind in KINDS:
+            key = f"gitflow.prefix.{kind}"
+            if key in team and not _from_git_config(ctx, key):
+                prefixes[kind] = team[key]
+        if "gitflow.version_tag_prefix" in team and not _from_git_config(ctx, "gitflow.version_tag_prefix"):
+            tag_prefix = team["gitflow.version_tag_prefix"]
 
     git_values = {
         "gitflow.branch.master": main,
@@ -115,10 +135,26 @@ def plan_init(ctx: FlowContext, *, force: bool = False, ask: Ask | None = None) 
         "gitflow.version_tag_prefix": tag_prefix,
         **{f"gitflow.prefix.{k}": v for k, v in prefixes.items()},
     }
-    if force or not os.path.exists(os.path.join(repo.root, config_mod.REPO_FILE)):
+    if force or not (on_disk or team is not None):
         plan.add(config_mod.REPO_FILE, kind=WRITE, message=config_mod.dumps(file_values))
         plan.summary.append(f"wrote {config_mod.REPO_FILE} (commit it to share the setup with your team)")
-    if created and head.branch != develop:
-        plan.add("checkout", "--quiet", develop)
     plan.summary.append(f"main is '{main}', develop is '{develop}'")
     return plan
+
+
+def _from_git_config(ctx: FlowContext, key: str) -> bool:
+    return ctx.config.sources.get(key, "").startswith("git config")
+
+
+def _committed_file(ctx: FlowContext, rev: str) -> dict[str, Any] | None:
+    """The flattened .jiraflow.toml of a commit, or None when it has none."""
+    proc = ctx.repo.run("show", f"{rev}:{config_mod.REPO_FILE}", check=False)
+    if proc.returncode != 0:
+        return None
+    import tomllib
+
+    where = f"{config_mod.REPO_FILE} on {rev}"
+    try:
+        return config_mod.flatten(tomllib.loads(proc.stdout), where)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{where}: not valid TOML ({exc})") from None

@@ -138,6 +138,12 @@ def in_progress(repo: GitRepo) -> Journal | None:
 def refuse_if_busy(repo: GitRepo) -> None:
     """Exit 5 when a jiraflow operation or one of git's own is half done."""
     journal = Journal.load(repo)
+    if journal is not None and not resumable(journal.operation):
+        # Only a killed process leaves this behind; what it did may since have been built on.
+        raise RepoStateError(
+            f"an interrupted {journal.operation} of '{journal.branch}' left {Journal.path(repo)}",
+            "Check `git status` and `git branch`, then delete that file.",
+        )
     if journal is not None:
         raise RepoStateError(
             f"a {journal.operation} of '{journal.branch}' is in progress",
@@ -191,6 +197,12 @@ def _run_from(repo: GitRepo, journal: Journal, on_step: StepCallback | None) -> 
         except JiraflowError as exc:
             _stopped(repo, journal, step, exc)
             raise
+        except KeyboardInterrupt:
+            # A finish keeps its journal for --continue; anything else has no way to
+            # continue, so it puts back what it moved before giving the terminal back.
+            if not resumable(journal.operation):
+                abort(repo, journal)
+            raise
         journal.next += 1
         journal.save(repo)
     journal.remove(repo)
@@ -205,8 +217,10 @@ def _stopped(repo: GitRepo, journal: Journal, step: Step, exc: JiraflowError) ->
         journal.remove(repo)  # git's own rebase state is what the user continues
         exc.hint = "Resolve them, `git add` them and run `git rebase --continue` (or `git rebase --abort`)."
         return
+    done = journal.next > 0
     abort(repo, journal)
-    exc.hint = "Nothing was changed. " + _FIX_HINTS.get(step.kind, "Fix the cause and try again.")
+    undone = "Every branch was put back. " if done else "Nothing was changed. "
+    exc.hint = undone + _FIX_HINTS.get(step.kind, "Fix the cause and try again.")
 
 
 _FIX_HINTS = {
@@ -220,11 +234,16 @@ def _run_step(repo: GitRepo, journal: Journal, step: Step) -> None:
             fh.write(step.message or "")
         return
     proc = repo.run(*step.argv, check=False, env=_NO_EDITOR)
+    if proc.returncode != 0 and step.kind == PUSH and "--atomic" in step.argv and (
+        "does not support --atomic" in proc.stderr
+    ):
+        # An old server: push the refs one transaction at a time after all.
+        proc = repo.run(*(a for a in step.argv if a != "--atomic"), check=False)
     if proc.returncode == 0:
         if step.kind == SQUASH:
             _commit_squash(repo, step)
-        if step.kind == PUSH:
-            journal.pushed.append(" ".join(step.argv[2:]))
+        if step.kind == PUSH and step.argv[0] == "push":
+            journal.pushed.append(" ".join(a for a in step.argv[1:] if not a.startswith("-")))
         return
     if step.kind in (MERGE, SQUASH, REBASE):
         conflicted = repo.unmerged_files()
@@ -232,7 +251,8 @@ def _run_step(repo: GitRepo, journal: Journal, step: Step) -> None:
             raise ConflictError(journal, step, conflicted)
     if step.kind == PUSH:
         raise RemoteError(
-            f"git push to '{_remote_of(step)}' failed: {reason(proc.stderr or proc.stdout)}",
+            f"git {step.argv[0]} {'to' if step.argv[0] == 'push' else 'from'} '{_remote_of(step)}' "
+            f"failed: {reason(proc.stderr or proc.stdout)}",
             f"The local part is done. Fix the problem and run `jiraflow {journal.operation} "
             "--continue`, or `--abort` to undo the local changes.",
         )
@@ -251,7 +271,7 @@ def _commit_squash(repo: GitRepo, step: Step) -> None:
     if repo.ok("diff", "--cached", "--quiet"):
         return
     # git's own squash message (the squashed commits' log), as git-flow AVH leaves it
-    repo.run("commit", "--quiet", "--no-verify", "--no-edit", env=_NO_EDITOR)
+    repo.run("commit", "--quiet", "--no-verify", "--no-edit", "--cleanup=strip", env=_NO_EDITOR)
 
 
 def _complete(repo: GitRepo, step: Step) -> bool:
@@ -277,7 +297,8 @@ def _complete(repo: GitRepo, step: Step) -> bool:
         return False
     if step.kind == MERGE:
         if repo.has_git_path("MERGE_HEAD"):
-            repo.run("commit", "--quiet", "--no-edit", "--no-verify", env=_NO_EDITOR)
+            # --cleanup=strip drops git's "# Conflicts:" notes from the message
+            repo.run("commit", "--quiet", "--no-edit", "--no-verify", "--cleanup=strip", env=_NO_EDITOR)
             return True
         return step.source is not None and repo.is_ancestor(step.source, "HEAD")
     if step.kind == SQUASH:
