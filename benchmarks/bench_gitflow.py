@@ -107,7 +107,10 @@ def main() -> int:
         for tool in order:
             with tempfile.TemporaryDirectory() as tmp:
                 round_(Path(tmp), tool, times, args.commits)
-    print(f"{'operation':<16}{'AVH ms':>9}{'jiraflow ms':>13}{'ratio':>8}   ({args.rounds} rounds, medians)")
+    print(
+        f"{'operation':<16}{'AVH ms':>9}{'jiraflow ms':>13}{'ratio':>8}"
+        f"   ({args.rounds} rounds, medians)"
+    )
     for op in TOOLS["avh"]:
         avh = statistics.median(times[("avh", op)])
         jf = statistics.median(times[("jiraflow", op)])

@@ -9,7 +9,7 @@ from pathlib import Path
 from jiraflow.cli import main
 
 
-def git(cwd: Path, *args: str, check: bool = True, input: str | None = None) -> str:  # noqa: A002
+def git(cwd: Path, *args: str, check: bool = True, input: str | None = None) -> str:
     proc = subprocess.run(
         ["git", *args], cwd=cwd, capture_output=True, text=True, check=False, input=input
     )
@@ -32,7 +32,9 @@ class Repo:
     def git(self, *args: str, check: bool = True) -> str:
         return git(self.path, *args, check=check)
 
-    def commit(self, name: str = "file.txt", content: str | None = None, message: str | None = None) -> str:
+    def commit(
+        self, name: str = "file.txt", content: str | None = None, message: str | None = None
+    ) -> str:
         file = self.path / name
         file.parent.mkdir(parents=True, exist_ok=True)
         if content is None:

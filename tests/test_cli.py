@@ -28,12 +28,17 @@ def modules_loaded(argv: list[str], env: dict[str, str] | None = None) -> set[st
     )
     proc = subprocess.run(
         [sys.executable, "-c", code, *argv],
-        capture_output=True, text=True, env={**os.environ, **(env or {})}, check=False,
+        capture_output=True,
+        text=True,
+        env={**os.environ, **(env or {})},
+        check=False,
     )
     return set(json.loads(proc.stderr.strip().splitlines()[-1]))
 
 
-@pytest.mark.parametrize("argv", [["--help"], ["feature", "--help"], ["release", "finish", "--help"]])
+@pytest.mark.parametrize(
+    "argv", [["--help"], ["feature", "--help"], ["release", "finish", "--help"]]
+)
 def test_help_imports_no_heavy_library(argv: list[str]) -> None:
     loaded = modules_loaded(argv)
     assert "click" in loaded
@@ -41,14 +46,20 @@ def test_help_imports_no_heavy_library(argv: list[str]) -> None:
 
 
 def test_completion_imports_no_heavy_library(repo: Repo) -> None:
-    env = {"_JIRAFLOW_COMPLETE": "bash_complete", "COMP_WORDS": "jiraflow feature finish ", "COMP_CWORD": "3"}
+    env = {
+        "_JIRAFLOW_COMPLETE": "bash_complete",
+        "COMP_WORDS": "jiraflow feature finish ",
+        "COMP_CWORD": "3",
+    }
     loaded = modules_loaded(["-C", str(repo.path)], env)
     assert not [m for m in HEAVY if m in loaded]
 
 
 def test_the_import_check_can_fail() -> None:
     code = "import sys, git; print('git' in sys.modules)"
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout
     assert out.strip() == "True"
 
 
@@ -59,17 +70,30 @@ def test_the_import_check_can_fail() -> None:
 )
 def test_entry_points(repo: Repo, command: list[str]) -> None:
     env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}"}
-    proc = subprocess.run([*command, "feature", "start", "via-entry"], cwd=repo.path,
-                          capture_output=True, text=True, env=env, check=False)
+    proc = subprocess.run(
+        [*command, "feature", "start", "via-entry"],
+        cwd=repo.path,
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+    )
     assert proc.returncode == 0, proc.stderr
     assert repo.branch() == "feature/via-entry"
-    version = subprocess.run([*command, "--version"], capture_output=True, text=True, env=env, check=False)
+    version = subprocess.run(
+        [*command, "--version"], capture_output=True, text=True, env=env, check=False
+    )
     assert "jiraflow, version" in version.stdout
 
 
 def test_errors_exit_with_their_code_from_the_real_executable(tmp_path: Path) -> None:
-    proc = subprocess.run([str(BIN / "jiraflow"), "feature", "list"], cwd=tmp_path,
-                          capture_output=True, text=True, check=False)
+    proc = subprocess.run(
+        [str(BIN / "jiraflow"), "feature", "list"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert proc.returncode == 5
     assert "Traceback" not in proc.stderr
 
@@ -110,9 +134,10 @@ def test_bash_completion_in_a_real_shell(repo: Repo, run) -> None:
     script = run(repo, "completion", "bash").out
     env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}"}
     program = script + (
-        '\nCOMP_WORDS=(jiraflow feature finish ta); COMP_CWORD=3\n'
+        "\nCOMP_WORDS=(jiraflow feature finish ta); COMP_CWORD=3\n"
         '_jiraflow_completion jiraflow\nprintf "%s\\n" "${COMPREPLY[@]}"\n'
     )
-    proc = subprocess.run(["bash", "-c", program], cwd=repo.path, capture_output=True,
-                          text=True, env=env, check=False)
+    proc = subprocess.run(
+        ["bash", "-c", program], cwd=repo.path, capture_output=True, text=True, env=env, check=False
+    )
     assert proc.stdout.split() == ["tabbed"], proc.stderr

@@ -18,7 +18,9 @@ def user_file(home: Path) -> Path:
 def test_every_layer_and_its_source(repo: Repo, run, isolated_env: Path, monkeypatch) -> None:
     uf = user_file(isolated_env)
     uf.parent.mkdir(parents=True)
-    uf.write_text('[finish]\npush = true\nkeep = true\nfetch = true\n[release]\ntag_message = "user"\n')
+    uf.write_text(
+        '[finish]\npush = true\nkeep = true\nfetch = true\n[release]\ntag_message = "user"\n'
+    )
     (repo.path / ".jiraflow.toml").write_text(
         '[finish]\nkeep = false\nfetch = false\n[gitflow.prefix]\nfeature = "feat/"\n'
     )
@@ -28,7 +30,10 @@ def test_every_layer_and_its_source(repo: Repo, run, isolated_env: Path, monkeyp
     assert shown["finish.no_ff"] == {"value": False, "source": "default"}
     assert shown["finish.push"] == {"value": True, "source": str(uf)}
     assert shown["finish.keep"] == {"value": False, "source": ".jiraflow.toml"}
-    assert shown["gitflow.prefix.feature"] == {"value": "f/", "source": "git config gitflow.prefix.feature"}
+    assert shown["gitflow.prefix.feature"] == {
+        "value": "f/",
+        "source": "git config gitflow.prefix.feature",
+    }
     assert shown["finish.fetch"] == {"value": True, "source": "environment JIRAFLOW_FINISH_FETCH"}
     text = run(repo, "config", "show").out
     assert "finish.keep" in text and "(.jiraflow.toml)" in text
@@ -88,7 +93,10 @@ def test_set_refuses(repo: Repo, run, key: str, value: str, message: str) -> Non
 def test_set_warns_when_a_higher_layer_wins(repo: Repo, run) -> None:
     result = run(repo, "config", "set", "gitflow.develop", "dev")
     assert result.code == 0
-    assert "gitflow.develop is still develop: git config gitflow.branch.develop overrides it" in result.err
+    assert (
+        "gitflow.develop is still develop: git config gitflow.branch.develop overrides it"
+        in result.err
+    )
 
 
 def test_set_warns_that_comments_are_lost(repo: Repo, run) -> None:

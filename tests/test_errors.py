@@ -91,15 +91,22 @@ def test_uninitialised_repository_with_develop_uses_the_defaults(make_repo, run)
 
 
 @pytest.mark.parametrize(
-    "error", ["AuthError", "RemoteError", "PartialError", "ConfigError", "RepoStateError", "UsageError"]
+    "error",
+    ["AuthError", "RemoteError", "PartialError", "ConfigError", "RepoStateError", "UsageError"],
 )
 def test_every_error_class_maps_to_its_documented_code(repo: Repo, run, mocker, error: str) -> None:
     """4 (auth) and 7 (partial) have no Gitflow cause; the mapping is the same for all."""
     from jiraflow import errors
 
     cls = getattr(errors, error)
-    expected = {"AuthError": 4, "RemoteError": 6, "PartialError": 7, "ConfigError": 3,
-                "RepoStateError": 5, "UsageError": 2}[error]
+    expected = {
+        "AuthError": 4,
+        "RemoteError": 6,
+        "PartialError": 7,
+        "ConfigError": 3,
+        "RepoStateError": 5,
+        "UsageError": 2,
+    }[error]
     mocker.patch("jiraflow.flow.start.plan_start", side_effect=cls("what happened", "what to do"))
     result = run(repo, "feature", "start", "x")
     assert result.code == expected
@@ -172,4 +179,7 @@ def test_exit_3_bad_tag_message_template(repo: Repo, run) -> None:
     run(repo, "release", "start", "1.0")
     repo.commit()
     result = run(repo, "release", "finish")
-    assert result.code == 3 and "release.tag_message = 'Release {x}' is not a valid template" in result.err
+    assert (
+        result.code == 3
+        and "release.tag_message = 'Release {x}' is not a valid template" in result.err
+    )

@@ -36,7 +36,9 @@ def test_several_commits_get_a_merge_commit(repo: Repo, run) -> None:
     tip = repo.commit()
     assert run(repo, "feature", "finish", "two").code == 0
     assert parents(repo, "develop")[1] == tip
-    assert repo.git("log", "-1", "--format=%s", "develop") == "Merge branch 'feature/two' into develop"
+    assert (
+        repo.git("log", "-1", "--format=%s", "develop") == "Merge branch 'feature/two' into develop"
+    )
 
 
 def test_no_ff_makes_a_merge_commit_for_one_commit(repo: Repo, run) -> None:
@@ -146,7 +148,9 @@ def test_release_push_pushes_main_develop_and_only_the_new_tag(repo: Repo, run) 
     assert repo.git("rev-parse", "main") in remote and "refs/tags/1.0" in remote
     assert "refs/tags/local-only" not in remote
     assert "refs/heads/release/1.0" not in remote
-    assert repo.git("ls-remote", "origin", "refs/heads/develop").startswith(repo.git("rev-parse", "develop"))
+    assert repo.git("ls-remote", "origin", "refs/heads/develop").startswith(
+        repo.git("rev-parse", "develop")
+    )
 
 
 def test_hotfix_goes_into_an_open_release_branch(repo: Repo, run) -> None:
@@ -192,7 +196,10 @@ def test_list_json_and_text(repo: Repo, run) -> None:
     import json
 
     rows = json.loads(run(repo, "--json", "feature", "list").out)
-    assert [(r["name"], r["current"], r["ahead"]) for r in rows] == [("a", False, 1), ("b", True, 0)]
+    assert [(r["name"], r["current"], r["ahead"]) for r in rows] == [
+        ("a", False, 1),
+        ("b", True, 0),
+    ]
 
 
 def test_checkout_by_unique_prefix_and_delete(repo: Repo, run) -> None:
@@ -222,7 +229,13 @@ def test_track_fetches_and_tracks_a_remote_branch(repo: Repo, run, make_repo) ->
     other = Repo(repo.path.parent / "clone")
     from gitutil import git
 
-    git(repo.path.parent, "clone", "--quiet", repo.git("remote", "get-url", "origin"), str(other.path))
+    git(
+        repo.path.parent,
+        "clone",
+        "--quiet",
+        repo.git("remote", "get-url", "origin"),
+        str(other.path),
+    )
     other.git("branch", "develop", "origin/develop")
     # the clone has not seen the branch yet: track fetches it
     other.git("update-ref", "-d", "refs/remotes/origin/feature/shared")
@@ -266,7 +279,13 @@ def test_finish_refuses_when_develop_is_behind_origin(repo: Repo, run) -> None:
     run(repo, "feature", "start", "late")
     repo.commit()
     # someone else pushed to develop; we know it from an earlier fetch
-    repo.git("push", "-q", "origin", f"{repo.git('commit-tree', '-p', 'develop', '-m', 'x', 'develop^{tree}')}:refs/heads/develop")
+    repo.git(
+        "push",
+        "-q",
+        "origin",
+        repo.git("commit-tree", "-p", "develop", "-m", "x", "develop^{tree}")
+        + ":refs/heads/develop",
+    )
     repo.git("fetch", "-q", "origin")
     before = repo.snapshot()
     result = run(repo, "feature", "finish")

@@ -79,7 +79,9 @@ def test_init_tracks_develop_from_origin(make_repo, run, tmp_path) -> None:
 
 
 def test_init_is_idempotent_and_force_rewrites(repo: Repo, run) -> None:
-    (repo.path / ".jiraflow.toml").write_text('[gitflow]\nmain = "main"\ndevelop = "develop"\n# kept\n')
+    (repo.path / ".jiraflow.toml").write_text(
+        '[gitflow]\nmain = "main"\ndevelop = "develop"\n# kept\n'
+    )
     before = repo.snapshot()
     result = run(repo, "init", "-d")
     assert result.code == 0

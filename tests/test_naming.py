@@ -48,7 +48,9 @@ def test_created_name_is_valid_or_refused_clearly(name: str) -> None:
         assert git_accepts(full)
 
 
-@pytest.mark.parametrize("name", ["a..b", "x.lock", "x/", "a b", "a:b", "a~1", "end.", "a//b", "q?", "@{u}"])
+@pytest.mark.parametrize(
+    "name", ["a..b", "x.lock", "x/", "a b", "a:b", "a~1", "end.", "a//b", "q?", "@{u}"]
+)
 def test_refused_through_the_cli(repo, run, name: str) -> None:
     before = repo.snapshot()
     result = run(repo, "feature", "start", "--", name)

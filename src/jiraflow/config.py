@@ -38,16 +38,28 @@ _KINDS = ("feature", "bugfix", "release", "hotfix", "support")
 KEYS: dict[str, KeyInfo] = {
     info.key: info
     for info in (
-        KeyInfo("gitflow.main", "main", "The production branch (git-flow AVH: gitflow.branch.master)."),
+        KeyInfo(
+            "gitflow.main", "main", "The production branch (git-flow AVH: gitflow.branch.master)."
+        ),
         KeyInfo("gitflow.develop", "develop", "The integration branch."),
         KeyInfo("gitflow.version_tag_prefix", "", "Prefix of version tags, e.g. 'v'."),
         KeyInfo("gitflow.remote", "origin", "The remote to fetch from and push to."),
         *(KeyInfo(f"gitflow.prefix.{k}", f"{k}/", f"Prefix of {k} branches.") for k in _KINDS),
         KeyInfo("finish.fetch", False, "Fetch the remote before finishing (like --fetch)."),
-        KeyInfo("finish.push", False, "Push the merged branches and tags after finishing (like --push)."),
+        KeyInfo(
+            "finish.push", False, "Push the merged branches and tags after finishing (like --push)."
+        ),
         KeyInfo("finish.keep", False, "Keep the finished branch (like --keep)."),
-        KeyInfo("finish.no_ff", False, "Always make a merge commit for features and bugfixes (like --no-ff)."),
-        KeyInfo("finish.delete_remote", True, "Delete the finished branch on the remote when it exists there."),
+        KeyInfo(
+            "finish.no_ff",
+            False,
+            "Always make a merge commit for features and bugfixes (like --no-ff).",
+        ),
+        KeyInfo(
+            "finish.delete_remote",
+            True,
+            "Delete the finished branch on the remote when it exists there.",
+        ),
         KeyInfo(
             "release.tag_message",
             "Release {version}",
@@ -149,7 +161,8 @@ class Config(_Section):
 
 
 _SECTIONS: dict[str, type[_Section]] = {
-    cls.__name__: cls for cls in (PrefixConfig, GitflowConfig, FinishConfig, ReleaseConfig, HotfixConfig)
+    cls.__name__: cls
+    for cls in (PrefixConfig, GitflowConfig, FinishConfig, ReleaseConfig, HotfixConfig)
 }
 
 

@@ -34,7 +34,9 @@ class GitError(JiraflowError):
     exit_code = RepoStateError.exit_code
 
     def __init__(self, argv: Sequence[str], returncode: int, stderr: str, stdout: str = "") -> None:
-        why = reason(stderr or stdout) if (stderr or stdout).strip() else f"exit status {returncode}"
+        why = (
+            reason(stderr or stdout) if (stderr or stdout).strip() else f"exit status {returncode}"
+        )
         super().__init__(f"git {' '.join(argv[:2])} failed: {why}")
         self.argv = list(argv)
         self.returncode = returncode
@@ -107,7 +109,7 @@ class GitRepo:
         self,
         *args: str,
         check: bool = True,
-        input: str | None = None,  # noqa: A002 - mirrors subprocess
+        input: str | None = None,
         env: Mapping[str, str] | None = None,
     ) -> subprocess.CompletedProcess[str]:
         full_env = None
@@ -141,9 +143,10 @@ class GitRepo:
         """Every ref (branches, remote branches, tags) and the object it points at."""
         if self._refs is None or fresh:
             text = self.out("for-each-ref", "--format=%(objectname) %(refname)")
-            self._refs = dict(
-                reversed(line.split(" ", 1)) for line in text.splitlines() if line  # type: ignore[misc]
-            )
+            self._refs = {}
+            for line in text.splitlines():
+                sha, _, ref = line.partition(" ")
+                self._refs[ref] = sha
         return self._refs
 
     def forget_refs(self) -> None:
@@ -179,7 +182,11 @@ class GitRepo:
 
     def remotes(self) -> list[str]:
         return sorted(
-            {key.split(".")[1] for key in self.config() if key.startswith("remote.") and key.count(".") >= 2}
+            {
+                key.split(".")[1]
+                for key in self.config()
+                if key.startswith("remote.") and key.count(".") >= 2
+            }
         )
 
     def head(self) -> Head:
@@ -198,7 +205,9 @@ class GitRepo:
 
     def is_clean(self) -> bool:
         """No staged or unstaged changes to tracked files (untracked files are fine)."""
-        proc = self.run("status", "--porcelain", "-z", "--untracked-files=no", "--ignore-submodules")
+        proc = self.run(
+            "status", "--porcelain", "-z", "--untracked-files=no", "--ignore-submodules"
+        )
         return not proc.stdout
 
     def unmerged_files(self) -> list[str]:
@@ -210,7 +219,9 @@ class GitRepo:
 
     def ahead_behind(self, local: str, upstream: str) -> tuple[int, int]:
         """Commits in local and not upstream, and in upstream and not local."""
-        left, right = self.out("rev-list", "--left-right", "--count", f"{local}...{upstream}").split()
+        left, right = self.out(
+            "rev-list", "--left-right", "--count", f"{local}...{upstream}"
+        ).split()
         return int(left), int(right)
 
     def is_ancestor(self, ancestor: str, descendant: str) -> bool:

@@ -151,7 +151,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         exc.show()
         return exc.exit_code
     except (KeyboardInterrupt, click.exceptions.Abort):
-        renderer.error("interrupted", "Nothing is lost: a started finish can be resumed with --continue.")
+        renderer.error(
+            "interrupted", "Nothing is lost: a started finish can be resumed with --continue."
+        )
         return EXIT_INTERRUPTED
     except BrokenPipeError:
         return 0

@@ -80,7 +80,9 @@ def set_(state: AppState, key: str, value: str, user: bool) -> None:
 
     from jiraflow import config as config_mod
 
-    path = user_config_path() if user else os.path.join(state.flow().repo.root, config_mod.REPO_FILE)
+    path = (
+        user_config_path() if user else os.path.join(state.flow().repo.root, config_mod.REPO_FILE)
+    )
     parsed = config_mod.parse_value(key, value, f"jiraflow config set {key}")
     if state.dry_run:
         state.renderer.plan([f"write {path}: {key} = {_show(parsed)}"])

@@ -18,10 +18,14 @@ if TYPE_CHECKING:
 pass_state = click.make_pass_decorator(AppState)
 
 
-def complete_branches(kind: str) -> Callable[[click.Context, click.Parameter, str], list[CompletionItem]]:
+def complete_branches(
+    kind: str,
+) -> Callable[[click.Context, click.Parameter, str], list[CompletionItem]]:
     """TAB completion of the existing branches of a type, without their prefix."""
 
-    def complete(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[CompletionItem]:
+    def complete(
+        ctx: click.Context, param: click.Parameter, incomplete: str
+    ) -> list[CompletionItem]:
         from click.shell_completion import CompletionItem
 
         try:
@@ -80,9 +84,13 @@ def resume_or_abort(state: AppState, kind: str, cont: bool) -> None:
             state.renderer.summary([f"finished '{entry.branch}'"])
         else:
             pushed = journal.abort(flow.repo, entry)
-            state.renderer.summary([f"aborted the {operation} of '{entry.branch}'; every branch and tag is back"])
+            state.renderer.summary(
+                [f"aborted the {operation} of '{entry.branch}'; every branch and tag is back"]
+            )
             if pushed:
-                state.renderer.warn("already pushed, not undone on the remote: " + "; ".join(pushed))
+                state.renderer.warn(
+                    "already pushed, not undone on the remote: " + "; ".join(pushed)
+                )
 
 
 # -- command factories ----------------------------------------------------------------------
@@ -93,10 +101,14 @@ def _start_command(kind: str) -> click.Command:
     @click.command("start", context_settings=CONTEXT_SETTINGS)
     @click.argument(arg, metavar=arg.upper())
     @click.argument("base_arg", metavar="[BASE]", required=kind == "support", default=None)
-    @click.option("--base", "base_opt", metavar="B", help="Start from B instead of the default base.")
+    @click.option(
+        "--base", "base_opt", metavar="B", help="Start from B instead of the default base."
+    )
     @click.option("-F", "--fetch", is_flag=True, help="Fetch the base from the remote first.")
     @pass_state
-    def start(state: AppState, base_arg: str | None, base_opt: str | None, fetch: bool, **kw: str) -> None:
+    def start(
+        state: AppState, /, base_arg: str | None, base_opt: str | None, fetch: bool, **kw: str
+    ) -> None:
         from jiraflow.flow.start import plan_start
 
         flow = state.flow()
@@ -116,12 +128,17 @@ def _finish_command(kind: str) -> click.Command:
     arg = "version" if version_kind else "name"
 
     @click.command("finish", context_settings=CONTEXT_SETTINGS)
-    @click.argument(arg, metavar=f"[{arg.upper()}]", required=False, shell_complete=complete_branches(kind))
+    @click.argument(
+        arg, metavar=f"[{arg.upper()}]", required=False, shell_complete=complete_branches(kind)
+    )
     @click.option("-F", "--fetch/--no-fetch", default=None, help="Fetch from the remote first.")
     @click.option("-S", "--squash", is_flag=True, help="Squash the branch into one commit.")
     @click.option("-k", "--keep/--no-keep", default=None, help="Keep the branch afterwards.")
     @click.option(
-        "-p", "--push/--no-push", default=None, help="Push the results, then delete the remote branch."
+        "-p",
+        "--push/--no-push",
+        default=None,
+        help="Push the results, then delete the remote branch.",
     )
     @click.option("--continue", "cont", is_flag=True, help="Resume after resolving a conflict.")
     @click.option("--abort", is_flag=True, help="Undo the interrupted finish completely.")
@@ -161,14 +178,18 @@ def _finish_command(kind: str) -> click.Command:
         finish.help = f"Merge the {kind} into main, tag it, merge the tag back, delete the branch."
     else:
         finish = click.option("--no-ff", is_flag=True, help="Always make a merge commit.")(finish)
-        finish = click.option("-r", "--rebase", is_flag=True, help="Rebase onto the base first.")(finish)
+        finish = click.option("-r", "--rebase", is_flag=True, help="Rebase onto the base first.")(
+            finish
+        )
         finish.help = f"Merge the {kind} into its base and delete it."
     return finish
 
 
 def _publish_command(kind: str) -> click.Command:
     @click.command("publish", context_settings=CONTEXT_SETTINGS)
-    @click.argument("name", metavar="[NAME]", required=False, shell_complete=complete_branches(kind))
+    @click.argument(
+        "name", metavar="[NAME]", required=False, shell_complete=complete_branches(kind)
+    )
     @pass_state
     def publish(state: AppState, name: str | None) -> None:
         """Push the branch to the remote and track it."""
@@ -196,7 +217,9 @@ def _track_command(kind: str) -> click.Command:
 
 def _delete_command(kind: str) -> click.Command:
     @click.command("delete", context_settings=CONTEXT_SETTINGS)
-    @click.argument("name", metavar="[NAME]", required=False, shell_complete=complete_branches(kind))
+    @click.argument(
+        "name", metavar="[NAME]", required=False, shell_complete=complete_branches(kind)
+    )
     @click.option("-f", "--force", is_flag=True, help="Delete even when not merged.")
     @click.option("-r", "--remote", is_flag=True, help="Delete it on the remote too.")
     @pass_state
@@ -249,7 +272,9 @@ def _list_command(kind: str) -> click.Command:
 
 def _diff_command(kind: str) -> click.Command:
     @click.command("diff", context_settings=CONTEXT_SETTINGS)
-    @click.argument("name", metavar="[NAME]", required=False, shell_complete=complete_branches(kind))
+    @click.argument(
+        "name", metavar="[NAME]", required=False, shell_complete=complete_branches(kind)
+    )
     @pass_state
     def diff(state: AppState, name: str | None) -> None:
         """Show the changes of the branch since it left its base."""
@@ -267,8 +292,12 @@ def _diff_command(kind: str) -> click.Command:
 
 def _rebase_command(kind: str) -> click.Command:
     @click.command("rebase", context_settings=CONTEXT_SETTINGS)
-    @click.argument("name", metavar="[NAME]", required=False, shell_complete=complete_branches(kind))
-    @click.option("-i", "--interactive", is_flag=True, help="Rebase interactively (opens the editor).")
+    @click.argument(
+        "name", metavar="[NAME]", required=False, shell_complete=complete_branches(kind)
+    )
+    @click.option(
+        "-i", "--interactive", is_flag=True, help="Rebase interactively (opens the editor)."
+    )
     @pass_state
     def rebase(state: AppState, name: str | None, interactive: bool) -> None:
         """Rebase the branch onto its base."""
@@ -302,8 +331,28 @@ _FACTORIES: dict[str, Callable[[str], click.Command]] = {
 }
 
 _COMMANDS = {
-    "feature": ("start", "finish", "publish", "track", "delete", "checkout", "list", "diff", "rebase"),
-    "bugfix": ("start", "finish", "publish", "track", "delete", "checkout", "list", "diff", "rebase"),
+    "feature": (
+        "start",
+        "finish",
+        "publish",
+        "track",
+        "delete",
+        "checkout",
+        "list",
+        "diff",
+        "rebase",
+    ),
+    "bugfix": (
+        "start",
+        "finish",
+        "publish",
+        "track",
+        "delete",
+        "checkout",
+        "list",
+        "diff",
+        "rebase",
+    ),
     "release": ("start", "finish", "publish", "track", "delete", "list"),
     "hotfix": ("start", "finish", "publish", "track", "delete", "list"),
     "support": ("start", "list"),

@@ -13,7 +13,9 @@ pass_state = click.make_pass_decorator(AppState)
 
 
 @click.command(context_settings=CONTEXT_SETTINGS)
-@click.option("-d", "--defaults", is_flag=True, help="Ask nothing; use what exists or the defaults.")
+@click.option(
+    "-d", "--defaults", is_flag=True, help="Ask nothing; use what exists or the defaults."
+)
 @click.option("-f", "--force", is_flag=True, help="Choose again even when already set up.")
 @pass_state
 def init(state: AppState, defaults: bool, force: bool) -> None:

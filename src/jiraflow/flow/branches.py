@@ -31,10 +31,15 @@ def plan_publish(ctx: FlowContext, kind: str, name: str | None) -> Plan:
             f"Push new commits with `git push`, or track it with `jiraflow {kind} track`.",
         )
     plan = Plan(f"{kind} publish", branch, moves={f"refs/heads/{branch}"})
-    plan.add("push", "--quiet", "--set-upstream", remote, f"{branch}:refs/heads/{branch}", kind=PUSH)
+    plan.add(
+        "push", "--quiet", "--set-upstream", remote, f"{branch}:refs/heads/{branch}", kind=PUSH
+    )
     if ctx.repo.head().branch != branch:
         plan.add("checkout", "--quiet", branch)
-    plan.summary = [f"pushed '{branch}' to '{remote}' and set it as upstream", f"you are now on '{branch}'"]
+    plan.summary = [
+        f"pushed '{branch}' to '{remote}' and set it as upstream",
+        f"you are now on '{branch}'",
+    ]
     return plan
 
 
@@ -47,12 +52,17 @@ def plan_track(ctx: FlowContext, kind: str, name: str) -> Plan:
             f"Check it out with `jiraflow {kind} checkout {name}`.",
         )
     ctx.require_clean()
-    plan = Plan(f"{kind} track", branch, moves={f"refs/heads/{branch}", f"refs/remotes/{remote}/{branch}"})
+    plan = Plan(
+        f"{kind} track", branch, moves={f"refs/heads/{branch}", f"refs/remotes/{remote}/{branch}"}
+    )
     # Fetch just this branch: it may have been pushed a moment ago.
     refspec = f"+refs/heads/{branch}:refs/remotes/{remote}/{branch}"
     plan.add("fetch", "--quiet", remote, refspec, kind=PUSH)
     plan.add("checkout", "--quiet", "-b", branch, "--track", f"{remote}/{branch}")
-    plan.summary = [f"created '{branch}' tracking '{remote}/{branch}'", f"you are now on '{branch}'"]
+    plan.summary = [
+        f"created '{branch}' tracking '{remote}/{branch}'",
+        f"you are now on '{branch}'",
+    ]
     return plan
 
 
@@ -81,7 +91,9 @@ def plan_delete(
     plan.add("branch", "--quiet", "-D", branch)
     if f"gitflow.branch.{branch}.base" in repo.config():
         plan.add("config", "--remove-section", f"gitflow.branch.{branch}")
-    plan.summary.append(f"deleted '{branch}' (it was at {tip[:10]}; `git branch {branch} {tip[:10]}` restores it)")
+    plan.summary.append(
+        f"deleted '{branch}' (it was at {tip[:10]}; `git branch {branch} {tip[:10]}` restores it)"
+    )
     return plan
 
 

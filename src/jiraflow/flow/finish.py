@@ -50,9 +50,7 @@ def plan_finish(ctx: FlowContext, kind: str, name: str | None, opts: FinishOptio
     return _plan_version(ctx, kind, branch, base, opts)
 
 
-def _plan_work(
-    ctx: FlowContext, kind: str, branch: str, base: str, opts: FinishOptions
-) -> Plan:
+def _plan_work(ctx: FlowContext, kind: str, branch: str, base: str, opts: FinishOptions) -> Plan:
     repo = ctx.repo
     plan = Plan(f"{kind} finish", branch, moves={f"refs/heads/{base}", f"refs/heads/{branch}"})
     if opts.rebase:
@@ -74,9 +72,7 @@ def _plan_work(
     return plan
 
 
-def _plan_version(
-    ctx: FlowContext, kind: str, branch: str, base: str, opts: FinishOptions
-) -> Plan:
+def _plan_version(ctx: FlowContext, kind: str, branch: str, base: str, opts: FinishOptions) -> Plan:
     repo, model = ctx.repo, ctx.model
     version = branch[len(model.prefixes[kind]) :]
     tag = model.tag(version)
@@ -112,7 +108,11 @@ def _plan_version(
         plan.summary.append(f"merged '{branch}' into '{target}'")
     if tag_now:
         key = f"{kind}.tag_message"
-        message = opts.message if opts.message is not None else _fill(key, ctx.config.get(key), version, tag)
+        message = (
+            opts.message
+            if opts.message is not None
+            else _fill(key, ctx.config.get(key), version, tag)
+        )
         plan.add("tag", "--annotate", "--message", message, tag, target)
         plan.moves.add(f"refs/tags/{tag}")
         plan.summary.append(f"tagged '{target}' as '{tag}'")

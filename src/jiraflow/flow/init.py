@@ -38,7 +38,9 @@ def plan_init(ctx: FlowContext, *, force: bool = False, ask: Ask | None = None) 
     if not force and _configured(ctx, "gitflow.main") and _configured(ctx, "gitflow.develop"):
         ask = None  # an existing setup (AVH's or ours) is adopted as it is
 
-    def choose(key: str, guesses: tuple[str, ...], fallback: str, question: str, avoid: str = "") -> str:
+    def choose(
+        key: str, guesses: tuple[str, ...], fallback: str, question: str, avoid: str = ""
+    ) -> str:
         value: str
         if _configured(ctx, key) and not force:
             value = cfg.get(key)
@@ -90,7 +92,8 @@ def plan_init(ctx: FlowContext, *, force: bool = False, ask: Ask | None = None) 
         else:
             raise ConfigError(
                 f"the branch '{main}' does not exist",
-                "Create it, or name the production branch with `jiraflow config set gitflow.main NAME`.",
+                "Create it, or name the production branch: "
+                "`jiraflow config set gitflow.main NAME`.",
             )
     develop_source = develop
     if develop not in local:
@@ -116,7 +119,9 @@ def plan_init(ctx: FlowContext, *, force: bool = False, ask: Ask | None = None) 
             key = f"gitflow.prefix.{kind}"
             if key in team and not _from_git_config(ctx, key):
                 prefixes[kind] = team[key]
-        if "gitflow.version_tag_prefix" in team and not _from_git_config(ctx, "gitflow.version_tag_prefix"):
+        if "gitflow.version_tag_prefix" in team and not _from_git_config(
+            ctx, "gitflow.version_tag_prefix"
+        ):
             tag_prefix = team["gitflow.version_tag_prefix"]
 
     git_values = {
@@ -137,7 +142,9 @@ def plan_init(ctx: FlowContext, *, force: bool = False, ask: Ask | None = None) 
     }
     if force or not (on_disk or team is not None):
         plan.add(config_mod.REPO_FILE, kind=WRITE, message=config_mod.dumps(file_values))
-        plan.summary.append(f"wrote {config_mod.REPO_FILE} (commit it to share the setup with your team)")
+        plan.summary.append(
+            f"wrote {config_mod.REPO_FILE} (commit it to share the setup with your team)"
+        )
     plan.summary.append(f"main is '{main}', develop is '{develop}'")
     return plan
 

@@ -215,7 +215,7 @@ def _stopped(repo: GitRepo, journal: Journal, step: Step, exc: JiraflowError) ->
         return  # the journal stays for --continue / --abort; the hint already says so
     if isinstance(exc, ConflictError) and step.kind == REBASE:
         journal.remove(repo)  # git's own rebase state is what the user continues
-        exc.hint = "Resolve them, `git add` them and run `git rebase --continue` (or `git rebase --abort`)."
+        exc.hint = "Resolve them, `git add` them, then `git rebase --continue` (or --abort)."
         return
     done = journal.next > 0
     abort(repo, journal)
@@ -234,8 +234,11 @@ def _run_step(repo: GitRepo, journal: Journal, step: Step) -> None:
             fh.write(step.message or "")
         return
     proc = repo.run(*step.argv, check=False, env=_NO_EDITOR)
-    if proc.returncode != 0 and step.kind == PUSH and "--atomic" in step.argv and (
-        "does not support --atomic" in proc.stderr
+    if (
+        proc.returncode != 0
+        and step.kind == PUSH
+        and "--atomic" in step.argv
+        and ("does not support --atomic" in proc.stderr)
     ):
         # An old server: push the refs one transaction at a time after all.
         proc = repo.run(*(a for a in step.argv if a != "--atomic"), check=False)
@@ -298,7 +301,9 @@ def _complete(repo: GitRepo, step: Step) -> bool:
     if step.kind == MERGE:
         if repo.has_git_path("MERGE_HEAD"):
             # --cleanup=strip drops git's "# Conflicts:" notes from the message
-            repo.run("commit", "--quiet", "--no-edit", "--no-verify", "--cleanup=strip", env=_NO_EDITOR)
+            repo.run(
+                "commit", "--quiet", "--no-edit", "--no-verify", "--cleanup=strip", env=_NO_EDITOR
+            )
             return True
         return step.source is not None and repo.is_ancestor(step.source, "HEAD")
     if step.kind == SQUASH:
@@ -339,7 +344,9 @@ def abort(repo: GitRepo, journal: Journal) -> list[str]:
             current = repo.head()
         elif current.commit != old:
             repo.run("reset", "--quiet", "--keep", old)
-    if current.branch != original_branch or (original_branch is None and current.commit != original_commit):
+    if current.branch != original_branch or (
+        original_branch is None and current.commit != original_commit
+    ):
         _checkout_original(repo, original_branch, original_commit)
     journal.remove(repo)
     repo.forget_refs()

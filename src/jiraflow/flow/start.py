@@ -76,7 +76,7 @@ def _require_absent(ctx: FlowContext, branch: str) -> None:
                 f"'{branch}' cannot be created because a branch '{prefix}' exists",
                 "Choose another name, or rename that branch.",
             )
-    below = [b for b in repo.branches(branch + "/")]
+    below = repo.branches(branch + "/")
     if below:
         raise RepoStateError(
             f"'{branch}' cannot be created because a branch '{below[0]}' exists",
