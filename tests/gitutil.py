@@ -61,6 +61,17 @@ class Repo:
             self.git("ls-files", "--stage") + self.git("diff", "HEAD", "--binary", check=False),
         )
 
+    def push_unseen(self, branch: str = "develop") -> str:
+        """A commit on origin's `branch` that this clone has not fetched, as if pushed by
+        someone else. Returns it."""
+        newer = self.git(
+            "commit-tree", "-p", branch, "-m", "pushed elsewhere", f"{branch}^{{tree}}"
+        )
+        seen = self.git("rev-parse", f"origin/{branch}")
+        self.git("push", "-q", "origin", f"{newer}:refs/heads/{branch}")
+        self.git("update-ref", f"refs/remotes/origin/{branch}", seen)
+        return newer
+
     def exists(self, ref: str) -> bool:
         return bool(self.git("rev-parse", "--verify", "--quiet", ref, check=False))
 

@@ -210,10 +210,7 @@ def test_an_interrupted_start_puts_back_what_it_did(repo: Repo, run, mocker) -> 
 def test_release_push_is_atomic(repo: Repo, run) -> None:
     run(repo, "release", "start", "1.0")
     repo.commit()
-    newer = repo.git("commit-tree", "-p", "develop", "-m", "x", "develop^{tree}")
-    seen = repo.git("rev-parse", "origin/develop")
-    repo.git("push", "-q", "origin", f"{newer}:refs/heads/develop")
-    repo.git("update-ref", "refs/remotes/origin/develop", seen)  # as if pushed by someone else
+    repo.push_unseen("develop")
     remote_main = repo.git("ls-remote", "origin", "refs/heads/main")
     result = run(repo, "release", "finish", "--push")
     assert result.code == 6 and "git push to 'origin' failed" in result.err

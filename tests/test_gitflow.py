@@ -333,10 +333,7 @@ def test_no_push_overrides_the_configured_default(repo: Repo, run) -> None:
 def test_dry_run_with_fetch_does_not_fetch(repo: Repo, run) -> None:
     run(repo, "feature", "start", "f")
     repo.commit()
-    newer = repo.git("commit-tree", "-p", "develop", "-m", "x", "develop^{tree}")
-    seen = repo.git("rev-parse", "origin/develop")
-    repo.git("push", "-q", "origin", f"{newer}:refs/heads/develop")
-    repo.git("update-ref", "refs/remotes/origin/develop", seen)  # as if pushed by someone else
+    repo.push_unseen("develop")
     before = repo.snapshot()
     result = run(repo, "--dry-run", "feature", "finish", "--fetch")
     assert result.code == 0 and "would first run: git fetch" in result.out

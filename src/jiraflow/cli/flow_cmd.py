@@ -113,6 +113,10 @@ def _start_command(kind: str) -> click.Command:
 
         flow = state.flow()
         base = base_opt or base_arg
+        if state.dry_run and fetch:
+            state.renderer.line(f"(would first run: git fetch --prune {flow.model.remote})")
+        # a dry run changes nothing, remote-tracking refs included
+        fetch = fetch and not state.dry_run
         run_plan(state, flow, lambda: plan_start(flow, kind, kw[arg], base, fetch=fetch))
 
     start.help = {
@@ -330,29 +334,20 @@ _FACTORIES: dict[str, Callable[[str], click.Command]] = {
     "rebase": _rebase_command,
 }
 
+_WORK_COMMANDS = (
+    "start",
+    "finish",
+    "publish",
+    "track",
+    "delete",
+    "checkout",
+    "list",
+    "diff",
+    "rebase",
+)
 _COMMANDS = {
-    "feature": (
-        "start",
-        "finish",
-        "publish",
-        "track",
-        "delete",
-        "checkout",
-        "list",
-        "diff",
-        "rebase",
-    ),
-    "bugfix": (
-        "start",
-        "finish",
-        "publish",
-        "track",
-        "delete",
-        "checkout",
-        "list",
-        "diff",
-        "rebase",
-    ),
+    "feature": _WORK_COMMANDS,
+    "bugfix": _WORK_COMMANDS,
     "release": ("start", "finish", "publish", "track", "delete", "list"),
     "hotfix": ("start", "finish", "publish", "track", "delete", "list"),
     "support": ("start", "list"),
