@@ -177,9 +177,6 @@ class GitRepo:
                     self._config[key] = value
         return self._config
 
-    def forget_config(self) -> None:
-        self._config = None
-
     def remotes(self) -> list[str]:
         return sorted(
             {

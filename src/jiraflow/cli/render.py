@@ -6,7 +6,7 @@ import json
 import os
 import sys
 from collections.abc import Iterable
-from typing import Any, TextIO
+from typing import Any
 
 import click
 
@@ -45,7 +45,7 @@ class Renderer:
     def warn(self, text: str) -> None:
         self.line(self._style("warning: ", fg="yellow") + text, err=True)
 
-    def error(self, message: str, hint: str | None = None, stream: TextIO | None = None) -> None:
+    def error(self, message: str, hint: str | None = None) -> None:
         self.line(self._style("error: ", fg="red", bold=True) + message, err=True)
         if hint:
             self.line(self._style("hint: ", fg="cyan") + hint, err=True)
