@@ -2,12 +2,17 @@ from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import Callable
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
 from gitutil import Repo, Result, git, jf
+from jiraflow.sandbox.jira import JiraSandbox
 
 IN_CI = bool(os.environ.get("CI"))
 
@@ -43,6 +48,9 @@ def isolated_env(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.M
         "NO_COLOR": "1",
         "COLUMNS": "80",
         "LC_ALL": "C",
+        "XDG_CACHE_HOME": str(home / ".cache"),
+        # never the developer's keyring; tests that need one start a real Secret Service
+        "PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring",
     }
     for key, value in env.items():
         monkeypatch.setenv(key, value)
@@ -80,6 +88,27 @@ def make_repo(tmp_path: Path) -> Callable[..., Repo]:
     return make
 
 
+@pytest.fixture(params=["cloud", "datacenter"])
+def jira(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[JiraSandbox]:
+    """A sandbox Jira of each kind over real HTTP, with jiraflow pointed at it through the
+    CI variables (JIRAFLOW_JIRA_URL, _USER, _TOKEN)."""
+    with JiraSandbox(request.param) as sandbox:
+        point_at(monkeypatch, sandbox)
+        yield sandbox
+
+
+def point_at(monkeypatch: pytest.MonkeyPatch, sandbox: JiraSandbox) -> None:
+    monkeypatch.setenv("JIRAFLOW_JIRA_URL", sandbox.url)
+    monkeypatch.setenv("JIRAFLOW_JIRA_USER", login_of(sandbox))
+    monkeypatch.setenv("JIRAFLOW_JIRA_TOKEN", sandbox.token())
+
+
+def login_of(sandbox: JiraSandbox, user: str = "alice") -> str:
+    """What a user logs in with: the e-mail address on Cloud, the user name on Data Center."""
+    who = sandbox.user(user)
+    return str(who["email"] if sandbox.flavour == "cloud" else who["name"])
+
+
 @pytest.fixture
 def repo(make_repo: Callable[..., Repo]) -> Repo:
     return make_repo()
@@ -91,3 +120,60 @@ def run(capsys: pytest.CaptureFixture[str]) -> Callable[..., Result]:
         return jf(repo, *args, capsys=capsys)
 
     return run_
+
+
+@pytest.fixture(scope="session")
+def secret_service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
+    """A real Secret Service: a private D-Bus session (dbus-run-session) with gnome-keyring
+    unlocked in it, as on a desktop. Yields the environment that points keyring at it."""
+    require_tool("dbus-run-session")
+    require_tool("gnome-keyring-daemon")
+    home = tmp_path_factory.mktemp("keyring-home")
+    script = (
+        'echo "$DBUS_SESSION_BUS_ADDRESS"; '
+        "printf keyring-test-password | gnome-keyring-daemon --unlock --components=secrets "
+        ">/dev/null 2>&1; exec sleep 86400"
+    )
+    proc = subprocess.Popen(
+        ["dbus-run-session", "--", "sh", "-c", script],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        env={**os.environ, "HOME": str(home), "XDG_DATA_HOME": str(home / "data")},
+        start_new_session=True,
+    )
+    assert proc.stdout is not None
+    address = proc.stdout.readline().strip()
+    env = {
+        "DBUS_SESSION_BUS_ADDRESS": address,
+        "PYTHON_KEYRING_BACKEND": "keyring.backends.SecretService.Keyring",
+        "KEYRING_HOME": str(home),
+    }
+    try:
+        _wait_for_secret_service(env)
+        yield env
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=10)
+
+
+def _wait_for_secret_service(env: dict[str, str]) -> None:
+    probe = (
+        "import keyring; keyring.set_password('jiraflow-probe', 'p', 'x'); "
+        "assert keyring.get_password('jiraflow-probe', 'p') == 'x'; "
+        "keyring.delete_password('jiraflow-probe', 'p')"
+    )
+    deadline = time.monotonic() + 15
+    while True:
+        proc = subprocess.run(
+            [sys.executable, "-c", probe],
+            env={**os.environ, **env},
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if proc.returncode == 0:
+            return
+        if time.monotonic() > deadline:
+            raise AssertionError(f"the Secret Service did not come up:\n{proc.stderr}")
+        time.sleep(0.2)

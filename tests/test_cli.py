@@ -37,7 +37,18 @@ def modules_loaded(argv: list[str], env: dict[str, str] | None = None) -> set[st
 
 
 @pytest.mark.parametrize(
-    "argv", [["--help"], ["feature", "--help"], ["release", "finish", "--help"]]
+    "argv",
+    [
+        ["--help"],
+        ["feature", "--help"],
+        ["release", "finish", "--help"],
+        ["feature", "start", "--help"],
+        ["auth", "login", "--help"],
+        ["status", "--help"],
+        ["sync", "--help"],
+        ["start", "--help"],
+        ["sandbox", "serve", "--help"],
+    ],
 )
 def test_help_imports_no_heavy_library(argv: list[str]) -> None:
     loaded = modules_loaded(argv)

@@ -20,13 +20,26 @@ REPO_FILE = ".jiraflow.toml"
 
 
 class KeyInfo:
-    __slots__ = ("default", "doc", "key", "type")
+    """One key: its default (which gives its type), its documentation, and for lists and
+    tables the type of their items ("str", or "site" for [[jira.sites]] entries)."""
 
-    def __init__(self, key: str, default: Any, doc: str) -> None:
+    __slots__ = ("choices", "default", "doc", "item", "key", "type")
+
+    def __init__(
+        self,
+        key: str,
+        default: Any,
+        doc: str,
+        *,
+        item: str = "str",
+        choices: tuple[str, ...] = (),
+    ) -> None:
         self.key = key
         self.type: type = type(default)
         self.default = default
         self.doc = doc
+        self.item = item
+        self.choices = choices
 
     @property
     def env_var(self) -> str:
@@ -75,6 +88,80 @@ KEYS: dict[str, KeyInfo] = {
             True,
             "When a release branch is open, merge a finished hotfix into it instead of develop "
             "(the original Gitflow model).",
+        ),
+        KeyInfo(
+            "branch.name",
+            "{key}-{summary}",
+            "Name of a branch started from an issue (after its prefix); {key}, {summary} "
+            "(slug of the summary) and {type} (slug of the issue type) are replaced.",
+        ),
+        KeyInfo(
+            "branch.max_length",
+            60,
+            "Longest branch name (after the prefix) made from an issue; the summary is cut "
+            "at a word boundary to fit.",
+        ),
+        KeyInfo("jira.url", "", "The Jira site, e.g. https://acme.atlassian.net. Empty: no Jira."),
+        KeyInfo(
+            "jira.user",
+            "",
+            "Your Jira login: the e-mail address on Cloud, the user name on Data Center. "
+            "Empty: the account of `jiraflow auth login jira` for this site.",
+        ),
+        KeyInfo(
+            "jira.kind",
+            "",
+            "cloud or datacenter; empty: read from the site's serverInfo once and cached.",
+            choices=("", "cloud", "datacenter"),
+        ),
+        KeyInfo(
+            "jira.projects",
+            [],
+            'Project keys jiraflow accepts (e.g. ["PROJ", "OPS"]); empty: any.',
+        ),
+        KeyInfo(
+            "jira.require_key",
+            False,
+            "Refuse to start feature and bugfix branches without an issue key.",
+        ),
+        KeyInfo(
+            "jira.assign",
+            "unassigned",
+            "When `start` assigns the issue to you: unassigned (only if nobody has it), "
+            "always, or never.",
+            choices=("unassigned", "always", "never"),
+        ),
+        KeyInfo(
+            "jira.comment_on_finish",
+            False,
+            "Comment on the issue when its branch is finished (where it was merged).",
+        ),
+        KeyInfo("jira.timeout", 15, "Seconds to wait for a Jira response before giving up."),
+        KeyInfo(
+            "jira.on.start",
+            "In Progress",
+            "Status an issue moves to on `start` (a status name or category:new, "
+            "category:indeterminate, category:done); empty: leave it.",
+        ),
+        KeyInfo("jira.on.pr", "In Review", "Status an issue moves to when its PR is opened."),
+        KeyInfo("jira.on.finish", "Done", "Status an issue moves to on `feature|bugfix finish`."),
+        KeyInfo(
+            "jira.fields",
+            {},
+            'Values for fields a transition screen requires, e.g. {resolution = "Done"}.',
+        ),
+        KeyInfo(
+            "jira.branch_types",
+            {"Bug": "bugfix"},
+            "Branch type (feature or bugfix) that `jiraflow start KEY` uses per issue type; "
+            "types not listed start a feature.",
+        ),
+        KeyInfo(
+            "jira.sites",
+            [],
+            "More than one Jira site: a list of tables with url, user, kind and projects. "
+            "A key goes to the site listing its project, else the sites are tried in order.",
+            item="site",
         ),
     )
 }
@@ -129,6 +216,32 @@ class FinishConfig(_Section):
     delete_remote: bool
 
 
+class BranchConfig(_Section):
+    name: str
+    max_length: int
+
+
+class JiraOnConfig(_Section):
+    start: str
+    pr: str
+    finish: str
+
+
+class JiraConfig(_Section):
+    url: str
+    user: str
+    kind: str
+    projects: list[str]
+    require_key: bool
+    assign: str
+    comment_on_finish: bool
+    timeout: int
+    on: JiraOnConfig
+    fields: dict[str, str]
+    branch_types: dict[str, str]
+    sites: list[dict[str, Any]]
+
+
 class ReleaseConfig(_Section):
     tag_message: str
 
@@ -143,6 +256,8 @@ class Config(_Section):
     finish: FinishConfig
     release: ReleaseConfig
     hotfix: HotfixConfig
+    branch: BranchConfig
+    jira: JiraConfig
 
     def __init__(self, values: Mapping[str, Any], sources: Mapping[str, str] | None = None) -> None:
         super().__init__(values, "")
@@ -162,7 +277,16 @@ class Config(_Section):
 
 _SECTIONS: dict[str, type[_Section]] = {
     cls.__name__: cls
-    for cls in (PrefixConfig, GitflowConfig, FinishConfig, ReleaseConfig, HotfixConfig)
+    for cls in (
+        PrefixConfig,
+        GitflowConfig,
+        FinishConfig,
+        ReleaseConfig,
+        HotfixConfig,
+        BranchConfig,
+        JiraOnConfig,
+        JiraConfig,
+    )
 }
 
 
@@ -194,7 +318,21 @@ def parse_value(key: str, raw: str, where: str) -> Any:
             return int(raw)
         except ValueError:
             raise ConfigError(f"{where}: '{key}' must be a whole number, not {raw!r}") from None
-    return raw
+    if info.type is list and info.item == "str":
+        return [part.strip() for part in raw.split(",") if part.strip()]
+    if info.type is dict:
+        table: dict[str, str] = {}
+        for part in filter(None, (p.strip() for p in raw.split(","))):
+            name, sep, value = part.partition("=")
+            if not sep or not name.strip():
+                raise ConfigError(
+                    f"{where}: '{key}' must be written as name=value,name=value, not {raw!r}"
+                )
+            table[name.strip()] = value.strip()
+        return _check_type(key, table, where)
+    if info.type is not str:
+        raise ConfigError(f"{where}: '{key}' can only be set in a config file")
+    return _check_type(key, raw, where)
 
 
 def known_key(key: str, where: str) -> KeyInfo:
@@ -207,16 +345,46 @@ def known_key(key: str, where: str) -> KeyInfo:
         ) from None
 
 
-def _type_name(t: type) -> str:
-    return {bool: "true or false", int: "a whole number", str: "a string"}.get(t, t.__name__)
+def _type_name(info: KeyInfo) -> str:
+    if info.choices:
+        return "one of " + ", ".join(repr(c) for c in info.choices)
+    if info.type is list:
+        return "a list of tables" if info.item == "site" else "a list of strings"
+    if info.type is dict:
+        return "a table of strings"
+    names = {bool: "true or false", int: "a whole number above 0", str: "a string"}
+    return names.get(info.type, info.type.__name__)
+
+
+_SITE_KEYS = {"url": str, "user": str, "kind": str, "projects": list}
 
 
 def _check_type(key: str, value: Any, where: str) -> Any:
     info = known_key(key, where)
     ok = isinstance(value, info.type) and not (info.type is int and isinstance(value, bool))
+    if ok and info.choices:
+        ok = value in info.choices
+    elif ok and info.type is int:
+        ok = value > 0
+    elif ok and info.type is list:
+        ok = all(_item_ok(info.item, item) for item in value)
+    elif ok and info.type is dict:
+        ok = all(isinstance(v, str) for v in value.values())
     if not ok:
-        raise ConfigError(f"{where}: '{key}' must be {_type_name(info.type)}, not {value!r}")
+        raise ConfigError(f"{where}: '{key}' must be {_type_name(info)}, not {value!r}")
     return value
+
+
+def _item_ok(kind: str, item: Any) -> bool:
+    if kind == "str":
+        return isinstance(item, str)
+    return (
+        isinstance(item, dict)
+        and isinstance(item.get("url"), str)
+        and all(k in _SITE_KEYS and isinstance(v, _SITE_KEYS[k]) for k, v in item.items())
+        and item.get("kind", "") in ("", "cloud", "datacenter")
+        and all(isinstance(p, str) for p in item.get("projects", []))
+    )
 
 
 def flatten(table: Mapping[str, Any], where: str, prefix: str = "") -> dict[str, Any]:

@@ -58,6 +58,8 @@ class Plan:
     steps: list[Step] = field(default_factory=list)
     moves: set[str] = field(default_factory=set)
     summary: list[str] = field(default_factory=list)
+    # Jira/Bitbucket actions (JSON-able dicts, see tracker.py), run after every git step
+    remote: list[dict[str, Any]] = field(default_factory=list)
 
     def add(self, *argv: str, kind: str = GIT, **extra: str | None) -> None:
         self.steps.append(Step(tuple(argv), kind, **extra))

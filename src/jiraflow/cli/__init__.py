@@ -85,6 +85,11 @@ CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 
         "hotfix": "jiraflow.cli.flow_cmd:hotfix",
         "support": "jiraflow.cli.flow_cmd:support",
         "completion": "jiraflow.cli.completion_cmd:completion",
+        "start": "jiraflow.cli.jira_cmd:start",
+        "status": "jiraflow.cli.jira_cmd:status",
+        "sync": "jiraflow.cli.jira_cmd:sync",
+        "auth": "jiraflow.cli.auth_cmd:auth",
+        "sandbox": "jiraflow.cli.sandbox_cmd:sandbox",
     },
 )
 @click.version_option(__version__, "--version", prog_name="jiraflow")

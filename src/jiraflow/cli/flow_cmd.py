@@ -7,13 +7,15 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from jiraflow.cli import CONTEXT_SETTINGS, AppState
+from jiraflow.cli import CONTEXT_SETTINGS, AppState, remote
 
 if TYPE_CHECKING:
     from click.shell_completion import CompletionItem
 
     from jiraflow.flow.context import FlowContext
+    from jiraflow.issues import Issue
     from jiraflow.plan import Plan
+    from jiraflow.tracker import Tracker
 
 pass_state = click.make_pass_decorator(AppState)
 
@@ -42,8 +44,16 @@ def complete_branches(
     return complete
 
 
-def run_plan(state: AppState, flow: FlowContext, build: Callable[[], Plan]) -> None:
-    """Build the plan under the repository lock; print it (--dry-run) or run it."""
+def run_plan(
+    state: AppState,
+    flow: FlowContext,
+    build: Callable[[], Plan],
+    *,
+    tracker: Tracker | None = None,
+    known: Issue | None = None,
+) -> None:
+    """Build the plan under the repository lock; print it (--dry-run) or run it, then
+    deliver its Jira actions (queued in the outbox if Jira fails: exit 7)."""
     from jiraflow.flow import journal
 
     with journal.lock(flow.repo):
@@ -51,13 +61,27 @@ def run_plan(state: AppState, flow: FlowContext, build: Callable[[], Plan]) -> N
             journal.refuse_if_busy(flow.repo)
         plan = build()
         if state.dry_run:
-            if plan.steps:
-                state.renderer.plan(plan.describe())
+            lines = plan.describe() + (remote.describe(tracker, plan.remote) if tracker else [])
+            if lines:
+                state.renderer.plan(lines)
             else:
                 state.renderer.line("Nothing to do.")
             return
-        journal.execute(flow.repo, plan, on_step=lambda s: state.renderer.step(s.describe()))
-    state.renderer.summary(plan.summary)
+        journal.execute(
+            flow.repo,
+            plan,
+            on_step=lambda s: state.renderer.step(s.describe()),
+            on_done=tracker.enqueue if tracker else None,
+        )
+        state.renderer.summary(plan.summary)
+        if tracker is not None:
+            remote.deliver(
+                state,
+                tracker,
+                plan.remote,
+                done=plan.summary[0] if plan.summary else "",
+                known=known,
+            )
 
 
 def resume_or_abort(state: AppState, kind: str, cont: bool) -> None:
@@ -76,12 +100,22 @@ def resume_or_abort(state: AppState, kind: str, cont: bool) -> None:
                 f"the operation in progress is a {entry.operation}",
                 f"Run `jiraflow {entry.operation} {flag}`.",
             )
+        tracker = remote.tracker_for(flow) if entry.remote else None
         if state.dry_run:
-            state.renderer.plan([s.describe() for s in entry.steps[entry.next :]])
+            lines = [s.describe() for s in entry.steps[entry.next :]]
+            state.renderer.plan(lines + (remote.describe(tracker, entry.remote) if tracker else []))
             return
         if cont:
-            journal.resume(flow.repo, entry, on_step=lambda s: state.renderer.step(s.describe()))
-            state.renderer.summary([f"finished '{entry.branch}'"])
+            journal.resume(
+                flow.repo,
+                entry,
+                on_step=lambda s: state.renderer.step(s.describe()),
+                on_done=tracker.enqueue if tracker else None,
+            )
+            done = f"finished '{entry.branch}'"
+            state.renderer.summary([done])
+            if tracker is not None:
+                remote.deliver(state, tracker, entry.remote, done=done)
         else:
             pushed = journal.abort(flow.repo, entry)
             state.renderer.summary(
@@ -107,24 +141,64 @@ def _start_command(kind: str) -> click.Command:
     @click.option("-F", "--fetch", is_flag=True, help="Fetch the base from the remote first.")
     @pass_state
     def start(
-        state: AppState, /, base_arg: str | None, base_opt: str | None, fetch: bool, **kw: str
+        state: AppState,
+        /,
+        base_arg: str | None,
+        base_opt: str | None,
+        fetch: bool,
+        no_jira: bool = False,
+        **kw: str,
     ) -> None:
-        from jiraflow.flow.start import plan_start
-
         flow = state.flow()
         base = base_opt or base_arg
-        if state.dry_run and fetch:
-            state.renderer.line(f"(would first run: git fetch --prune {flow.model.remote})")
-        # a dry run changes nothing, remote-tracking refs included
-        fetch = fetch and not state.dry_run
-        run_plan(state, flow, lambda: plan_start(flow, kind, kw[arg], base, fetch=fetch))
+        name, tracker, known = kw[arg], None, None
+        actions: list[dict[str, Any]] = []
+        if kind in ("feature", "bugfix") and not no_jira:
+            started = remote.issue_start(flow, kind, name)
+            if started is not None:
+                _, name, actions, known, tracker = started
+        start_branch(state, flow, kind, name, base, fetch, actions, tracker, known)
 
+    if kind in ("feature", "bugfix"):
+        start = click.option(
+            "--no-jira", is_flag=True, help="Take NAME as a plain name; do not ask Jira."
+        )(start)
     start.help = {
         "support": "Start support branch VERSION from BASE (a tag or commit on main).",
         "hotfix": "Start hotfix VERSION from main (or BASE).",
         "release": "Start release VERSION from develop (or BASE).",
-    }.get(kind, f"Start {kind} NAME from develop (or BASE).")
+    }.get(
+        kind,
+        f"Start {kind} NAME from develop (or BASE). NAME may be a Jira issue key (PROJ-12): "
+        "the branch is named from its summary, and the issue assigned and moved to In Progress.",
+    )
     return start
+
+
+def start_branch(
+    state: AppState,
+    flow: FlowContext,
+    kind: str,
+    name: str,
+    base: str | None,
+    fetch: bool,
+    actions: list[dict[str, Any]],
+    tracker: Tracker | None,
+    known: Issue | None,
+) -> None:
+    from jiraflow.flow.start import plan_start
+
+    if state.dry_run and fetch:
+        state.renderer.line(f"(would first run: git fetch --prune {flow.model.remote})")
+    # a dry run changes nothing, remote-tracking refs included
+    fetch = fetch and not state.dry_run
+
+    def build() -> Plan:
+        plan = plan_start(flow, kind, name, base, fetch=fetch)
+        plan.remote = actions
+        return plan
+
+    run_plan(state, flow, build, tracker=tracker, known=known)
 
 
 def _finish_command(kind: str) -> click.Command:
@@ -174,7 +248,15 @@ def _finish_command(kind: str) -> click.Command:
         )
         if state.dry_run and pick(kw["fetch"], defaults.fetch):
             state.renderer.line(f"(would first run: git fetch --prune {flow.model.remote})")
-        run_plan(state, flow, lambda: plan_finish(flow, kind, kw[arg], opts))
+        tracker = remote.tracker_for(flow) if kind in ("feature", "bugfix") else None
+
+        def build() -> Plan:
+            plan = plan_finish(flow, kind, kw[arg], opts)
+            if tracker is not None:
+                plan.remote = remote.finish_actions(tracker, flow, plan)
+            return plan
+
+        run_plan(state, flow, build, tracker=tracker)
 
     if version_kind:
         finish = click.option("-m", "--message", metavar="MSG", help="The tag message.")(finish)

@@ -20,6 +20,7 @@ from jiraflow.gitrepo import GitError, GitRepo, reason
 from jiraflow.plan import MERGE, PUSH, REBASE, SQUASH, WRITE, Plan, Step
 
 StepCallback = Callable[[Step], None]
+DoneCallback = Callable[[list[dict[str, Any]]], None]
 
 
 @contextlib.contextmanager
@@ -82,6 +83,8 @@ class Journal:
     steps: list[Step]
     next: int = 0
     pushed: list[str] = field(default_factory=list)
+    # Jira/Bitbucket actions to deliver once every step has run
+    remote: list[dict[str, Any]] = field(default_factory=list)
 
     @staticmethod
     def path(repo: GitRepo) -> str:
@@ -107,6 +110,7 @@ class Journal:
             [Step.from_json(s) for s in data["steps"]],
             data["next"],
             data.get("pushed", []),
+            data.get("remote", []),
         )
 
     def save(self, repo: GitRepo) -> None:
@@ -118,6 +122,7 @@ class Journal:
             "refs": self.refs,
             "steps": [s.to_json() for s in self.steps],
             "next": self.next,
+            "remote": self.remote,
             "pushed": self.pushed,
         }
         path = self.path(repo)
@@ -158,7 +163,12 @@ def refuse_if_busy(repo: GitRepo) -> None:
 
 
 # -- running ------------------------------------------------------------------------------
-def execute(repo: GitRepo, plan: Plan, on_step: StepCallback | None = None) -> None:
+def execute(
+    repo: GitRepo,
+    plan: Plan,
+    on_step: StepCallback | None = None,
+    on_done: DoneCallback | None = None,
+) -> None:
     """Record the plan in the journal, then run it. Call with the lock held."""
     refs = repo.refs()  # read while building the plan, under the same lock
     head = repo.head()
@@ -168,18 +178,24 @@ def execute(repo: GitRepo, plan: Plan, on_step: StepCallback | None = None) -> N
         {"branch": head.branch, "commit": head.commit},
         {ref: refs.get(ref) for ref in sorted(plan.moves)},
         list(plan.steps),
+        remote=list(plan.remote),
     )
     journal.save(repo)
-    _run_from(repo, journal, on_step)
+    _run_from(repo, journal, on_step, on_done)
 
 
-def resume(repo: GitRepo, journal: Journal, on_step: StepCallback | None = None) -> None:
+def resume(
+    repo: GitRepo,
+    journal: Journal,
+    on_step: StepCallback | None = None,
+    on_done: DoneCallback | None = None,
+) -> None:
     """Complete the step that stopped (after the user resolved it), then run the rest."""
     step = journal.steps[journal.next]
     if _complete(repo, step):
         journal.next += 1
         journal.save(repo)
-    _run_from(repo, journal, on_step)
+    _run_from(repo, journal, on_step, on_done)
 
 
 def resumable(operation: str) -> bool:
@@ -187,7 +203,9 @@ def resumable(operation: str) -> bool:
     return operation.endswith(" finish")
 
 
-def _run_from(repo: GitRepo, journal: Journal, on_step: StepCallback | None) -> None:
+def _run_from(
+    repo: GitRepo, journal: Journal, on_step: StepCallback | None, on_done: DoneCallback | None
+) -> None:
     while journal.next < len(journal.steps):
         step = journal.steps[journal.next]
         if on_step:
@@ -205,6 +223,8 @@ def _run_from(repo: GitRepo, journal: Journal, on_step: StepCallback | None) -> 
             raise
         journal.next += 1
         journal.save(repo)
+    if on_done is not None:
+        on_done(journal.remote)  # e.g. queue the Jira actions, before the journal goes
     journal.remove(repo)
     repo.forget_refs()
 

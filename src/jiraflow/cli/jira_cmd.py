@@ -1,0 +1,149 @@
+"""`jiraflow start KEY`, `jiraflow status` and `jiraflow sync`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+
+from jiraflow.cli import CONTEXT_SETTINGS, AppState, remote
+
+pass_state = click.make_pass_decorator(AppState)
+
+
+@click.command(context_settings=CONTEXT_SETTINGS)
+@click.argument("key")
+@click.option("--base", metavar="B", help="Start from B instead of develop.")
+@click.option("-F", "--fetch", is_flag=True, help="Fetch the base from the remote first.")
+@pass_state
+def start(state: AppState, key: str, base: str | None, fetch: bool) -> None:
+    """Start work on issue KEY: a bugfix for a Bug, a feature otherwise (see
+    jira.branch_types), named from the issue's summary."""
+    from jiraflow.cli.flow_cmd import start_branch
+    from jiraflow.errors import UsageError
+
+    flow = state.flow()
+    started = remote.issue_start(flow, None, key)
+    if started is None:
+        if not remote.tracker_for(flow).enabled:
+            raise UsageError(
+                "`jiraflow start KEY` needs Jira, and none is configured",
+                "Set jira.url (`jiraflow config set jira.url https://...`), or use "
+                "`jiraflow feature start NAME`.",
+            )
+        raise UsageError(f"'{key}' is not a Jira issue key", "e.g. `jiraflow start PROJ-12`.")
+    kind, name, actions, issue, tracker = started
+    start_branch(state, flow, kind, name, base, fetch, actions, tracker, issue)
+
+
+@click.command(context_settings=CONTEXT_SETTINGS)
+@pass_state
+def status(state: AppState) -> None:
+    """The current branch, its issue in Jira, how far it is from its base, and anything
+    waiting to be sent to Jira."""
+    from jiraflow.errors import JiraflowError
+    from jiraflow.flow import journal
+    from jiraflow.issues import key_in
+
+    flow = state.flow()
+    repo, model = flow.repo, flow.model
+    head = repo.head()
+    info: dict[str, Any] = {"branch": head.branch, "type": None, "base": None}
+    parsed = model.parse(head.branch) if head.branch else None
+    if parsed and parsed[0] in ("feature", "bugfix", "release", "hotfix"):
+        kind = parsed[0]
+        base = flow.base_of(head.branch or "", kind)
+        info["type"], info["base"] = kind, base
+        if repo.has_branch(base):
+            info["ahead"], info["behind"] = repo.ahead_behind(head.branch or "HEAD", base)
+    tracker = remote.tracker_for(flow)
+    key = key_in(parsed[1]) if parsed else None
+    info["issue"] = None
+    info["jira"] = "not configured" if not tracker.enabled else "ok"
+    if key and tracker.enabled:
+        cached = tracker.cached(key) or {}
+        issue_info: dict[str, Any] = {"key": key, "summary": cached.get("summary")}
+        try:
+            issue, site = tracker.fetch(key)
+            issue_info |= {
+                "summary": issue.summary,
+                "type": issue.type,
+                "status": issue.status.name,
+                "assignee": issue.assignee_name,
+                "url": f"{site.url}/browse/{key}",
+            }
+        except JiraflowError as exc:
+            info["jira"] = f"unavailable: {exc.message}"
+        info["issue"] = issue_info
+    entry = journal.in_progress(repo)
+    info["operation"] = entry.operation if entry else None
+    info["outbox"] = [
+        {"key": a["key"], "action": tracker.describe(a), "error": a.get("error")}
+        for a in tracker.outbox()
+    ]
+    if state.json:
+        state.renderer.data(info)
+        return
+    _print_status(state, info)
+
+
+def _print_status(state: AppState, info: dict[str, Any]) -> None:
+    out = state.renderer.line
+    branch = info["branch"] or "(detached HEAD)"
+    line = f"On {branch}"
+    if info["base"]:
+        line += f" ({info['type']} from {info['base']}"
+        if "ahead" in info:
+            line += f": {info['ahead']} ahead, {info['behind']} behind"
+        line += ")"
+    out(line)
+    issue = info["issue"]
+    if issue:
+        out(f"Issue {issue['key']}: {issue.get('summary') or '(summary unknown)'}")
+        if "status" in issue:
+            out(f"  status: {issue['status']}, assignee: {issue['assignee'] or 'nobody'}")
+            out(f"  {issue['url']}")
+    if info["jira"].startswith("unavailable"):
+        state.renderer.warn(f"Jira {info['jira']}")
+    if info["operation"]:
+        out(f"A {info['operation']} is stopped: run it again with --continue or --abort.")
+    if info["outbox"]:
+        out(f"Waiting for `jiraflow sync` ({len(info['outbox'])}):")
+        for entry in info["outbox"]:
+            out(f"  {entry['action']}" + (f"  ({entry['error']})" if entry["error"] else ""))
+
+
+@click.command(context_settings=CONTEXT_SETTINGS)
+@click.option("--drop", is_flag=True, help="Forget the queued actions instead of sending them.")
+@pass_state
+def sync(state: AppState, drop: bool) -> None:
+    """Send the Jira updates that could not be made when they happened (the outbox)."""
+    from jiraflow.errors import PartialError
+    from jiraflow.flow import journal
+
+    flow = state.flow()
+    tracker = remote.tracker_for(flow)
+    with journal.lock(flow.repo):
+        pending = tracker.outbox()
+        if not pending:
+            state.renderer.line("Nothing to sync.")
+            return
+        if state.dry_run:
+            state.renderer.plan(remote.describe(tracker, pending))
+            return
+        if drop:
+            dropped = tracker.drop()
+            state.renderer.summary([f"dropped: {tracker.describe(a)}" for a in dropped])
+            return
+        result = tracker.sync()
+    remote.report(state, result)
+    failed, delivered = result.failed, result.done
+    if failed:
+        action, error = failed[0]
+        still = f"{len(failed)} action{'s' if len(failed) > 1 else ''} still queued"
+        # nothing delivered: the error's own exit code (6 unreachable, 4 refused token, ...)
+        cls = PartialError if delivered else type(error)
+        raise cls(
+            f"{tracker.describe(action)} failed: {error.message} ({still})",
+            error.hint or "Run `jiraflow sync` again later.",
+        )

@@ -1,0 +1,140 @@
+"""Glue between the Gitflow commands and Jira: the tracker for a repository, and delivery of
+the remote actions a plan carries (queued in the outbox when they fail: exit 7)."""
+
+from __future__ import annotations
+
+import os
+from typing import TYPE_CHECKING, Any
+
+import click
+
+if TYPE_CHECKING:
+    from jiraflow.cli import AppState
+    from jiraflow.flow.context import FlowContext
+    from jiraflow.issues import Issue
+    from jiraflow.tracker import Delivery, Tracker
+
+
+def app_dir() -> str:
+    return click.get_app_dir("jiraflow")
+
+
+def tracker_for(flow: FlowContext) -> Tracker:
+    from jiraflow.tracker import Tracker
+
+    state_dir = os.path.dirname(flow.repo.state_path("outbox.json"))
+    return Tracker(flow.config, state_dir=state_dir, app_dir=app_dir())
+
+
+def describe(tracker: Tracker, actions: list[dict[str, Any]]) -> list[str]:
+    return [f"jira: {tracker.describe(a)}" for a in actions]
+
+
+def deliver(
+    state: AppState,
+    tracker: Tracker,
+    actions: list[dict[str, Any]],
+    *,
+    done: str,
+    known: Issue | None = None,
+) -> None:
+    """Run the actions after the git part (`done` says what that was); on failure they stay
+    in the outbox and the command exits 7 (PartialError)."""
+    if not actions:
+        return
+    from jiraflow.errors import PartialError, RemoteError
+
+    result = tracker.deliver(actions, known)
+    report(state, result)
+    failed = result.failed
+    if failed:
+        first_error = failed[0][1]
+        what = "; ".join(tracker.describe(a) for a, _ in failed)
+        fix = "" if isinstance(first_error, RemoteError) else (first_error.hint or "")
+        raise PartialError(
+            f"{done}, but Jira was not updated ({what}): {first_error.message}",
+            (fix + " Then run `jiraflow sync`; it is queued.")
+            if fix
+            else "Queued: run `jiraflow sync` when Jira can be reached "
+            "(`jiraflow status` shows the queue).",
+        )
+
+
+def report(state: AppState, result: Delivery) -> None:
+    """What was done, and what was left alone and why."""
+    state.renderer.summary(describe_done(result.done))
+    for _, why in result.skipped:
+        state.renderer.warn(why)
+
+
+def describe_done(actions: list[dict[str, Any]]) -> list[str]:
+    out = []
+    for action in actions:
+        if action["do"] == "assign":
+            out.append(f"{action['key']} is assigned to you")
+        elif action["do"] == "move":
+            out.append(f"{action['key']} is {action.get('reached') or action['target']}")
+        else:
+            out.append(f"commented on {action['key']}")
+    return out
+
+
+def issue_start(
+    flow: FlowContext, kind: str | None, name: str
+) -> tuple[str, str, list[dict[str, Any]], Issue, Tracker] | None:
+    """For `start KEY`: the branch type, the branch name made from the issue, the Jira
+    actions, the issue as fetched and the tracker. None when NAME is a plain name (allowed
+    unless jira.require_key). Jira unreachable here stops the start with nothing created."""
+    from jiraflow.errors import UsageError
+    from jiraflow.issues import branch_name, normalise_key
+
+    tracker = tracker_for(flow)
+    if not tracker.enabled:
+        return None
+    key = normalise_key(name, tracker.projects)
+    if key is None:
+        if flow.config.jira.require_key:
+            raise UsageError(
+                f"'{name}' is not a Jira issue key, and this project requires one",
+                "Start from an issue, e.g. `jiraflow feature start PROJ-12` "
+                "(or use --no-jira for a branch without one).",
+            )
+        return None
+    if not tracker.accepts(key):
+        raise UsageError(
+            f"{key} is not in a configured Jira project ({', '.join(tracker.projects)})",
+            "Check the key, or add its project to jira.projects.",
+        )
+    issue, site = tracker.fetch(key, transitions=True)
+    if kind is None:
+        kind = flow.config.jira.branch_types.get(issue.type, "feature")
+        if kind not in ("feature", "bugfix"):
+            from jiraflow.errors import ConfigError
+
+            raise ConfigError(
+                f"jira.branch_types maps '{issue.type}' to '{kind}'",
+                "Use feature or bugfix.",
+            )
+    cfg = flow.config.branch
+    name = branch_name(cfg.name, issue.key, issue.summary, issue.type, cfg.max_length)
+    return kind, name, tracker.start_actions(issue, site), issue, tracker
+
+
+def finish_actions(tracker: Tracker, flow: FlowContext, plan: Any) -> list[dict[str, Any]]:
+    """What finishing a feature or bugfix asks of its issue (none without Jira or a key)."""
+    from jiraflow.issues import key_in
+
+    if not tracker.enabled:
+        return []
+    parsed = flow.model.parse(plan.branch)
+    key = key_in(parsed[1] if parsed else plan.branch)
+    if key is None or not tracker.accepts(key):
+        return []
+    actions = []
+    move = tracker.move_action(key, "finish")
+    if move is not None:
+        actions.append(move)
+    if flow.config.jira.comment_on_finish:  # after the move: a refused comment must not block it
+        base = plan.summary[0] if plan.summary else ""
+        actions.append(tracker.comment_action(key, f"jiraflow: {base}."))
+    return actions

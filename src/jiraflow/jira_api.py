@@ -1,0 +1,305 @@
+"""Jira Cloud and Data Center over HTTP. The only module that imports the `jira` library.
+
+The pycontribs client is configured so that it does what the request budgets allow and no
+more: no serverInfo call on construction (`get_server_info=False`), no update check, no
+retries of its own (`max_retries=0`: it would sleep for minutes), a timeout on every request.
+Requests go through its authenticated session to endpoints built here, because its
+higher-level helpers cost extra calls (a user search before assigning, a transitions GET
+before transitioning). Retries on 429/503 are ours: Retry-After honoured, bounded.
+
+The library's exceptions never leave this module: JIRAError's text includes the request
+headers, which carry the token.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import time
+from typing import Any
+
+from jiraflow.credentials import Credential
+from jiraflow.errors import AuthError, JiraflowError, RemoteError
+from jiraflow.issues import Issue
+
+CLOUD, DATACENTER = "cloud", "datacenter"
+ISSUE_FIELDS = "summary,issuetype,status,assignee"
+TRIES = 3  # attempts for a 429/503 answer
+MAX_WAIT = 10.0  # seconds: a longer Retry-After is not worth waiting for in a CLI
+CONNECT_TIMEOUT = 5.0
+
+
+class IssueNotFound(RemoteError):
+    """The site does not have the issue (or the user may not see it)."""
+
+
+class SiteCache:
+    """What a site told us once and will not change: its kind, and who the token belongs
+    to. Kept in the user's cache directory, keyed by site URL and login; no secrets."""
+
+    def __init__(self, path: str | None) -> None:
+        self.path = path
+        self._data: dict[str, Any] | None = None
+
+    def _load(self) -> dict[str, Any]:
+        if self._data is None:
+            from jiraflow import store
+
+            self._data = store.read_json(self.path, {}) if self.path else {}
+        return self._data
+
+    def get(self, url: str, name: str) -> Any:
+        return self._load().get(url, {}).get(name)
+
+    def put(self, url: str, name: str, value: Any) -> None:
+        data = self._load()
+        data.setdefault(url, {})[name] = value
+        if self.path:
+            from jiraflow import store
+
+            store.write_json(self.path, data)
+
+
+class JiraClient:
+    """One Jira site, with one credential."""
+
+    def __init__(
+        self,
+        credential: Credential,
+        *,
+        kind: str = "",
+        timeout: float = 15.0,
+        cache: SiteCache | None = None,
+        sleep: Any = time.sleep,
+    ) -> None:
+        self.url = credential.url
+        self.credential = credential
+        self.timeout = timeout
+        self.cache = cache or SiteCache(None)
+        self._kind = kind or self.cache.get(self.url, "kind") or ""
+        self._sleep = sleep
+        self._session: Any = None
+        self._auth_kind = ""
+        self.requests = 0  # made by this client, for --verbose and the budget tests
+
+    # -- site facts (cached) -----------------------------------------------------------------
+    @property
+    def kind(self) -> str:
+        if not self._kind:
+            info = self._request("GET", "serverInfo", api="2")
+            self._kind = CLOUD if info.get("deploymentType") == "Cloud" else DATACENTER
+            self.cache.put(self.url, "kind", self._kind)
+            if self._auth_kind != self._kind:
+                self._session = None  # authenticate the way this kind of site expects
+        return self._kind
+
+    @property
+    def cloud(self) -> bool:
+        return self.kind == CLOUD
+
+    def myself(self) -> dict[str, str]:
+        """The token's user: {"id": accountId (Cloud) or name (Data Center), "display": ...}."""
+        key = f"myself {self.credential.user}"
+        cached = self.cache.get(self.url, key)
+        if isinstance(cached, dict):
+            return cached
+        data = self._request("GET", "myself")
+        me = {
+            "id": str(data.get("accountId" if self.cloud else "name") or ""),
+            "display": str(data.get("displayName") or ""),
+            "email": str(data.get("emailAddress") or ""),
+        }
+        self.cache.put(self.url, key, me)
+        return me
+
+    def verify(self) -> dict[str, str]:
+        """Check the credential with one uncached /myself call (for `auth login`)."""
+        data = self._request("GET", "myself")
+        return {
+            "id": str(data.get("accountId") or data.get("name") or ""),
+            "display": str(data.get("displayName") or ""),
+        }
+
+    # -- issues --------------------------------------------------------------------------------
+    def issue(self, key: str, *, transitions: bool = False) -> Issue:
+        params = {"fields": ISSUE_FIELDS}
+        if transitions:
+            params["expand"] = "transitions.fields"
+        data = self._request("GET", f"issue/{key}", params=params, not_found=key)
+        return Issue.from_json(data, cloud=self.cloud)
+
+    def assign(self, key: str, user_id: str) -> None:
+        body = {"accountId": user_id} if self.cloud else {"name": user_id}
+        self._request("PUT", f"issue/{key}/assignee", json=body)
+
+    def transition(self, key: str, transition_id: str, fields: dict[str, Any]) -> None:
+        body: dict[str, Any] = {"transition": {"id": transition_id}}
+        if fields:
+            body["fields"] = fields
+        self._request("POST", f"issue/{key}/transitions", json=body)
+
+    def has_comment(self, key: str, text: str) -> bool:
+        """Whether one of the issue's latest comments contains `text` (to post only once)."""
+        import json
+
+        params = {"orderBy": "-created", "maxResults": "50"}
+        page = self._request("GET", f"issue/{key}/comment", params=params, not_found=key)
+        return any(text in json.dumps(c.get("body")) for c in page.get("comments") or [])
+
+    def comment(self, key: str, text: str) -> None:
+        """A comment: Atlassian Document Format on Cloud (v3), plain text on Data Center."""
+        body: Any = text
+        if self.cloud:
+            paragraphs = [
+                {"type": "paragraph", "content": [{"type": "text", "text": p}]}
+                for p in text.split("\n\n")
+                if p
+            ]
+            body = {"type": "doc", "version": 1, "content": paragraphs}
+        self._request("POST", f"issue/{key}/comment", json={"body": body})
+
+    # -- HTTP ------------------------------------------------------------------------------------
+    def _api(self, api: str | None) -> str:
+        return api or ("3" if self.cloud else "2")
+
+    def _request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: dict[str, str] | None = None,
+        json: Any = None,
+        api: str | None = None,
+        not_found: str | None = None,
+    ) -> Any:
+        url = f"{self.url}/rest/api/{self._api(api)}/{path}"
+        session = self._client_session()
+        from jira import JIRAError
+        from requests import RequestException
+
+        for attempt in range(1, TRIES + 1):
+            self.requests += 1
+            try:
+                response = session.request(method, url, params=params, json=json)
+            except JIRAError as exc:
+                status = exc.status_code or 0
+                wait = _retry_wait(exc.response, attempt) if status in (429, 503) else None
+                if wait is not None and attempt < TRIES:
+                    self._sleep(wait)
+                    continue
+                raise self._error(status, exc.response, method, path, not_found) from None
+            except RequestException as exc:
+                raise RemoteError(
+                    f"Jira at {self.url} cannot be reached ({_reason(exc)})",
+                    "Check the URL and your connection, then try again.",
+                ) from None
+            if response.status_code == 204 or not response.content:
+                return {}
+            try:
+                return response.json()
+            except ValueError:
+                raise RemoteError(
+                    f"Jira at {self.url} answered {method} {path} with something not JSON",
+                    "Check jira.url: it should be the site's address, e.g. https://acme.atlassian.net.",
+                ) from None
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _error(
+        self, status: int, response: Any, method: str, path: str, not_found: str | None
+    ) -> JiraflowError:
+        detail = _messages(response)
+        user = self.credential.user or "the token"
+        if status == 401:
+            hint = f"Run `jiraflow auth login jira --url {self.url}` with a valid API token."
+            if not self.credential.user:
+                hint = "Jira Cloud also needs your e-mail: set JIRAFLOW_JIRA_USER or jira.user."
+            return AuthError(
+                f"Jira at {self.url} refused the credentials of {user} ({self.credential.source})",
+                hint,
+            )
+        if status == 404 and not_found:
+            return IssueNotFound(
+                f"{not_found} was not found at {self.url}" + (f": {detail}" if detail else ""),
+                "Check the key, and that your account may see the issue.",
+            )
+        if status == 429 or status == 503:
+            return RemoteError(
+                f"Jira at {self.url} is busy ({status}) and stayed so after {TRIES} tries, "
+                f"or asked for a wait longer than {MAX_WAIT:.0f} s",
+                "Try again in a minute.",
+            )
+        what = f"{method} {path}"
+        return RemoteError(
+            f"Jira refused {what} ({status}{': ' + detail if detail else ''})",
+            "Run with --debug for details, or check the issue in Jira.",
+        )
+
+    def _client_session(self) -> Any:
+        if self._session is None:
+            from jira import JIRA
+
+            self._auth_kind = self._kind_for_auth()
+            auth: dict[str, Any] = (
+                {"basic_auth": (self.credential.user, self.credential.token)}
+                if self._auth_kind == CLOUD
+                else {"token_auth": self.credential.token}
+            )
+            client = JIRA(
+                server=self.url,
+                options={"check_update": False},
+                get_server_info=False,
+                validate=False,
+                max_retries=0,
+                timeout=(CONNECT_TIMEOUT, self.timeout),
+                **auth,
+            )
+            self._session = client._session
+        return self._session
+
+    def _kind_for_auth(self) -> str:
+        """Cloud takes e-mail + API token (Basic), Data Center a personal access token
+        (Bearer). Before the kind is known, a login that is an e-mail address means Cloud."""
+        if self._kind:
+            return self._kind
+        return CLOUD if "@" in self.credential.user else DATACENTER
+
+
+def _retry_wait(response: Any, attempt: int) -> float | None:
+    """Seconds to wait before the next try: Retry-After (seconds or an HTTP date) when
+    given, else a short backoff; None when the server asks for longer than MAX_WAIT."""
+    header = response.headers.get("Retry-After") if response is not None else None
+    if header is None:
+        return float(attempt)
+    try:
+        wait = float(header)
+    except ValueError:
+        try:
+            wait = email.utils.parsedate_to_datetime(header).timestamp() - time.time()
+        except (TypeError, ValueError):  # neither seconds nor a date: our own backoff
+            wait = float(attempt)
+    wait = max(wait, 0.0)
+    return wait if wait <= MAX_WAIT else None
+
+
+def _messages(response: Any) -> str:
+    if response is None:
+        return ""
+    try:
+        data = response.json()
+    except ValueError:
+        return ""
+    if not isinstance(data, dict):
+        return ""
+    parts = [str(m) for m in data.get("errorMessages") or []]
+    parts += [f"{k}: {v}" for k, v in (data.get("errors") or {}).items()]
+    return "; ".join(parts)
+
+
+def _reason(exc: Exception) -> str:
+    from requests import ConnectionError as RequestsConnectionError
+    from requests import Timeout
+
+    if isinstance(exc, Timeout):
+        return "no answer in time"
+    if isinstance(exc, RequestsConnectionError):
+        return "connection failed"
+    return type(exc).__name__

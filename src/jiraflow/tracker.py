@@ -1,0 +1,327 @@
+"""Keeping Jira in step with Gitflow: which site owns a key, what `start` and `finish` ask
+of the issue, and the outbox that holds what could not be delivered.
+
+Remote actions are plain JSON-able dicts so that the journal and the outbox can hold them:
+  {"id", "site", "key", "do": "assign", "user", "from": assignee when planned}
+  {"id", "site", "key", "do": "move", "target": "Done", "from": status when planned (start)}
+  {"id", "site", "key", "do": "comment", "text": "..."}
+"site" is None when it was not known which site has the issue. Every action is idempotent
+when delivered, so `jiraflow sync` can replay the outbox safely: a move re-reads the status
+first, an assignment the assignee, and a comment carries the action's id; an issue changed
+in Jira since the action was planned ("from") is left alone.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from jiraflow import store
+from jiraflow.config import Config
+from jiraflow.errors import ConfigError, JiraflowError, RemoteError
+from jiraflow.issues import Issue, choose_transition, project_of, screen_values
+from jiraflow.jira_api import IssueNotFound
+
+OUTBOX = "outbox.json"
+ISSUE_CACHE = "issues.json"
+
+
+@dataclass
+class Delivery:
+    """What became of a batch of actions."""
+
+    done: list[dict[str, Any]] = field(default_factory=list)
+    skipped: list[tuple[dict[str, Any], str]] = field(default_factory=list)  # moot, with why
+    failed: list[tuple[dict[str, Any], JiraflowError]] = field(default_factory=list)  # queued
+
+
+@dataclass
+class Site:
+    url: str
+    user: str
+    kind: str
+    projects: list[str]
+
+
+def configured_sites(config: Config) -> list[Site]:
+    """[[jira.sites]] when given, else the one site of jira.url; [] when Jira is off."""
+    from jiraflow.credentials import normalise_url
+
+    jira = config.jira
+    rows = jira.sites or ([{"url": jira.url}] if jira.url else [])
+    sites = []
+    for i, row in enumerate(rows):
+        where = f"jira.sites[{i}].url" if jira.sites else "jira.url"
+        sites.append(
+            Site(
+                normalise_url(row["url"], where),
+                row.get("user") or jira.user,
+                row.get("kind") or jira.kind,
+                list(row.get("projects") or (jira.projects if not jira.sites else [])),
+            )
+        )
+    return sites
+
+
+class Tracker:
+    """Jira for one repository: sites, clients, the issue cache and the outbox."""
+
+    def __init__(
+        self,
+        config: Config,
+        *,
+        state_dir: str,
+        app_dir: str,
+        cache_dir: str | None = None,
+        environ: Mapping[str, str] | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.config = config
+        self.state_dir = state_dir  # .git/jiraflow
+        self.app_dir = app_dir
+        self.cache_dir = cache_dir if cache_dir is not None else store.cache_dir(environ)
+        self.environ = os.environ if environ is None else environ
+        self.sites = configured_sites(config)
+        self._clients: dict[str, Any] = {}
+        self._sleep = sleep
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.sites)
+
+    @property
+    def projects(self) -> list[str]:
+        return sorted({p for s in self.sites for p in s.projects})
+
+    def accepts(self, key: str) -> bool:
+        """Whether a key may be Jira's: a site lists its project, or some site lists none."""
+        return any(not s.projects or project_of(key) in s.projects for s in self.sites)
+
+    # -- sites and clients -------------------------------------------------------------------
+    def sites_for(self, key: str) -> list[Site]:
+        """The site owning the key's project; with no mapping, every site in order."""
+        owners = [s for s in self.sites if project_of(key) in s.projects]
+        return owners or [s for s in self.sites if not s.projects] or self.sites
+
+    def site(self, url: str) -> Site:
+        for site in self.sites:
+            if site.url == url:
+                return site
+        raise ConfigError(
+            f"{url} is no longer a configured Jira site",
+            "Add it back to the config, or forget the queue with `jiraflow sync --drop`.",
+        )
+
+    def client(self, site: Site) -> Any:
+        if site.url not in self._clients:
+            from jiraflow.credentials import lookup
+            from jiraflow.jira_api import JiraClient, SiteCache
+
+            credential = lookup(
+                "jira", site.url, site.user, app_dir=self.app_dir, environ=self.environ
+            )
+            self._clients[site.url] = JiraClient(
+                credential,
+                kind=site.kind,
+                timeout=float(self.config.jira.timeout),
+                cache=SiteCache(os.path.join(self.cache_dir, "sites.json")),
+                sleep=self._sleep,
+            )
+        return self._clients[site.url]
+
+    # -- issues --------------------------------------------------------------------------------
+    def fetch(self, key: str, *, transitions: bool = False) -> tuple[Issue, Site]:
+        """The issue from the site that has it, remembered in the issue cache."""
+        candidates = self.sites_for(key)
+        if not candidates:
+            raise ConfigError(
+                f"{key}: no Jira site is configured",
+                "Set jira.url, or drop it: `jiraflow sync --drop`.",
+            )
+        for i, site in enumerate(candidates):
+            try:
+                issue = self.client(site).issue(key, transitions=transitions)
+            except IssueNotFound:
+                if i == len(candidates) - 1:
+                    raise
+                continue
+            self.remember(issue, site)
+            return issue, site
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def remember(self, issue: Issue, site: Site) -> None:
+        path = os.path.join(self.state_dir, ISSUE_CACHE)
+        cache = store.read_json(path, {})
+        cache[issue.key] = {"summary": issue.summary, "type": issue.type, "site": site.url}
+        store.write_json(path, cache)
+
+    def cached(self, key: str) -> dict[str, str] | None:
+        entry = store.read_json(os.path.join(self.state_dir, ISSUE_CACHE), {}).get(key)
+        return entry if isinstance(entry, dict) else None
+
+    # -- what start and finish ask of an issue -----------------------------------------------
+    def start_actions(self, issue: Issue, site: Site) -> list[dict[str, Any]]:
+        """Assign (as configured) and move to the start status. Checked now, before any
+        branch exists: a move that cannot happen stops `start` with nothing changed."""
+        actions = []
+        mode = self.config.jira.assign
+        if mode == "always" or (mode == "unassigned" and issue.assignee is None):
+            me = self.client(site).myself()
+            if issue.assignee != me["id"]:
+                had = {"from": issue.assignee}
+                actions.append(self._action(site.url, issue.key, "assign", user=me["id"], **had))
+        target = self.config.jira.on.start
+        if target and not issue.status.matches(target):
+            transition = choose_transition(issue, issue.transitions or [], target)
+            screen_values(issue, transition, self.config.jira.fields)
+            moved_from = {"from": issue.status.name}  # a replay leaves a changed issue alone
+            actions.append(self._action(site.url, issue.key, "move", target=target, **moved_from))
+        return actions
+
+    def move_action(self, key: str, event: str) -> dict[str, Any] | None:
+        target = getattr(self.config.jira.on, event)
+        if not target:
+            return None
+        return self._action(self._site_url(key), key, "move", target=target)
+
+    def comment_action(self, key: str, text: str) -> dict[str, Any]:
+        return self._action(self._site_url(key), key, "comment", text=text)
+
+    def _site_url(self, key: str) -> str | None:
+        """The site that has the issue when known (cache, or only one candidate); None
+        means: find it when the action is delivered, trying the sites in order."""
+        cached = self.cached(key)
+        if cached and cached.get("site") in {s.url for s in self.sites}:
+            return cached["site"]
+        candidates = self.sites_for(key)
+        return candidates[0].url if len(candidates) == 1 else None
+
+    @staticmethod
+    def _action(url: str | None, key: str, do: str, **extra: str | None) -> dict[str, Any]:
+        return {"id": uuid.uuid4().hex, "site": url, "key": key, "do": do, **extra}
+
+    # -- delivery --------------------------------------------------------------------------------
+    def deliver(self, actions: list[dict[str, Any]], known: Issue | None = None) -> Delivery:
+        """Run queued actions in order; what succeeds (or turns out to be moot) leaves the
+        outbox. After one fails, the later actions on the same issue wait too (a move must
+        not overtake an assignment that failed)."""
+        result = Delivery()
+        if not actions:
+            return result
+        self.enqueue(actions)
+        blocked: set[str] = set()
+        for action in actions:
+            if action["key"] in blocked:
+                result.failed.append((action, RemoteError("waiting for the action before it")))
+                continue
+            try:
+                known, note = self._run(action, known)
+            except IssueNotFound as exc:  # no such issue: retrying cannot help
+                self._dequeue(action)
+                result.skipped.append((action, exc.message))
+                continue
+            except JiraflowError as exc:
+                blocked.add(action["key"])
+                result.failed.append((action, exc))
+                self._note(action, error=exc.message)
+                continue
+            self._dequeue(action)
+            if note:
+                result.skipped.append((action, note))
+            else:
+                result.done.append(action)
+        return result
+
+    def describe(self, action: dict[str, Any]) -> str:
+        key = action["key"]
+        if action["do"] == "assign":
+            return f"assign {key} to you"
+        if action["do"] == "move":
+            return f"move {key} to {action['target']}"
+        return f"comment on {key}"
+
+    def _run(self, action: dict[str, Any], known: Issue | None) -> tuple[Issue | None, str]:
+        """Deliver one action. Returns what is now known of the issue, and a note when the
+        action was left alone because the issue changed in Jira since it was planned."""
+        key = action["key"]
+        if known is not None and known.key != key:
+            known = None
+        if action["site"] is None:  # not known when queued: the site that has the issue
+            known, site = self.fetch(key, transitions=True)
+            action["site"] = site.url
+        client = self.client(self.site(action["site"]))
+        if action["do"] == "comment":
+            return known, self._comment(client, action)
+        if known is None or known.transitions is None:
+            known = client.issue(key, transitions=True)
+        if action["do"] == "assign":
+            if known.assignee == action["user"]:
+                return known, ""
+            if known.assignee != action.get("from"):
+                return known, f"{key} was assigned to {known.assignee_name} meanwhile; left alone"
+            client.assign(key, action["user"])
+            known.assignee = action["user"]
+            return known, ""
+        if known.status.matches(action["target"]):
+            action["reached"] = known.status.name
+            return known, ""  # already there: nothing to do
+        if "from" in action and known.status.name != action["from"]:
+            return known, f"{key} moved to {known.status.name} meanwhile; left alone"
+        transition = choose_transition(known, known.transitions or [], action["target"])
+        values = screen_values(known, transition, self.config.jira.fields)
+        client.transition(key, transition.id, values)
+        action["reached"] = transition.to.name  # what a category target turned out to be
+        return None, ""  # the status changed; re-read before the next move
+
+    def _comment(self, client: Any, action: dict[str, Any]) -> str:
+        """Post once: the comment carries the action's id, and a second attempt (after a
+        timeout or a crash that may have followed a successful POST) looks for it first."""
+        marker = f"[jiraflow {action['id'][:12]}]"
+        if action.get("tried") and client.has_comment(action["key"], marker):
+            return ""
+        self._note(action, tried=True)
+        client.comment(action["key"], f"{action['text']} {marker}")
+        return ""
+
+    # -- the outbox ------------------------------------------------------------------------------
+    @property
+    def outbox_path(self) -> str:
+        return os.path.join(self.state_dir, OUTBOX)
+
+    def outbox(self) -> list[dict[str, Any]]:
+        hint = "Repair the JSON by hand: removing the file forgets the queued Jira updates."
+        data = store.read_json(self.outbox_path, [], hint)
+        return data if isinstance(data, list) else []
+
+    def enqueue(self, actions: list[dict[str, Any]]) -> None:
+        """Put actions in the outbox (again is harmless): from here on nothing is lost."""
+        queued = self.outbox()
+        ids = {a["id"] for a in queued}
+        stamp = time.strftime("%Y-%m-%dT%H:%M:%S%z")
+        queued += [{**a, "queued": stamp} for a in actions if a["id"] not in ids]
+        store.write_json(self.outbox_path, queued)
+
+    def _dequeue(self, action: dict[str, Any]) -> None:
+        store.write_json(self.outbox_path, [a for a in self.outbox() if a["id"] != action["id"]])
+
+    def _note(self, action: dict[str, Any], **facts: Any) -> None:
+        action.update(facts)
+        queued = self.outbox()
+        for entry in queued:
+            if entry["id"] == action["id"]:
+                entry.update(facts)
+        store.write_json(self.outbox_path, queued)
+
+    def sync(self) -> Delivery:
+        """Deliver everything in the outbox."""
+        return self.deliver(self.outbox())
+
+    def drop(self) -> list[dict[str, Any]]:
+        """Forget every queued action (the user will update Jira by hand)."""
+        pending = self.outbox()
+        store.write_json(self.outbox_path, [])
+        return pending

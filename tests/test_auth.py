@@ -1,0 +1,205 @@
+"""Credentials: `auth login|status|logout` with the real OS keyring (Secret Service through
+gnome-keyring in a private D-Bus session), verified against the sandbox Jira."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from conftest import login_of
+from gitutil import Repo, Result
+from jiraflow.sandbox.jira import JiraSandbox
+
+
+def jiraflow(repo: Repo, *args: str, env: dict[str, str], stdin: str = "") -> Result:
+    """The installed program in its own process, as a user runs it."""
+    proc = subprocess.run(
+        [sys.executable, "-m", "jiraflow", "-C", str(repo.path), *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        env={**os.environ, **env},
+        check=False,
+    )
+    return Result(proc.returncode, proc.stdout, proc.stderr)
+
+
+@pytest.fixture
+def keyring_env(secret_service: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+    """This test's processes (and in-process runs) use the real Secret Service."""
+    for name, value in secret_service.items():
+        monkeypatch.setenv(name, value)
+    return secret_service
+
+
+@pytest.fixture(params=["cloud", "datacenter"])
+def sandbox(request: pytest.FixtureRequest) -> JiraSandbox:
+    with JiraSandbox(request.param) as sb:
+        yield sb
+
+
+def files_containing(root: Path, needle: str) -> list[Path]:
+    found = []
+    for path in root.rglob("*"):
+        if path.is_file() and not path.is_symlink():
+            try:
+                if needle.encode() in path.read_bytes():
+                    found.append(path)
+            except OSError:
+                continue
+    return found
+
+
+def test_login_stores_in_the_keyring_and_commands_then_work_without_env(
+    repo: Repo, sandbox: JiraSandbox, keyring_env: dict[str, str], isolated_env: Path
+) -> None:
+    token, login = sandbox.token(), login_of(sandbox)
+    (repo.path / ".jiraflow.toml").write_text(f'[jira]\nurl = "{sandbox.url}"\n')
+    result = jiraflow(
+        repo, "auth", "login", "jira", "--user", login, "--token-stdin", env={}, stdin=token
+    )
+    assert result.code == 0, result.err
+    assert "the token is in the OS keyring" in result.out
+    assert sandbox.count(path_contains="/myself") == 1  # verified before it was stored
+
+    status = jiraflow(repo, "--json", "auth", "status", env={})
+    rows = json.loads(status.out)
+    assert rows == [
+        {
+            "service": "jira",
+            "url": sandbox.url,
+            "user": login,
+            "kind": sandbox.flavour,
+            "configured": True,
+            "source": "keyring",
+        }
+    ]
+    assert "JIRAFLOW_JIRA_TOKEN" not in os.environ
+    started = jiraflow(repo, "feature", "start", "PROJ-1", env={})
+    assert started.code == 0, started.err
+    assert sandbox.issue("PROJ-1")["status"] == "In Progress"
+
+    for text in (result.out, result.err, status.out, started.out, started.err):
+        assert token not in text
+    leaks = files_containing(isolated_env, token) + files_containing(repo.path, token)
+    leaks += files_containing(Path(keyring_env["KEYRING_HOME"]), token)
+    assert leaks == []
+
+    out = jiraflow(repo, "auth", "logout", env={})
+    assert out.code == 0 and "the token is removed" in out.out
+    repo.git("checkout", "-q", "develop")
+    again = jiraflow(repo, "feature", "start", "PROJ-5", env={})
+    assert again.code == 4 and "jiraflow auth login jira" in again.err
+
+
+def test_a_refused_token_is_not_stored(
+    repo: Repo, sandbox: JiraSandbox, keyring_env: dict[str, str]
+) -> None:
+    result = jiraflow(
+        repo,
+        "auth",
+        "login",
+        "--url",
+        sandbox.url,
+        "--user",
+        login_of(sandbox),
+        "--token-stdin",
+        env={},
+        stdin="not-the-token",
+    )
+    assert result.code == 4
+    assert "refused the credentials" in result.err and "not-the-token" not in result.err
+    status = json.loads(jiraflow(repo, "--json", "auth", "status", env={}).out)
+    assert status == []
+
+
+def test_sites_without_a_project_mapping_are_tried_in_order(
+    repo: Repo, run, keyring_env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with JiraSandbox("cloud") as first, JiraSandbox("cloud") as second:
+        key = second.add_issue("PROJ", "Only on the second site")
+        for site in (first, second):
+            monkeypatch.setattr("sys.stdin", io.StringIO(site.token() + "\n"))
+            args = ("auth", "login", "--url", site.url, "--user", login_of(site), "--token-stdin")
+            assert run(repo, *args).code == 0
+        (repo.path / ".jiraflow.toml").write_text(
+            f'[[jira.sites]]\nurl = "{first.url}"\n\n[[jira.sites]]\nurl = "{second.url}"\n'
+        )
+        first.clear_requests()
+        result = run(repo, "feature", "start", key)
+        assert result.code == 0, result.err
+        assert first.count(path_contains=f"/issue/{key}") == 1  # asked first: not found
+        assert second.issue(key)["status"] == "In Progress"
+        assert first.count(method="PUT") + first.count(method="POST") == 0
+        # finishing with no cache of where the issue lives: found again, in order
+        (repo.path / ".git" / "jiraflow" / "issues.json").unlink()
+        repo.commit()
+        assert run(repo, "feature", "finish").code == 0
+        assert second.issue(key)["status"] == "Done"
+        assert first.count(method="PUT") + first.count(method="POST") == 0
+
+
+def test_no_usable_keyring_names_the_environment_variables(repo: Repo, run) -> None:
+    # the test environment's default backend is keyring's "fail" backend: no keyring at all
+    result = run(repo, "auth", "login", "--url", "https://acme.atlassian.net", "--user", "a@b.c")
+    assert result.code == 4
+    assert "no usable OS keyring" in result.err and "JIRAFLOW_JIRA_TOKEN" in result.err
+
+
+def test_a_token_in_the_environment_needs_its_site(
+    repo: Repo, run, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("JIRAFLOW_JIRA_TOKEN", "secret-value-42")
+    (repo.path / ".jiraflow.toml").write_text('[jira]\nurl = "https://acme.atlassian.net"\n')
+    result = run(repo, "feature", "start", "PROJ-1")
+    assert result.code == 4
+    assert "JIRAFLOW_JIRA_URL is not" in result.err and "secret-value-42" not in result.err
+
+
+def test_auth_status_without_any_login(repo: Repo, run) -> None:
+    result = run(repo, "auth", "status")
+    assert result.code == 0 and "Not logged in anywhere" in result.out
+
+
+def test_the_token_prompt_does_not_echo(
+    repo: Repo, sandbox: JiraSandbox, keyring_env: dict[str, str]
+) -> None:
+    """Typed at a real terminal (a pseudo-terminal): asked for, hidden, stored."""
+    import pty
+
+    argv = [sys.executable, "-m", "jiraflow", "-C", str(repo.path), "auth", "login"]
+    argv += ["--url", sandbox.url, "--user", login_of(sandbox)]
+    pid, fd = pty.fork()
+    if pid == 0:  # the child: jiraflow on the terminal
+        os.execv(sys.executable, argv)
+    seen = b""
+    try:
+        while b"API token:" not in seen:
+            seen += os.read(fd, 1024)
+        os.write(fd, sandbox.token().encode() + b"\n")
+        while True:
+            try:
+                chunk = os.read(fd, 1024)
+            except OSError:  # the terminal closed: jiraflow has exited
+                break
+            if not chunk:
+                break
+            seen += chunk
+    finally:
+        _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0, seen
+    assert b"the token is in the OS keyring" in seen
+    assert sandbox.token().encode() not in seen
+
+
+def test_token_stdin_never_reads_the_site_from_stdin(repo: Repo, run, monkeypatch) -> None:
+    monkeypatch.setattr("sys.stdin", io.StringIO("s3cr3t-T0KEN\n"))
+    result = run(repo, "auth", "login", "--token-stdin")
+    assert result.code == 2 and "--url URL --user LOGIN" in result.err
+    assert "s3cr3t" not in result.out + result.err

@@ -1,0 +1,47 @@
+"""`jiraflow sandbox serve`: the sandbox for people, in its own process."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+from urllib.parse import urlsplit
+
+from gitutil import Repo
+
+
+def test_serve_prints_how_to_use_it_and_stops_cleanly_on_ctrl_c(repo: Repo) -> None:
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "jiraflow", "sandbox", "serve", "--kind", "datacenter"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert proc.stdout is not None
+        env: dict[str, str] = {}
+        for line in proc.stdout:
+            if line.strip().startswith("export "):
+                name, _, value = line.strip().removeprefix("export ").partition("=")
+                env[name] = value
+            if "Ctrl-C" in line:
+                break
+        assert set(env) == {"JIRAFLOW_JIRA_URL", "JIRAFLOW_JIRA_USER", "JIRAFLOW_JIRA_TOKEN"}
+        started = subprocess.run(
+            [sys.executable, "-m", "jiraflow", "-C", str(repo.path), "feature", "start", "PROJ-1"],
+            env={**os.environ, **env},
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert started.returncode == 0, started.stderr
+        assert repo.branch() == "feature/PROJ-1-add-login-form"
+    finally:
+        proc.send_signal(signal.SIGINT)
+        code = proc.wait(timeout=10)
+    assert code == 0
+    port = urlsplit(env["JIRAFLOW_JIRA_URL"]).port
+    with socket.socket() as sock:
+        assert sock.connect_ex(("127.0.0.1", port or 0)) != 0  # nothing left listening
