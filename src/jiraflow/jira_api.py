@@ -210,7 +210,7 @@ class JiraClient:
         user = self.credential.user or "the token"
         if status == 401:
             hint = f"Run `jiraflow auth login jira --url {self.url}` with a valid API token."
-            if not self.credential.user:
+            if not self.credential.user and self._kind != DATACENTER:
                 hint = "Jira Cloud also needs your e-mail: set JIRAFLOW_JIRA_USER or jira.user."
             return AuthError(
                 f"Jira at {self.url} refused the credentials of {user} ({self.credential.source})",

@@ -53,7 +53,7 @@ def deliver(
         fix = "" if isinstance(first_error, RemoteError) else (first_error.hint or "")
         raise PartialError(
             f"{done}, but Jira was not updated ({what}): {first_error.message}",
-            (fix + " Then run `jiraflow sync`; it is queued.")
+            (fix.rstrip(".") + ". Then run `jiraflow sync`; it is queued.")
             if fix
             else "Queued: run `jiraflow sync` when Jira can be reached "
             "(`jiraflow status` shows the queue).",

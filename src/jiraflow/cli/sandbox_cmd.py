@@ -51,7 +51,7 @@ def serve(state: AppState, port: int, kind: str) -> None:
         out(f"  export JIRAFLOW_JIRA_URL={url}")
         out(f"  export JIRAFLOW_JIRA_USER={login}")
         out(f"  export JIRAFLOW_JIRA_TOKEN={sb.token()}")
-        out("Issues PROJ-1 to PROJ-12 and OPS-1 are waiting. Ctrl-C stops the sandbox.")
+        out("Issues PROJ-1 to PROJ-12, OPS-1 and OPS-2 are waiting. Ctrl-C stops the sandbox.")
     try:
         while True:
             time.sleep(3600)
