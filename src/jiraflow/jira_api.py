@@ -79,7 +79,6 @@ class JiraClient:
         self._sleep = sleep
         self._session: Any = None
         self._auth_kind = ""
-        self.requests = 0  # made by this client, for --verbose and the budget tests
 
     # -- site facts (cached) -----------------------------------------------------------------
     @property
@@ -96,11 +95,12 @@ class JiraClient:
     def cloud(self) -> bool:
         return self.kind == CLOUD
 
-    def myself(self) -> dict[str, str]:
-        """The token's user: {"id": accountId (Cloud) or name (Data Center), "display": ...}."""
+    def myself(self, *, fresh: bool = False) -> dict[str, str]:
+        """The token's user: {"id": accountId (Cloud) or name (Data Center), "display": ...}.
+        `fresh` asks the site even when cached: `auth login` checks a token that way."""
         key = f"myself {self.credential.user}"
         cached = self.cache.get(self.url, key)
-        if isinstance(cached, dict):
+        if isinstance(cached, dict) and not fresh:
             return cached
         data = self._request("GET", "myself")
         me = {
@@ -110,14 +110,6 @@ class JiraClient:
         }
         self.cache.put(self.url, key, me)
         return me
-
-    def verify(self) -> dict[str, str]:
-        """Check the credential with one uncached /myself call (for `auth login`)."""
-        data = self._request("GET", "myself")
-        return {
-            "id": str(data.get("accountId") or data.get("name") or ""),
-            "display": str(data.get("displayName") or ""),
-        }
 
     # -- issues --------------------------------------------------------------------------------
     def issue(self, key: str, *, transitions: bool = False) -> Issue:
@@ -177,7 +169,6 @@ class JiraClient:
         from requests import RequestException
 
         for attempt in range(1, TRIES + 1):
-            self.requests += 1
             try:
                 response = session.request(method, url, params=params, json=json)
             except JIRAError as exc:

@@ -71,7 +71,7 @@ def login(
         raise UsageError("the token is empty", "Paste the token, or pipe it with --token-stdin.")
     credential = Credential(service, url, user, token, "the token given")
     client = JiraClient(credential, kind=cfg.jira.kind)
-    me = client.verify()  # a refused token raises AuthError (exit 4) and is not stored
+    me = client.myself(fresh=True)  # a refused token raises AuthError (exit 4) and is not stored
     kind = client.kind
     if state.dry_run:
         state.renderer.plan([f"store the token for {user} at {url} in the OS keyring"])
