@@ -1,15 +1,20 @@
-"""A small OpenAPI 3.0 response validator, enough to hold the sandboxes to Atlassian's specs.
+"""A small OpenAPI 3.0 / Swagger 2.0 response validator, enough to hold the sandboxes to
+Atlassian's specs.
 
 Why not a library: jsonschema does not speak OpenAPI 3.0's ``nullable`` and the project keeps
-its test dependencies few. This resolves ``$ref``, merges ``allOf``, accepts a value matching
-any ``oneOf``/``anyOf`` branch, and checks JSON types (with ``nullable``), ``enum``,
-``required``, ``items`` and ``properties``. A key the schema does not declare is an error when
-the schema declares properties and does not allow additional ones: that is what keeps a
-simulator from drifting into shapes only our own client accepts.
+its test dependencies few. This resolves ``$ref`` (``#/components/schemas/`` in OpenAPI 3,
+``#/definitions/`` in Swagger 2.0), merges ``allOf``, accepts a value matching any
+``oneOf``/``anyOf`` branch, and checks JSON types (with ``nullable``, Swagger's ``x-nullable``,
+or ``null`` among the ``enum`` values), ``enum``, ``required``, ``items`` and ``properties``. A
+key the schema does not declare is an error when the schema declares properties and does not
+allow additional ones: that is what keeps a simulator from drifting into shapes only our own
+client accepts.
 
-``allowed_extra`` names keys a schema may carry beyond its declaration, per schema name, for the
-few places where real Jira answers differ from Atlassian's spec; each use is justified where the
-tests pass it.
+``allowed_extra`` names keys a schema may carry beyond its declaration, and ``allowed_null``
+keys that may be null although the schema says otherwise, per schema name, for the few places
+where real answers differ from Atlassian's spec; each use is justified where the tests pass it.
+An inline schema (a property's own object, not a ``$ref``) is named after its parent and the
+property: ``error.error``, ``pullrequest.merge_commit``.
 """
 
 from __future__ import annotations
@@ -21,7 +26,8 @@ from pathlib import Path
 from typing import Any
 
 Schema = dict[str, Any]
-REF_PREFIX = "#/components/schemas/"
+REF_PREFIXES = ("#/components/schemas/", "#/definitions/")
+REF_PREFIX = REF_PREFIXES[0]
 _TYPES: dict[str, tuple[type, ...]] = {
     "object": (dict,),
     "array": (list,),
@@ -41,32 +47,51 @@ def load_spec(path: Path) -> dict[str, Any]:
 
 class SpecValidator:
     def __init__(
-        self, spec: Mapping[str, Any], allowed_extra: Mapping[str, set[str]] | None = None
+        self,
+        spec: Mapping[str, Any],
+        allowed_extra: Mapping[str, set[str]] | None = None,
+        allowed_null: Mapping[str, set[str]] | None = None,
     ) -> None:
         self.spec = spec
         self.allowed_extra = dict(allowed_extra or {})
+        self.allowed_null = dict(allowed_null or {})
+        self.swagger2 = "definitions" in spec and "components" not in spec
+        self.definitions: dict[str, Schema] = (
+            spec["definitions"] if self.swagger2 else spec["components"]["schemas"]
+        )
+        self.ref_prefix = REF_PREFIXES[1] if self.swagger2 else REF_PREFIXES[0]
 
     def schema(self, name: str) -> Schema:
-        """A named component schema, as a reference the validator follows."""
-        if name not in self.spec["components"]["schemas"]:
+        """A named schema (component or definition), as a reference the validator follows."""
+        if name not in self.definitions:
             raise KeyError(f"the spec has no schema {name!r}")
-        return {"$ref": REF_PREFIX + name}
+        return {"$ref": self.ref_prefix + name}
 
     def response_schema(self, method: str, path: str, status: int) -> Schema:
         """The JSON schema of an operation's response, e.g. ("get", "/rest/api/3/myself", 200)."""
         operation = self.spec["paths"][path][method.lower()]
         response = operation["responses"][str(status)]
-        schema: Schema = response["content"]["application/json"]["schema"]
+        if self.swagger2:
+            swagger_schema: Schema = response["schema"]
+            return swagger_schema
+        content: dict[str, Any] = response["content"]
+        media = "application/json" if "application/json" in content else None
+        media = media or next(m for m in content if m.startswith("application/json"))
+        schema: Schema = content[media]["schema"]
         return schema
 
-    def validate(self, instance: Any, schema: Schema, where: str = "$") -> list[str]:
-        """Every way ``instance`` breaks ``schema``; empty when it conforms."""
+    def validate(
+        self, instance: Any, schema: Schema, where: str = "$", context: str | None = None
+    ) -> list[str]:
+        """Every way ``instance`` breaks ``schema``; empty when it conforms. ``context`` names an
+        inline schema (parent.property) for ``allowed_extra`` and ``allowed_null``."""
         schema, name = self._resolve(schema)
+        name = name or context
         problems: list[str] = []
         if "allOf" in schema:
             parts = schema["allOf"]
             if name is None and len(parts) == 1 and "$ref" in parts[0]:
-                name = parts[0]["$ref"][len(REF_PREFIX) :]  # a readOnly wrapper of one schema
+                name = self._name(parts[0]["$ref"])  # a readOnly wrapper of one schema
             schema = self._merge_all_of(schema)
         for keyword in ("oneOf", "anyOf"):
             if keyword in schema:
@@ -76,7 +101,8 @@ class SpecValidator:
                     problems += closest
                 return problems
         if instance is None:
-            if not schema.get("nullable") and "type" in schema:
+            nullable = schema.get("nullable") or schema.get("x-nullable")
+            if not nullable and None not in schema.get("enum", [0]) and "type" in schema:
                 problems.append(f"{where}: null where the schema wants {schema['type']}")
             return problems
         expected = schema.get("type")
@@ -87,8 +113,9 @@ class SpecValidator:
         if isinstance(instance, dict):
             problems += self._validate_object(instance, schema, name, where)
         if isinstance(instance, list) and isinstance(schema.get("items"), dict):
+            inline = None if name is None else f"{name}[]"
             for index, item in enumerate(instance):
-                problems += self.validate(item, schema["items"], f"{where}[{index}]")
+                problems += self.validate(item, schema["items"], f"{where}[{index}]", inline)
         return problems
 
     def _validate_object(
@@ -102,9 +129,13 @@ class SpecValidator:
         properties: dict[str, Schema] = schema.get("properties", {})
         additional = schema.get("additionalProperties")
         extra_ok = self.allowed_extra.get(name or "", set())
+        null_ok = self.allowed_null.get(name or "", set())
         for key, value in instance.items():
+            if key in properties and value is None and key in null_ok:
+                continue
             if key in properties:
-                problems += self.validate(value, properties[key], f"{where}.{key}")
+                inline = None if name is None else f"{name}.{key}"
+                problems += self.validate(value, properties[key], f"{where}.{key}", inline)
             elif isinstance(additional, dict):
                 problems += self.validate(value, additional, f"{where}.{key}")
             elif additional is True or key in extra_ok:
@@ -116,12 +147,14 @@ class SpecValidator:
     def _resolve(self, schema: Schema) -> tuple[Schema, str | None]:
         name = None
         while "$ref" in schema:
-            ref: str = schema["$ref"]
-            if not ref.startswith(REF_PREFIX):
-                raise ValueError(f"unsupported $ref {ref}")
-            name = ref[len(REF_PREFIX) :]
-            schema = self.spec["components"]["schemas"][name]
+            name = self._name(schema["$ref"])
+            schema = self.definitions[name]
         return schema, name
+
+    def _name(self, ref: str) -> str:
+        if not ref.startswith(self.ref_prefix):
+            raise ValueError(f"unsupported $ref {ref}")
+        return ref[len(self.ref_prefix) :]
 
     def _merge_all_of(self, schema: Schema) -> Schema:
         """``allOf`` as one schema: properties and required united, closed if any part is."""

@@ -5,7 +5,8 @@ Tests run jiraflow against them over the network stack instead of mocking client
 Standard library only, so that importing the package stays fast.
 """
 
+from jiraflow.sandbox.bitbucket import BitbucketSandbox
 from jiraflow.sandbox.jira import JiraSandbox
 from jiraflow.sandbox.server import RequestRecord
 
-__all__ = ["JiraSandbox", "RequestRecord"]
+__all__ = ["BitbucketSandbox", "JiraSandbox", "RequestRecord"]
