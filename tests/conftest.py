@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from gitutil import Repo, Result, git, jf
+from jiraflow.sandbox.bitbucket import BitbucketSandbox
 from jiraflow.sandbox.jira import JiraSandbox
 
 IN_CI = bool(os.environ.get("CI"))
@@ -112,6 +113,46 @@ def login_of(sandbox: JiraSandbox, user: str = "alice") -> str:
 @pytest.fixture
 def repo(make_repo: Callable[..., Repo]) -> Repo:
     return make_repo()
+
+
+class Sites:
+    """A sandbox Jira and Bitbucket of one kind, with jiraflow pointed at both."""
+
+    def __init__(self, jira: JiraSandbox, bitbucket: BitbucketSandbox) -> None:
+        self.jira = jira
+        self.bitbucket = bitbucket
+        self.kind = jira.flavour
+        self.name = bitbucket.repository_name
+
+    def prs(self) -> list[dict]:  # type: ignore[type-arg]
+        return self.bitbucket.pull_requests(self.name)
+
+    def count(self) -> int:
+        return self.jira.count() + self.bitbucket.count()
+
+    def clear_requests(self) -> None:
+        self.jira.clear_requests()
+        self.bitbucket.clear_requests()
+
+
+@pytest.fixture(params=["cloud", "datacenter"])
+def sites(
+    request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch, repo: Repo
+) -> Iterator[Sites]:
+    """Jira and Bitbucket of each kind over real HTTP; the sandbox repository is backed by
+    `repo`'s bare origin, so pull requests see its branches and merge for real."""
+    with JiraSandbox(request.param) as jira, BitbucketSandbox(request.param) as bitbucket:
+        point_at(monkeypatch, jira)
+        point_bitbucket_at(monkeypatch, bitbucket)
+        bitbucket.set_git_dir(bitbucket.repository_name, repo.git("remote", "get-url", "origin"))
+        yield Sites(jira, bitbucket)
+
+
+def point_bitbucket_at(monkeypatch: pytest.MonkeyPatch, sandbox: BitbucketSandbox) -> None:
+    monkeypatch.setenv("JIRAFLOW_BITBUCKET_URL", sandbox.api_url)
+    monkeypatch.setenv("JIRAFLOW_BITBUCKET_USER", sandbox.login())
+    monkeypatch.setenv("JIRAFLOW_BITBUCKET_TOKEN", sandbox.token())
+    monkeypatch.setenv("JIRAFLOW_BITBUCKET_REPOSITORY", sandbox.repository_name)
 
 
 @pytest.fixture

@@ -203,3 +203,142 @@ def test_token_stdin_never_reads_the_site_from_stdin(repo: Repo, run, monkeypatc
     result = run(repo, "auth", "login", "--token-stdin")
     assert result.code == 2 and "--url URL --user LOGIN" in result.err
     assert "s3cr3t" not in result.out + result.err
+
+
+# -- Bitbucket -----------------------------------------------------------------------------------
+
+
+@pytest.fixture(params=["cloud", "datacenter"])
+def bitbucket(request: pytest.FixtureRequest, repo: Repo):  # type: ignore[no-untyped-def]
+    from jiraflow.sandbox.bitbucket import BitbucketSandbox
+
+    with BitbucketSandbox(request.param) as sb:
+        sb.set_git_dir(sb.repository_name, repo.git("remote", "get-url", "origin"))
+        (repo.path / ".jiraflow.toml").write_text(
+            f'[bitbucket]\nurl = "{sb.api_url}"\nrepository = "{sb.repository_name}"\n'
+        )
+        repo.git("add", ".jiraflow.toml")
+        repo.git("commit", "-qm", "bitbucket settings")
+        yield sb
+
+
+def test_bitbucket_login_is_verified_stored_and_used(
+    repo: Repo, bitbucket, keyring_env: dict[str, str], isolated_env: Path
+) -> None:
+    token = bitbucket.token()
+    login = jiraflow(
+        repo,
+        "auth",
+        "login",
+        "bitbucket",
+        "--user",
+        bitbucket.login(),
+        "--token-stdin",
+        env={},
+        stdin=token,
+    )
+    assert login.code == 0, login.err
+    assert f"logged in to {bitbucket.api_url} ({bitbucket.flavour})" in login.out
+    assert bitbucket.count() == 1  # one request checked the token before it was stored
+    rows = json.loads(jiraflow(repo, "--json", "auth", "status", env={}).out)
+    [row] = [r for r in rows if r["service"] == "bitbucket"]
+    assert (row["url"], row["user"], row["source"]) == (
+        bitbucket.api_url,
+        bitbucket.login(),
+        "keyring",
+    )
+    # the keyring token opens a pull request, with no JIRAFLOW_BITBUCKET_TOKEN anywhere
+    assert jiraflow(repo, "feature", "start", "login", env={}).code == 0
+    repo.commit("login.html", "<form></form>\n", "Add the login form")
+    opened = jiraflow(repo, "pr", "create", env={})
+    assert opened.code == 0, opened.err
+    assert len(bitbucket.pull_requests(bitbucket.repository_name)) == 1
+    assert files_containing(isolated_env, token) == []
+    assert files_containing(repo.path, token) == []
+    logout = jiraflow(repo, "auth", "logout", "bitbucket", env={})
+    assert logout.code == 0, logout.err
+    again = jiraflow(repo, "pr", "create", env={})
+    assert again.code == 4
+
+
+def test_bitbucket_refuses_a_wrong_token_and_nothing_is_stored(
+    repo: Repo, bitbucket, keyring_env: dict[str, str]
+) -> None:
+    result = jiraflow(
+        repo,
+        "auth",
+        "login",
+        "bitbucket",
+        "--user",
+        bitbucket.login(),
+        "--token-stdin",
+        env={},
+        stdin="wrong",
+    )
+    assert result.code == 4
+    rows = json.loads(jiraflow(repo, "--json", "auth", "status", env={}).out)
+    assert [r["source"] for r in rows if r["service"] == "bitbucket"] == [None]
+
+
+def test_a_cloud_app_password_login_is_refused_with_the_reason(
+    repo: Repo, keyring_env: dict[str, str]
+) -> None:
+    from jiraflow.sandbox.bitbucket import BitbucketSandbox
+
+    with BitbucketSandbox("cloud") as sb:
+        result = jiraflow(
+            repo,
+            "auth",
+            "login",
+            "bitbucket",
+            "--url",
+            sb.api_url,
+            "--user",
+            sb.login(),
+            "--token-stdin",
+            env={},
+            stdin=sb.app_password(),
+        )
+    assert result.code == 4
+    assert "app password" in result.err and "API token" in result.err
+
+
+def test_a_cloud_access_token_is_checked_against_its_repository(
+    repo: Repo, keyring_env: dict[str, str]
+) -> None:
+    from jiraflow.sandbox.bitbucket import BitbucketSandbox
+
+    with BitbucketSandbox("cloud") as sb:
+        (repo.path / ".jiraflow.toml").write_text(
+            f'[bitbucket]\nurl = "{sb.api_url}"\nrepository = "{sb.repository_name}"\n'
+        )
+        result = jiraflow(
+            repo,
+            "auth",
+            "login",
+            "bitbucket",
+            "--user",
+            "x-token-auth",
+            "--token-stdin",
+            env={},
+            stdin=sb.access_token(sb.repository_name),
+        )
+        assert result.code == 0, result.err
+        assert sb.count(path_contains="/repositories/") == 1
+        outside = jiraflow(
+            repo,
+            "-C",
+            "/",
+            "auth",
+            "login",
+            "bitbucket",
+            "--url",
+            sb.api_url,
+            "--user",
+            "x-token-auth",
+            "--token-stdin",
+            env={},
+            stdin=sb.access_token(sb.repository_name),
+        )
+    assert outside.code == 2
+    assert "inside a clone" in outside.err

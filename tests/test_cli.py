@@ -48,6 +48,9 @@ def modules_loaded(argv: list[str], env: dict[str, str] | None = None) -> set[st
         ["sync", "--help"],
         ["start", "--help"],
         ["sandbox", "serve", "--help"],
+        ["pr", "create", "--help"],
+        ["pr", "status", "--help"],
+        ["demo", "--help"],
     ],
 )
 def test_help_imports_no_heavy_library(argv: list[str]) -> None:

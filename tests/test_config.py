@@ -123,3 +123,14 @@ def test_git_config_value_of_the_wrong_type_names_the_key(repo: Repo, run) -> No
 def test_config_works_outside_a_repository(tmp_path, run) -> None:
     result = run(tmp_path, "config", "get", "gitflow.main")
     assert result.code == 0 and result.out == "main\n"
+
+
+def test_a_zero_timeout_from_the_environment_is_a_config_error(
+    repo,
+    run,
+    monkeypatch,  # type: ignore[no-untyped-def]
+) -> None:
+    monkeypatch.setenv("JIRAFLOW_BITBUCKET_TIMEOUT", "0")
+    result = run(repo, "config", "get", "bitbucket.timeout")
+    assert result.code == 3
+    assert "above 0" in result.err

@@ -142,13 +142,13 @@ def test_bad_urls_are_refused(url: str) -> None:
 def test_retry_after_in_seconds_as_a_date_or_nonsense() -> None:
     from types import SimpleNamespace
 
-    from jiraflow.jira_api import _retry_wait
+    from jiraflow.retry import retry_wait
 
     def answer(value: str | None) -> SimpleNamespace:
         return SimpleNamespace(headers={} if value is None else {"Retry-After": value})
 
-    assert _retry_wait(answer("2"), 1) == 2.0
-    assert _retry_wait(answer(None), 2) == 2.0  # no header: a short backoff
-    assert _retry_wait(answer("soon"), 3) == 3.0  # not seconds, not a date: backoff
-    assert _retry_wait(answer("120"), 1) is None  # longer than a CLI should wait
-    assert _retry_wait(answer("Wed, 21 Oct 2015 07:28:00 GMT"), 1) == 0.0  # in the past
+    assert retry_wait(answer("2"), 1) == 2.0
+    assert retry_wait(answer(None), 2) == 2.0  # no header: a short backoff
+    assert retry_wait(answer("soon"), 3) == 3.0  # not seconds, not a date: backoff
+    assert retry_wait(answer("120"), 1) is None  # longer than a CLI should wait
+    assert retry_wait(answer("Wed, 21 Oct 2015 07:28:00 GMT"), 1) == 0.0  # in the past

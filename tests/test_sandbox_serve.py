@@ -13,8 +13,19 @@ from gitutil import Repo
 
 
 def test_serve_prints_how_to_use_it_and_stops_cleanly_on_ctrl_c(repo: Repo) -> None:
+    origin = repo.git("remote", "get-url", "origin")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "jiraflow", "sandbox", "serve", "--kind", "datacenter"],
+        [
+            sys.executable,
+            "-m",
+            "jiraflow",
+            "sandbox",
+            "serve",
+            "--kind",
+            "datacenter",
+            "--git-dir",
+            origin,
+        ],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -28,16 +39,28 @@ def test_serve_prints_how_to_use_it_and_stops_cleanly_on_ctrl_c(repo: Repo) -> N
                 env[name] = value
             if "Ctrl-C" in line:
                 break
-        assert set(env) == {"JIRAFLOW_JIRA_URL", "JIRAFLOW_JIRA_USER", "JIRAFLOW_JIRA_TOKEN"}
-        started = subprocess.run(
-            [sys.executable, "-m", "jiraflow", "-C", str(repo.path), "feature", "start", "PROJ-1"],
-            env={**os.environ, **env},
-            capture_output=True,
-            text=True,
-            check=False,
-        )
+        assert set(env) == {
+            f"JIRAFLOW_{service}_{name}"
+            for service in ("JIRA", "BITBUCKET")
+            for name in ("URL", "USER", "TOKEN")
+        } | {"JIRAFLOW_BITBUCKET_REPOSITORY"}
+
+        def jiraflow(*args: str) -> subprocess.CompletedProcess[str]:
+            return subprocess.run(
+                [sys.executable, "-m", "jiraflow", "-C", str(repo.path), *args],
+                env={**os.environ, **env},
+                capture_output=True,
+                text=True,
+                check=False,
+            )
+
+        started = jiraflow("feature", "start", "PROJ-1")
         assert started.returncode == 0, started.stderr
         assert repo.branch() == "feature/PROJ-1-add-login-form"
+        repo.commit("login.html", "<form></form>\n", "Add the login form")
+        opened = jiraflow("pr", "create")
+        assert opened.returncode == 0, opened.stderr
+        assert "opened pull request #1" in opened.stdout
     finally:
         proc.send_signal(signal.SIGINT)
         code = proc.wait(timeout=10)

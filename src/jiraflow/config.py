@@ -163,6 +163,56 @@ KEYS: dict[str, KeyInfo] = {
             "A key goes to the site listing its project, else the sites are tried in order.",
             item="site",
         ),
+        KeyInfo(
+            "bitbucket.url",
+            "",
+            "Bitbucket: https://api.bitbucket.org/2.0 for Cloud, the server's address for "
+            "Data Center. Empty: found from the remote URL (bitbucket.org, or an https "
+            "Data Center clone URL; an ssh one gives https://<host>).",
+        ),
+        KeyInfo(
+            "bitbucket.user",
+            "",
+            "Your Bitbucket login: the Atlassian account e-mail on Cloud (API token), "
+            "x-token-auth for a Cloud access token, the user name on Data Center. "
+            "Empty: the account of `jiraflow auth login bitbucket` for this site.",
+        ),
+        KeyInfo(
+            "bitbucket.kind",
+            "",
+            "cloud or datacenter; empty: cloud for bitbucket.org and URLs ending in /2.0, "
+            "else datacenter.",
+            choices=("", "cloud", "datacenter"),
+        ),
+        KeyInfo(
+            "bitbucket.repository",
+            "",
+            "workspace/slug (Cloud) or PROJECT/slug (Data Center). Empty: from the remote URL.",
+        ),
+        KeyInfo(
+            "bitbucket.default_reviewers",
+            True,
+            "Add the repository's default reviewers to new pull requests (the API does not).",
+        ),
+        KeyInfo(
+            "bitbucket.close_source_branch",
+            True,
+            "Ask Bitbucket Cloud to delete the source branch when the pull request is merged.",
+        ),
+        KeyInfo("bitbucket.timeout", 15, "Seconds to wait for a Bitbucket response."),
+        KeyInfo(
+            "pr.title",
+            "{key}: {summary}",
+            "Title of a new pull request; {key}, {summary}, {branch} and {base} are replaced. "
+            "A branch without an issue key is titled from its name.",
+        ),
+        KeyInfo(
+            "pr.description",
+            "{issue}\n\n{commits}",
+            "Description of a new pull request; {issue} (a link to the issue), {commits} "
+            "(a list of the commit subjects), {key}, {summary}, {branch} and {base} are replaced.",
+        ),
+        KeyInfo("pr.draft", False, "Open pull requests as drafts (like --draft)."),
     )
 }
 
@@ -242,6 +292,22 @@ class JiraConfig(_Section):
     sites: list[dict[str, Any]]
 
 
+class BitbucketConfig(_Section):
+    url: str
+    user: str
+    kind: str
+    repository: str
+    default_reviewers: bool
+    close_source_branch: bool
+    timeout: int
+
+
+class PrConfig(_Section):
+    title: str
+    description: str
+    draft: bool
+
+
 class ReleaseConfig(_Section):
     tag_message: str
 
@@ -258,6 +324,8 @@ class Config(_Section):
     hotfix: HotfixConfig
     branch: BranchConfig
     jira: JiraConfig
+    bitbucket: BitbucketConfig
+    pr: PrConfig
 
     def __init__(self, values: Mapping[str, Any], sources: Mapping[str, str] | None = None) -> None:
         super().__init__(values, "")
@@ -286,6 +354,8 @@ _SECTIONS: dict[str, type[_Section]] = {
         BranchConfig,
         JiraOnConfig,
         JiraConfig,
+        BitbucketConfig,
+        PrConfig,
     )
 }
 
@@ -315,9 +385,10 @@ def parse_value(key: str, raw: str, where: str) -> Any:
         raise ConfigError(f"{where}: '{key}' must be true or false, not {raw!r}")
     if info.type is int:
         try:
-            return int(raw)
+            number = int(raw)
         except ValueError:
             raise ConfigError(f"{where}: '{key}' must be a whole number, not {raw!r}") from None
+        return _check_type(key, number, where)
     if info.type is list and info.item == "str":
         return [part.strip() for part in raw.split(",") if part.strip()]
     if info.type is dict:

@@ -61,6 +61,17 @@ def normalise_url(url: str, what: str = "jira.url") -> str:
     return urlunsplit((scheme, netloc, parts.path.rstrip("/"), "", ""))
 
 
+def site_url(service: str, url: str, what: str) -> str:
+    """The address credentials are kept under: the normalised URL, and for Bitbucket Cloud
+    always its API address (bitbucket.org and api.bitbucket.org/2.0 are one site)."""
+    normal = normalise_url(url, what)
+    if service == "bitbucket":
+        from jiraflow.forge import canonical_api
+
+        return canonical_api(normal)
+    return normal
+
+
 def is_loopback(host: str) -> bool:
     if host == "localhost":
         return True
@@ -88,7 +99,7 @@ def lookup(
                 f"{token_var} is set but {url_var} is not",
                 f"Set {url_var} to the site the token belongs to: a token is only sent there.",
             )
-        if normalise_url(env[url_var], url_var) == url:
+        if site_url(service, env[url_var], url_var) == url:
             return Credential(
                 service, url, env.get(user_var) or user, env[token_var], f"environment {token_var}"
             )

@@ -13,50 +13,21 @@ headers, which carry the token.
 
 from __future__ import annotations
 
-import email.utils
 import time
 from typing import Any
 
 from jiraflow.credentials import Credential
 from jiraflow.errors import AuthError, JiraflowError, RemoteError
 from jiraflow.issues import Issue
+from jiraflow.retry import CONNECT_TIMEOUT, MAX_WAIT, TRIES, reason, retry_wait
+from jiraflow.store import SiteCache
 
 CLOUD, DATACENTER = "cloud", "datacenter"
 ISSUE_FIELDS = "summary,issuetype,status,assignee"
-TRIES = 3  # attempts for a 429/503 answer
-MAX_WAIT = 10.0  # seconds: a longer Retry-After is not worth waiting for in a CLI
-CONNECT_TIMEOUT = 5.0
 
 
 class IssueNotFound(RemoteError):
     """The site does not have the issue (or the user may not see it)."""
-
-
-class SiteCache:
-    """What a site told us once and will not change: its kind, and who the token belongs
-    to. Kept in the user's cache directory, keyed by site URL and login; no secrets."""
-
-    def __init__(self, path: str | None) -> None:
-        self.path = path
-        self._data: dict[str, Any] | None = None
-
-    def _load(self) -> dict[str, Any]:
-        if self._data is None:
-            from jiraflow import store
-
-            self._data = store.read_json(self.path, {}) if self.path else {}
-        return self._data
-
-    def get(self, url: str, name: str) -> Any:
-        return self._load().get(url, {}).get(name)
-
-    def put(self, url: str, name: str, value: Any) -> None:
-        data = self._load()
-        data.setdefault(url, {})[name] = value
-        if self.path:
-            from jiraflow import store
-
-            store.write_json(self.path, data)
 
 
 class JiraClient:
@@ -149,6 +120,22 @@ class JiraClient:
             body = {"type": "doc", "version": 1, "content": paragraphs}
         self._request("POST", f"issue/{key}/comment", json={"body": body})
 
+    def link(self, key: str, global_id: str, url: str, title: str, *, resolved: bool) -> None:
+        """Link a web page (a pull request) on the issue; the globalId makes a repeat update
+        the same link instead of adding another."""
+        body = {
+            "globalId": global_id,
+            "application": {"type": "com.atlassian.bitbucket", "name": "Bitbucket"},
+            "relationship": "pull request",
+            "object": {
+                "url": url,
+                "title": title,
+                "icon": {"title": "Pull request", "url16x16": ""},
+                "status": {"resolved": resolved},
+            },
+        }
+        self._request("POST", f"issue/{key}/remotelink", json=body, not_found=key)
+
     # -- HTTP ------------------------------------------------------------------------------------
     def _api(self, api: str | None) -> str:
         return api or ("3" if self.cloud else "2")
@@ -173,14 +160,14 @@ class JiraClient:
                 response = session.request(method, url, params=params, json=json)
             except JIRAError as exc:
                 status = exc.status_code or 0
-                wait = _retry_wait(exc.response, attempt) if status in (429, 503) else None
+                wait = retry_wait(exc.response, attempt) if status in (429, 503) else None
                 if wait is not None and attempt < TRIES:
                     self._sleep(wait)
                     continue
                 raise self._error(status, exc.response, method, path, not_found) from None
             except RequestException as exc:
                 raise RemoteError(
-                    f"Jira at {self.url} cannot be reached ({_reason(exc)})",
+                    f"Jira at {self.url} cannot be reached ({reason(exc)})",
                     "Check the URL and your connection, then try again.",
                 ) from None
             if response.status_code == 204 or not response.content:
@@ -254,23 +241,6 @@ class JiraClient:
         return CLOUD if "@" in self.credential.user else DATACENTER
 
 
-def _retry_wait(response: Any, attempt: int) -> float | None:
-    """Seconds to wait before the next try: Retry-After (seconds or an HTTP date) when
-    given, else a short backoff; None when the server asks for longer than MAX_WAIT."""
-    header = response.headers.get("Retry-After") if response is not None else None
-    if header is None:
-        return float(attempt)
-    try:
-        wait = float(header)
-    except ValueError:
-        try:
-            wait = email.utils.parsedate_to_datetime(header).timestamp() - time.time()
-        except (TypeError, ValueError):  # neither seconds nor a date: our own backoff
-            wait = float(attempt)
-    wait = max(wait, 0.0)
-    return wait if wait <= MAX_WAIT else None
-
-
 def _messages(response: Any) -> str:
     if response is None:
         return ""
@@ -283,14 +253,3 @@ def _messages(response: Any) -> str:
     parts = [str(m) for m in data.get("errorMessages") or []]
     parts += [f"{k}: {v}" for k, v in (data.get("errors") or {}).items()]
     return "; ".join(parts)
-
-
-def _reason(exc: Exception) -> str:
-    from requests import ConnectionError as RequestsConnectionError
-    from requests import Timeout
-
-    if isinstance(exc, Timeout):
-        return "no answer in time"
-    if isinstance(exc, RequestsConnectionError):
-        return "connection failed"
-    return type(exc).__name__

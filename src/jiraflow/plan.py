@@ -60,6 +60,8 @@ class Plan:
     summary: list[str] = field(default_factory=list)
     # Jira/Bitbucket actions (JSON-able dicts, see tracker.py), run after every git step
     remote: list[dict[str, Any]] = field(default_factory=list)
+    # the branch checked out when the plan is done (for the summary)
+    branch_after: str = ""
 
     def add(self, *argv: str, kind: str = GIT, **extra: str | None) -> None:
         self.steps.append(Step(tuple(argv), kind, **extra))

@@ -36,3 +36,26 @@ def cache_dir(environ: Any = None) -> str:
     env = os.environ if environ is None else environ
     base = env.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
     return os.path.join(base, "jiraflow")
+
+
+class SiteCache:
+    """What a site told us once and will not change: its kind, and who the token belongs
+    to. Kept in the user's cache directory, keyed by site URL and login; no secrets."""
+
+    def __init__(self, path: str | None) -> None:
+        self.path = path
+        self._data: dict[str, Any] | None = None
+
+    def _load(self) -> dict[str, Any]:
+        if self._data is None:
+            self._data = read_json(self.path, {}) if self.path else {}
+        return self._data
+
+    def get(self, url: str, name: str) -> Any:
+        return self._load().get(url, {}).get(name)
+
+    def put(self, url: str, name: str, value: Any) -> None:
+        data = self._load()
+        data.setdefault(url, {})[name] = value
+        if self.path:
+            write_json(self.path, data)

@@ -5,10 +5,12 @@ Remote actions are plain JSON-able dicts so that the journal and the outbox can 
   {"id", "site", "key", "do": "assign", "user", "from": assignee when planned}
   {"id", "site", "key", "do": "move", "target": "Done", "from": status when planned (start)}
   {"id", "site", "key", "do": "comment", "text": "..."}
+  {"id", "site", "key", "do": "link", "url": pull request URL, "title": "...", "resolved": bool}
 "site" is None when it was not known which site has the issue. Every action is idempotent
 when delivered, so `jiraflow sync` can replay the outbox safely: a move re-reads the status
-first, an assignment the assignee, and a comment carries the action's id; an issue changed
-in Jira since the action was planned ("from") is left alone.
+first, an assignment the assignee, a comment carries the action's id, and a link is upserted
+by a globalId made from its URL; an issue changed in Jira since the action was planned
+("from") is left alone.
 """
 
 from __future__ import annotations
@@ -119,7 +121,8 @@ class Tracker:
     def client(self, site: Site) -> Any:
         if site.url not in self._clients:
             from jiraflow.credentials import lookup
-            from jiraflow.jira_api import JiraClient, SiteCache
+            from jiraflow.jira_api import JiraClient
+            from jiraflow.store import SiteCache
 
             credential = lookup(
                 "jira", site.url, site.user, app_dir=self.app_dir, environ=self.environ
@@ -191,6 +194,11 @@ class Tracker:
     def comment_action(self, key: str, text: str) -> dict[str, Any]:
         return self._action(self._site_url(key), key, "comment", text=text)
 
+    def link_action(self, key: str, url: str, title: str, *, resolved: bool) -> dict[str, Any]:
+        action = self._action(self._site_url(key), key, "link", url=url, title=title)
+        action["resolved"] = resolved
+        return action
+
     def _site_url(self, key: str) -> str | None:
         """The site that has the issue when known (cache, or only one candidate); None
         means: find it when the action is delivered, trying the sites in order."""
@@ -201,8 +209,8 @@ class Tracker:
         return candidates[0].url if len(candidates) == 1 else None
 
     @staticmethod
-    def _action(url: str | None, key: str, do: str, **extra: str | None) -> dict[str, Any]:
-        return {"id": uuid.uuid4().hex, "site": url, "key": key, "do": do, **extra}
+    def _action(site: str | None, key: str, do: str, **extra: str | None) -> dict[str, Any]:
+        return {"id": uuid.uuid4().hex, "site": site, "key": key, "do": do, **extra}
 
     # -- delivery --------------------------------------------------------------------------------
     def deliver(self, actions: list[dict[str, Any]], known: Issue | None = None) -> Delivery:
@@ -242,6 +250,8 @@ class Tracker:
             return f"assign {key} to you"
         if action["do"] == "move":
             return f"move {key} to {action['target']}"
+        if action["do"] == "link":
+            return f"link {action['title']} on {key}"
         return f"comment on {key}"
 
     def _run(self, action: dict[str, Any], known: Issue | None) -> tuple[Issue | None, str]:
@@ -256,6 +266,10 @@ class Tracker:
         client = self.client(self.site(action["site"]))
         if action["do"] == "comment":
             return known, self._comment(client, action)
+        if action["do"] == "link":
+            global_id = "jiraflow:" + action["url"]  # one link per pull request, however often
+            client.link(key, global_id, action["url"], action["title"], resolved=action["resolved"])
+            return known, ""
         if known is None or known.transitions is None:
             known = client.issue(key, transitions=True)
         if action["do"] == "assign":

@@ -90,6 +90,8 @@ CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 
         "sync": "jiraflow.cli.jira_cmd:sync",
         "auth": "jiraflow.cli.auth_cmd:auth",
         "sandbox": "jiraflow.cli.sandbox_cmd:sandbox",
+        "pr": "jiraflow.cli.pr_cmd:pr",
+        "demo": "jiraflow.cli.demo_cmd:demo",
     },
 )
 @click.version_option(__version__, "--version", prog_name="jiraflow")

@@ -11,12 +11,12 @@ import click
 from jiraflow.cli import CONTEXT_SETTINGS, AppState, remote
 
 pass_state = click.make_pass_decorator(AppState)
-SERVICES = click.Choice(["jira"])
+SERVICES = click.Choice(["jira", "bitbucket"])
 
 
 @click.group(context_settings=CONTEXT_SETTINGS)
 def auth() -> None:
-    """Log in to Jira (token kept in the OS keyring), see who you are, log out."""
+    """Log in to Jira or Bitbucket (tokens kept in the OS keyring), see who you are, log out."""
 
 
 def _configured(state: AppState) -> Any:
@@ -31,6 +31,19 @@ def _configured(state: AppState) -> Any:
         return config_mod.load(user_path=user_config_path(), repo_root=None)
 
 
+def _bitbucket_site(state: AppState, cfg: Any) -> Any:
+    """The Bitbucket repository of the current directory (for its API address, and to check
+    an access token against), or None outside one."""
+    from jiraflow.errors import JiraflowError
+    from jiraflow.prs import Forge
+
+    try:
+        forge = Forge(state.flow(), app_dir=remote.app_dir())
+        return forge.repository if forge.enabled else None
+    except JiraflowError:
+        return None
+
+
 @auth.command(context_settings=CONTEXT_SETTINGS)
 @click.argument("service", type=SERVICES, default="jira")
 @click.option("--url", metavar="U", help="The site, e.g. https://acme.atlassian.net.")
@@ -40,27 +53,39 @@ def _configured(state: AppState) -> Any:
 def login(
     state: AppState, service: str, url: str | None, user: str | None, token_stdin: bool
 ) -> None:
-    """Store a token for SERVICE after checking it with the site.
+    """Store a token for SERVICE (jira or bitbucket) after checking it with the site.
 
+    \b
     Jira Cloud: your e-mail and an API token (id.atlassian.com, Security, API tokens).
-    Jira Data Center: your user name and a personal access token (Profile, Personal
-    access tokens).
+    Jira Data Center: your user name and a personal access token.
+    Bitbucket Cloud: your Atlassian e-mail and an API token with Bitbucket scopes, or
+      --user x-token-auth and a repository/project/workspace access token.
+      (App passwords stopped working on 2026-07-28.)
+    Bitbucket Data Center: your user name and an HTTP access token.
     """
     from jiraflow import credentials
-    from jiraflow.credentials import Credential, normalise_url
+    from jiraflow.credentials import Credential
     from jiraflow.errors import UsageError
-    from jiraflow.jira_api import JiraClient
 
     cfg = _configured(state)
-    url, user = url or cfg.jira.url, user or cfg.jira.user
-    if token_stdin and not (url and user):
+    bitbucket = service == "bitbucket"
+    site = _bitbucket_site(state, cfg) if bitbucket else None
+    section = cfg.bitbucket if bitbucket else cfg.jira
+    url = url or section.url or (site.api if site is not None else "")
+    user = user or section.user
+    if token_stdin and not ((url or bitbucket) and user):
         # stdin holds the token: never read a URL or a login from it
         raise UsageError(
             "--token-stdin needs the site and the login from options or config",
             "Add --url URL --user LOGIN.",
         )
-    url = normalise_url(url or click.prompt("Jira site URL"), "--url")
-    user = user or click.prompt("Login (e-mail on Cloud, name on Data Center)")
+    if bitbucket:
+        from jiraflow.forge import CLOUD_API
+
+        url = credentials.site_url(service, url or CLOUD_API, "--url")
+    else:
+        url = credentials.normalise_url(url or click.prompt("Jira site URL"), "--url")
+    user = user or click.prompt(_login_prompt(service, url))
     credentials.accounts(remote.app_dir())  # a broken accounts file fails before the prompt
     credentials.keyring_backend(service)  # no usable keyring: say so before asking for the token
     if token_stdin:
@@ -70,16 +95,57 @@ def login(
     if not token:
         raise UsageError("the token is empty", "Paste the token, or pipe it with --token-stdin.")
     credential = Credential(service, url, user, token, "the token given")
-    client = JiraClient(credential, kind=cfg.jira.kind)
-    me = client.myself(fresh=True)  # a refused token raises AuthError (exit 4) and is not stored
-    kind = client.kind
+    # a refused token raises AuthError (exit 4) and is not stored
+    if bitbucket:
+        kind, display = _check_bitbucket(credential, cfg, site)
+    else:
+        kind, display = _check_jira(credential, cfg)
     if state.dry_run:
         state.renderer.plan([f"store the token for {user} at {url} in the OS keyring"])
         return
     credentials.store(credential, kind, app_dir=remote.app_dir())
     state.renderer.summary(
-        [f"logged in to {url} ({kind}) as {me['display'] or user}; the token is in the OS keyring"]
+        [f"logged in to {url} ({kind}) as {display or user}; the token is in the OS keyring"]
     )
+
+
+def _login_prompt(service: str, url: str) -> str:
+    if service == "jira":
+        return "Login (e-mail on Cloud, name on Data Center)"
+    from jiraflow.forge import CLOUD, kind_of_url
+
+    if kind_of_url(url) == CLOUD:
+        return "Atlassian account e-mail (x-token-auth for an access token)"
+    return "User name"
+
+
+def _check_jira(credential: Any, cfg: Any) -> tuple[str, str]:
+    from jiraflow.jira_api import JiraClient
+
+    client = JiraClient(credential, kind=cfg.jira.kind)
+    me = client.myself(fresh=True)
+    return client.kind, me["display"]
+
+
+def _check_bitbucket(credential: Any, cfg: Any, site: Any) -> tuple[str, str]:
+    """Verify with one request: /user on Cloud, the user on Data Center; a Cloud access
+    token (which has no user) against the repository it was made for."""
+    from jiraflow.bitbucket import ACCESS_TOKEN_USER, BitbucketClient
+    from jiraflow.errors import UsageError
+    from jiraflow.forge import Repository, kind_of_url
+
+    kind = cfg.bitbucket.kind or kind_of_url(credential.url)
+    if site is not None and site.api == credential.url:
+        repo = site
+    else:
+        repo = Repository(kind, credential.url, credential.url, "", "")
+    if credential.user == ACCESS_TOKEN_USER and not repo.slug:
+        raise UsageError(
+            "an access token can only be checked against its repository",
+            "Run this inside a clone of that repository, or set bitbucket.repository.",
+        )
+    me = BitbucketClient(credential, repo).verify()
+    return repo.kind, me.display
 
 
 @auth.command("status", context_settings=CONTEXT_SETTINGS)
@@ -91,18 +157,22 @@ def status(state: AppState) -> None:
     from jiraflow.tracker import configured_sites
 
     cfg = _configured(state)
-    rows: dict[str, dict[str, Any]] = {}
-    for account in credentials.accounts(remote.app_dir(), "jira"):
-        rows[account["url"]] = {**account, "configured": False}
-    for site in configured_sites(cfg):
-        row = rows.setdefault(site.url, {"service": "jira", "url": site.url, "user": site.user})
+    rows: dict[tuple[str, str], dict[str, Any]] = {}
+    for account in credentials.accounts(remote.app_dir()):
+        rows[(account["service"], account["url"])] = {**account, "configured": False}
+    configured = [("jira", s.url, s.user, s.kind) for s in configured_sites(cfg)]
+    site = _bitbucket_site(state, cfg)
+    if site is not None:
+        configured.append(("bitbucket", site.api, cfg.bitbucket.user, site.kind))
+    for service, url, user, kind in configured:
+        row = rows.setdefault((service, url), {"service": service, "url": url, "user": user})
         row["configured"] = True
-        row["user"] = site.user or row.get("user", "")
-        row["kind"] = site.kind or row.get("kind", "")
+        row["user"] = user or row.get("user", "")
+        row["kind"] = kind or row.get("kind", "")
     for row in rows.values():
         try:
             found = credentials.lookup(
-                "jira", row["url"], row.get("user", ""), app_dir=remote.app_dir()
+                row["service"], row["url"], row.get("user", ""), app_dir=remote.app_dir()
             )
             row["user"], row["source"] = found.user, found.source
         except JiraflowError as exc:
@@ -113,13 +183,19 @@ def status(state: AppState) -> None:
         state.renderer.data(result)
         return
     if not result:
-        state.renderer.line("Not logged in anywhere. Run `jiraflow auth login jira --url URL`.")
+        state.renderer.line(
+            "Not logged in anywhere. Run `jiraflow auth login jira --url URL` "
+            "(or `jiraflow auth login bitbucket`)."
+        )
         return
     for row in result:
         where = row["url"] + (" (configured here)" if row["configured"] else "")
         who = row.get("user") or "?"
         source = row["source"] or f"no token: {row['problem']}"
-        state.renderer.line(f"jira  {where}\n      user: {who}, token: {source}")
+        service = row["service"]
+        state.renderer.line(
+            f"{service}  {where}\n  {' ' * len(service)}user: {who}, token: {source}"
+        )
 
 
 @auth.command(context_settings=CONTEXT_SETTINGS)
@@ -129,17 +205,21 @@ def status(state: AppState) -> None:
 def logout(state: AppState, service: str, url: str | None) -> None:
     """Remove the stored token for SERVICE from the OS keyring."""
     from jiraflow import credentials
-    from jiraflow.credentials import normalise_url
+    from jiraflow.credentials import site_url
     from jiraflow.errors import UsageError
 
     cfg = _configured(state)
     known = credentials.accounts(remote.app_dir(), service)
+    section = cfg.bitbucket if service == "bitbucket" else cfg.jira
+    if url is None and service == "bitbucket":
+        site = _bitbucket_site(state, cfg)
+        url = section.url or (site.api if site is not None else None)
     if url is None:
-        url = cfg.jira.url or (known[0]["url"] if len(known) == 1 else None)
+        url = section.url or (known[0]["url"] if len(known) == 1 else None)
     if not url:
         raise UsageError("which site?", "Name it with --url (`jiraflow auth status` lists them).")
-    url = normalise_url(url, "--url")
-    user = next((a["user"] for a in known if a["url"] == url), cfg.jira.user)
+    url = site_url(service, url, "--url")
+    user = next((a["user"] for a in known if a["url"] == url), section.user)
     if not user:
         raise UsageError(f"no login for {url} is recorded", "`jiraflow auth status` lists them.")
     if state.dry_run:

@@ -48,9 +48,15 @@ def show(state: AppState) -> None:
 
 
 def _show(value: object) -> str:
+    """A value as it would be written in TOML: booleans in lower case, strings that need it
+    and lists and tables quoted (one line each)."""
+    import json
+
     if isinstance(value, bool):
         return "true" if value else "false"
-    return repr(value) if value == "" else str(value)
+    if isinstance(value, (list, dict)) or value == "" or "\n" in str(value):
+        return json.dumps(value, ensure_ascii=False)
+    return str(value)
 
 
 @config.command(context_settings=CONTEXT_SETTINGS)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -246,12 +247,33 @@ def _finish_command(kind: str) -> click.Command:
             message=kw.get("message"),
             no_tag=kw.get("no_tag", False),
         )
+        if kw.get("pr"):
+            used = [f for f in ("squash", "keep", "push", "fetch", "message", "no_tag") if kw[f]]
+            if used:
+                flags = ", ".join("--" + f.replace("_", "-") for f in used)
+                raise click.UsageError(
+                    f"{flags} cannot be used with --pr: they apply to the finish that follows "
+                    "the merged pull request"
+                )
+            _open_version_pr(state, flow, kind, kw[arg])
+            return
         if state.dry_run and pick(kw["fetch"], defaults.fetch):
             state.renderer.line(f"(would first run: git fetch --prune {flow.model.remote})")
         tracker = remote.tracker_for(flow) if kind in ("feature", "bugfix") else None
 
         def build() -> Plan:
-            plan = plan_finish(flow, kind, kw[arg], opts)
+            branch = flow.resolve(kind, kw[arg])
+            if opts.fetch:  # before looking at what the remote already has
+                flow.repo.fetch(flow.model.remote)
+            landed, keep_remote = _landing(state, flow, kind, branch)
+            plan = plan_finish(
+                flow,
+                kind,
+                branch,
+                dataclasses.replace(opts, fetch=False),
+                landed=landed,
+                keep_remote=keep_remote,
+            )
             if tracker is not None:
                 plan.remote = remote.finish_actions(tracker, flow, plan)
             return plan
@@ -259,6 +281,12 @@ def _finish_command(kind: str) -> click.Command:
         run_plan(state, flow, build, tracker=tracker)
 
     if version_kind:
+        finish = click.option(
+            "--pr",
+            is_flag=True,
+            help="Push and open a pull request into main (or the support branch) instead of "
+            "merging here; finish again once it is merged to tag it and merge it back.",
+        )(finish)
         finish = click.option("-m", "--message", metavar="MSG", help="The tag message.")(finish)
         finish = click.option("-n", "--no-tag", is_flag=True, help="Do not tag.")(finish)
         finish.help = f"Merge the {kind} into main, tag it, merge the tag back, delete the branch."
@@ -269,6 +297,56 @@ def _finish_command(kind: str) -> click.Command:
         )
         finish.help = f"Merge the {kind} into its base and delete it."
     return finish
+
+
+def _landing(state: AppState, flow: FlowContext, kind: str, branch: str) -> tuple[Any, str]:
+    """Whether the branch already landed on the remote (its pull request was merged), and
+    why its remote branch must be kept (an open pull request), for the finish plan."""
+    from jiraflow.cli.pr_cmd import forge_for
+    from jiraflow.flow.finish import Landed, finish_target
+    from jiraflow.prs import landing
+
+    if flow.model.remote not in flow.repo.remotes():
+        return None, ""
+    target = finish_target(flow, kind, branch)
+    found = landing(flow, forge_for(flow), branch, target, fetch=not state.dry_run)
+    keep = ""
+    if found.note:  # git alone decides, and the remote branch stays
+        state.renderer.warn(f"could not ask Bitbucket about pull requests: {found.note}")
+        keep = "Bitbucket could not be asked whether a pull request is open on it"
+    if found.open_pr is not None:
+        pull = found.open_pr
+        state.renderer.warn(
+            f"pull request #{pull.id} is open for '{branch}'; merging here, and Bitbucket "
+            "marks it merged once the result is pushed"
+        )
+        return None, f"pull request #{pull.id} is open on it"
+    if found.merged_pr is not None and not found.landed and state.dry_run:
+        state.renderer.line(
+            f"(pull request #{found.merged_pr.id} is merged: the finish would fetch "
+            f"'{flow.model.remote}' and update '{target}' instead of merging)"
+        )
+    if not found.landed or found.merge_commit is None:
+        return None, keep
+    how = f"pull request #{found.merged_pr.id}" if found.merged_pr else "a push"
+    return Landed(found.merge_commit, how, keep), ""
+
+
+def _open_version_pr(state: AppState, flow: FlowContext, kind: str, version: str | None) -> None:
+    """`release|hotfix finish --pr`: push the branch and open its pull request into main."""
+    from jiraflow.cli.pr_cmd import open_pull_request
+    from jiraflow.flow import journal
+
+    branch = flow.resolve(kind, version)
+    flow.require_clean()
+    with journal.lock(flow.repo):
+        if not state.dry_run:
+            journal.refuse_if_busy(flow.repo)
+        open_pull_request(state, flow, branch)
+    if not state.dry_run and not state.json:
+        state.renderer.line(
+            f"When it is merged, run `jiraflow {kind} finish` to tag it and merge it back."
+        )
 
 
 def _publish_command(kind: str) -> click.Command:

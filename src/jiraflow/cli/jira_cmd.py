@@ -39,8 +39,8 @@ def start(state: AppState, key: str, base: str | None, fetch: bool) -> None:
 @click.command(context_settings=CONTEXT_SETTINGS)
 @pass_state
 def status(state: AppState) -> None:
-    """The current branch, its issue in Jira, how far it is from its base, and anything
-    waiting to be sent to Jira."""
+    """The current branch, its issue in Jira, its pull request, how far it is from its base,
+    and anything waiting to be sent to Jira."""
     from jiraflow.errors import JiraflowError
     from jiraflow.flow import journal
     from jiraflow.issues import key_in
@@ -75,6 +75,7 @@ def status(state: AppState) -> None:
         except JiraflowError as exc:
             info["jira"] = f"unavailable: {exc.message}"
         info["issue"] = issue_info
+    info["pull_request"] = _pull_request(flow, head.branch) if parsed else None
     entry = journal.in_progress(repo)
     info["operation"] = entry.operation if entry else None
     info["outbox"] = [
@@ -85,6 +86,25 @@ def status(state: AppState) -> None:
         state.renderer.data(info)
         return
     _print_status(state, info)
+
+
+def _pull_request(flow: Any, branch: str | None) -> dict[str, Any] | None:
+    """The branch's newest pull request (one request), when Bitbucket is set up and the
+    branch was pushed; {"error": ...} when Bitbucket cannot be asked."""
+    from jiraflow.cli.pr_cmd import STATES, forge_for
+    from jiraflow.errors import JiraflowError
+
+    forge = forge_for(flow)
+    pushed = flow.repo.config().get(f"branch.{branch}.merge") or flow.repo.remote_branch(
+        flow.model.remote, branch or ""
+    )
+    if not branch or not pushed or not forge.usable:
+        return None
+    try:
+        found = forge.client.pull_requests(source=branch, states=STATES["all"], limit=1)
+    except JiraflowError as exc:
+        return {"error": exc.message}
+    return found[0].to_json() if found else None
 
 
 def _print_status(state: AppState, info: dict[str, Any]) -> None:
@@ -103,6 +123,12 @@ def _print_status(state: AppState, info: dict[str, Any]) -> None:
         if "status" in issue:
             out(f"  status: {issue['status']}, assignee: {issue['assignee'] or 'nobody'}")
             out(f"  {issue['url']}")
+    pull = info["pull_request"]
+    if pull and "error" in pull:
+        state.renderer.warn(f"Bitbucket unavailable: {pull['error']}")
+    elif pull:
+        out(f"Pull request #{pull['id']} [{pull['state']}] into {pull['destination']}")
+        out(f"  {pull['url']}")
     if info["jira"].startswith("unavailable"):
         state.renderer.warn(f"Jira {info['jira']}")
     if info["operation"]:

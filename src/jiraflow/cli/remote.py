@@ -74,6 +74,8 @@ def describe_done(actions: list[dict[str, Any]]) -> list[str]:
             out.append(f"{action['key']} is assigned to you")
         elif action["do"] == "move":
             out.append(f"{action['key']} is {action.get('reached') or action['target']}")
+        elif action["do"] == "link":
+            out.append(f"{action['key']} links to {action['title']}")
         else:
             out.append(f"commented on {action['key']}")
     return out

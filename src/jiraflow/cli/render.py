@@ -29,8 +29,9 @@ class Renderer:
         click.echo(json.dumps(obj, indent=2, sort_keys=False))
 
     def summary(self, lines: Iterable[str]) -> None:
+        """What was done, for people: on stderr with --json, so stdout stays one document."""
         for text in lines:
-            self.line(self._style("✓ ", fg="green") + text)
+            self.line(self._style("✓ ", fg="green") + text, err=self.as_json)
 
     def plan(self, commands: Iterable[str]) -> None:
         self.line(self._style("Would run:", bold=True))

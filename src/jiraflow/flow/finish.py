@@ -30,7 +30,36 @@ class FinishOptions:
     no_tag: bool = False
 
 
-def plan_finish(ctx: FlowContext, kind: str, name: str | None, opts: FinishOptions) -> Plan:
+@dataclass(frozen=True, eq=False, repr=False)
+class Landed:
+    """The branch already reached its target on the remote (a pull request merged it):
+    finishing updates the local target instead of merging again."""
+
+    commit: str  # the commit that brought it in: tagged for a release or hotfix
+    how: str  # "pull request #3", for the summary
+    keep_remote: str = ""  # why the remote branch must stay (an open pull request)
+
+
+def finish_target(ctx: FlowContext, kind: str, branch: str) -> str:
+    """Where the branch merges: its base for features and bugfixes, main (or the support
+    branch it started from) for releases and hotfixes."""
+    base = ctx.base_of(branch, kind)
+    if kind in ("feature", "bugfix"):
+        return base
+    return ctx.model.main if kind == "release" and base == ctx.model.develop else base
+
+
+def plan_finish(
+    ctx: FlowContext,
+    kind: str,
+    name: str | None,
+    opts: FinishOptions,
+    *,
+    landed: Landed | None = None,
+    keep_remote: str = "",
+) -> Plan:
+    """The finish plan; `landed` when the branch is already merged on the remote,
+    `keep_remote` (the reason) when its remote branch must not be deleted."""
     repo, model = ctx.repo, ctx.model
     ctx.require_initialised()
     branch = ctx.resolve(kind, name)
@@ -43,16 +72,56 @@ def plan_finish(ctx: FlowContext, kind: str, name: str | None, opts: FinishOptio
             f"the base '{base}' of '{branch}' is not a local branch",
             f"Create it (`git branch {base} {model.remote}/{base}`) and run the finish again.",
         )
-    require_not_behind(ctx, branch)
+    if landed is None:
+        require_not_behind(ctx, branch)
     if kind in ("feature", "bugfix"):
-        require_not_behind(ctx, base)
-        return _plan_work(ctx, kind, branch, base, opts)
-    return _plan_version(ctx, kind, branch, base, opts)
+        if landed is None:
+            require_not_behind(ctx, base)
+        plan = _plan_work(ctx, kind, branch, base, opts, landed)
+    else:
+        plan = _plan_version(ctx, kind, branch, base, opts, landed)
+    _cleanup(
+        ctx,
+        plan,
+        branch,
+        force=opts.squash or landed is not None,
+        keep=opts.keep,
+        keep_remote=keep_remote or (landed.keep_remote if landed else ""),
+    )
+    plan.summary.append(f"you are now on '{plan.branch_after}'")
+    return plan
 
 
-def _plan_work(ctx: FlowContext, kind: str, branch: str, base: str, opts: FinishOptions) -> Plan:
+def _update_from_remote(ctx: FlowContext, plan: Plan, target: str, landed: Landed) -> None:
+    """Bring the local target up to the remote one, which holds the landed branch: a
+    fast-forward, or a merge when the local target has commits of its own."""
+    remote_target = f"{ctx.model.remote}/{target}"
+    plan.add("checkout", "--quiet", target)
+    if not ctx.repo.is_ancestor(remote_target, target):
+        plan.add("merge", "--quiet", "--no-edit", remote_target, kind=MERGE, source=remote_target)
+    plan.summary.append(
+        f"{landed.how} merged '{plan.branch}' into '{target}' on '{ctx.model.remote}'; "
+        f"updated the local '{target}'"
+    )
+
+
+def _plan_work(
+    ctx: FlowContext,
+    kind: str,
+    branch: str,
+    base: str,
+    opts: FinishOptions,
+    landed: Landed | None = None,
+) -> Plan:
     repo = ctx.repo
     plan = Plan(f"{kind} finish", branch, moves={f"refs/heads/{base}", f"refs/heads/{branch}"})
+    plan.branch_after = base
+    if landed is not None:
+        _update_from_remote(ctx, plan, base, landed)
+        if opts.push and not repo.is_ancestor(base, f"{ctx.model.remote}/{base}"):
+            plan.add("push", "--quiet", ctx.model.remote, base, kind=PUSH)
+            plan.summary.append(f"pushed '{base}' to '{ctx.model.remote}'")
+        return plan
     if opts.rebase:
         plan.add("rebase", "--quiet", base, branch, kind=REBASE)
     plan.add("checkout", "--quiet", base)
@@ -67,30 +136,38 @@ def _plan_work(ctx: FlowContext, kind: str, branch: str, base: str, opts: Finish
     if opts.push:
         plan.add("push", "--quiet", ctx.model.remote, base, kind=PUSH)
         plan.summary.append(f"pushed '{base}' to '{ctx.model.remote}'")
-    _cleanup(ctx, plan, branch, force=opts.squash, keep=opts.keep)
-    plan.summary.append(f"you are now on '{base}'")
     return plan
 
 
-def _plan_version(ctx: FlowContext, kind: str, branch: str, base: str, opts: FinishOptions) -> Plan:
+def _plan_version(
+    ctx: FlowContext,
+    kind: str,
+    branch: str,
+    base: str,
+    opts: FinishOptions,
+    landed: Landed | None = None,
+) -> Plan:
     repo, model = ctx.repo, ctx.model
     version = branch[len(model.prefixes[kind]) :]
     tag = model.tag(version)
     # A release from develop merges into main; anything else into its base (main, or a
     # support branch), as AVH does.
-    target = model.main if kind == "release" and base == model.develop else base
-    require_not_behind(ctx, target)
+    target = finish_target(ctx, kind, branch)
+    if landed is None:
+        require_not_behind(ctx, target)
     back = _back_merge_target(ctx, kind, base, target)
     if back:
         require_not_behind(ctx, back)
-    if kind == "hotfix" and repo.count(f"{target}..{branch}") == 0:
+    # what is tagged: the merge commit made here, or the one the pull request made
+    tagged = landed.commit if landed is not None else target
+    if landed is None and kind == "hotfix" and repo.count(f"{target}..{branch}") == 0:
         raise RepoStateError(
             f"the hotfix branch '{branch}' has no commits that '{target}' lacks",
             "Commit the fix first, or delete the branch.",
         )
     tag_now = not opts.no_tag
     if tag_now and repo.has_tag(tag):
-        if not (repo.is_ancestor(branch, tag) and repo.is_ancestor(tag, target)):
+        if not (repo.is_ancestor(branch, tag) and repo.is_ancestor(tag, tagged)):
             raise RepoStateError(
                 f"the tag '{tag}' already exists and is not the finish of '{branch}' on '{target}'",
                 "Choose another version, or delete the tag if it is a mistake.",
@@ -98,8 +175,10 @@ def _plan_version(ctx: FlowContext, kind: str, branch: str, base: str, opts: Fin
         tag_now = False  # tagged by an earlier, interrupted finish
 
     plan = Plan(f"{kind} finish", branch, moves={f"refs/heads/{target}", f"refs/heads/{branch}"})
-    merged = repo.is_ancestor(branch, target)
-    if not merged:
+    merged = landed is not None or repo.is_ancestor(branch, target)
+    if landed is not None:
+        _update_from_remote(ctx, plan, target, landed)
+    elif not merged:
         plan.add("checkout", "--quiet", target)
         if opts.squash:
             plan.add("merge", "--quiet", "--squash", branch, kind=SQUASH, source=branch)
@@ -113,7 +192,7 @@ def _plan_version(ctx: FlowContext, kind: str, branch: str, base: str, opts: Fin
             if opts.message is not None
             else _fill(key, ctx.config.get(key), version, tag)
         )
-        plan.add("tag", "--annotate", "--message", message, tag, target)
+        plan.add("tag", "--annotate", "--message", message, tag, tagged)
         plan.moves.add(f"refs/tags/{tag}")
         plan.summary.append(f"tagged '{target}' as '{tag}'")
     if back:
@@ -127,10 +206,9 @@ def _plan_version(ctx: FlowContext, kind: str, branch: str, base: str, opts: Fin
         # --atomic: the remote gets all of them or none, never main without its tag
         plan.add("push", "--quiet", "--atomic", model.remote, *refs, kind=PUSH)
         plan.summary.append(f"pushed {', '.join(repr(r) for r in refs)} to '{model.remote}'")
-    if not back and merged:
+    if not back and merged and landed is None:
         plan.add("checkout", "--quiet", target)  # the merge step did not check it out
-    _cleanup(ctx, plan, branch, force=opts.squash, keep=opts.keep)
-    plan.summary.append(f"you are now on '{back or target}'")
+    plan.branch_after = back or target
     return plan
 
 
@@ -149,12 +227,17 @@ def _back_merge_target(ctx: FlowContext, kind: str, base: str, target: str) -> s
     return model.develop
 
 
-def _cleanup(ctx: FlowContext, plan: Plan, branch: str, *, force: bool, keep: bool) -> None:
+def _cleanup(
+    ctx: FlowContext, plan: Plan, branch: str, *, force: bool, keep: bool, keep_remote: str
+) -> None:
     repo, model = ctx.repo, ctx.model
     if keep:
         plan.summary.append(f"kept '{branch}'")
         return
-    if ctx.config.finish.delete_remote and repo.remote_branch(model.remote, branch):
+    on_remote = repo.remote_branch(model.remote, branch)
+    if on_remote and keep_remote:
+        plan.summary.append(f"kept '{branch}' on '{model.remote}': {keep_remote}")
+    elif ctx.config.finish.delete_remote and on_remote:
         plan.add("push", "--quiet", model.remote, "--delete", branch, kind=PUSH)
         plan.summary.append(f"deleted '{branch}' on '{model.remote}'")
     # A squashed branch is not an ancestor of its base, so -d would refuse it.
