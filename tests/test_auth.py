@@ -180,7 +180,7 @@ def test_the_token_prompt_does_not_echo(
         os.execv(sys.executable, argv)
     seen = b""
     try:
-        while b"API token:" not in seen:
+        while f"API token for {login_of(sandbox)} at {sandbox.url}:".encode() not in seen:
             seen += os.read(fd, 1024)
         os.write(fd, sandbox.token().encode() + b"\n")
         while True:

@@ -41,7 +41,7 @@ def test_demo_walks_the_whole_flow_and_leaves_nothing_behind(tmp_path: Path, kin
     assert "reviewers: Bob Builder; left out Alice Example (you are the author)" in out
     assert 'PROJ-1 "Add login form" is In Review' in out
     assert 'PROJ-1 "Add login form" is Done' in out
-    assert "released as 1.1.0" in out
+    assert "tags holding its commit: 1.1.0" in out
     assert "main is tagged 1.1.0" in out
     assert "Done in" in out
     assert list(here.iterdir()) == []  # nothing written where it was run

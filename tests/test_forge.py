@@ -68,6 +68,16 @@ CLOUD, DC = "cloud", "datacenter"
             "git@bitbucket.acme.com:shop/web.git",
             RemoteRepo(DC, "SHOP", "web", "https://bitbucket.acme.com"),
         ),
+        # Cloud's ssh over port 443, an IPv6 server, an escaped slug
+        ("ssh://git@altssh.bitbucket.org:443/acme/shop.git", RemoteRepo(CLOUD, "acme", "shop")),
+        (
+            "ssh://git@[::1]:7999/shop/web.git",
+            RemoteRepo(DC, "SHOP", "web", "https://[::1]"),
+        ),
+        (
+            "https://git.acme.com/scm/shop/web%20app.git",
+            RemoteRepo(DC, "SHOP", "web app", "https://git.acme.com"),
+        ),
         # not Bitbucket, or not enough to tell
         ("git@github.com:acme/shop.git", None),
         ("https://github.com/acme/shop.git", None),

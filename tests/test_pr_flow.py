@@ -488,9 +488,10 @@ def test_release_through_a_pull_request_tags_the_merge_commit(
     assert repo.git("ls-remote", "--heads", "origin", branch) == ""
 
 
-def test_finish_without_a_bitbucket_login_is_plain_gitflow(
+def test_finish_without_a_bitbucket_login_keeps_the_remote_branch(
     repo: Repo, run, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """A pull request may be open on it, and nobody could ask: it stays, and finish says so."""
     monkeypatch.setenv("JIRAFLOW_BITBUCKET_URL", "http://127.0.0.1:9/2.0")
     monkeypatch.setenv("JIRAFLOW_BITBUCKET_REPOSITORY", "acme/shop")
     assert run(repo, "feature", "start", "x").code == 0
@@ -498,7 +499,18 @@ def test_finish_without_a_bitbucket_login_is_plain_gitflow(
     assert run(repo, "feature", "publish").code == 0
     result = run(repo, "feature", "finish")
     assert result.code == 0, result.err
-    assert "warning" not in result.err
+    assert "could not ask Bitbucket" in result.err and "no Bitbucket login" in result.err
+    assert repo.git("ls-remote", "--heads", "origin", "feature/x") != ""
+    assert not repo.exists("refs/heads/feature/x")
+
+
+def test_finish_without_bitbucket_at_all_deletes_the_remote_branch(repo: Repo, run) -> None:
+    assert run(repo, "feature", "start", "x").code == 0
+    repo.commit("x.txt", "x\n", "x")
+    assert run(repo, "feature", "publish").code == 0
+    result = run(repo, "feature", "finish")
+    assert result.code == 0, result.err
+    assert result.err == ""
     assert repo.git("ls-remote", "--heads", "origin", "feature/x") == ""
 
 
@@ -600,3 +612,85 @@ def test_changes_requested_shows_as_needs_work(repo: Repo, run, sites: Sites) ->
     assert answer.status_code < 400, answer.text
     view = run(repo, "pr", "view")
     assert "Bob Builder (needs work)" in view.out
+
+
+def test_a_follow_up_pushed_after_the_merge_keeps_the_remote_branch(
+    repo: Repo, run, sites: Sites, tmp_path
+) -> None:
+    from gitutil import git
+
+    branch = started(repo, run)
+    assert run(repo, "pr", "create").code == 0
+    sites.bitbucket.merge(sites.name, prs(sites)[0]["id"], user="bob", close_source_branch=False)
+    other = tmp_path / "colleague"
+    git(tmp_path, "clone", "-q", "-b", branch, repo.git("remote", "get-url", "origin"), str(other))
+    (other / "late.txt").write_text("late\n")
+    git(other, "add", "late.txt")
+    git(other, "commit", "-qm", "A follow-up")
+    git(other, "push", "-q", "origin", branch)
+    late = git(other, "rev-parse", "HEAD")
+    result = run(repo, "feature", "finish", "-F")
+    assert result.code == 0, result.err
+    assert "commits pushed after the merge" in result.out
+    assert repo.git("ls-remote", "--heads", "origin", branch).split()[0] == late
+
+
+def test_an_open_pull_request_into_another_branch_keeps_the_remote_branch(
+    repo: Repo, run, sites: Sites
+) -> None:
+    branch = started(repo, run)
+    assert run(repo, "pr", "create", "--base", "main").code == 0
+    result = run(repo, "feature", "finish")
+    assert result.code == 0, result.err
+    assert "into 'main' is open on it" in result.out
+    assert repo.git("ls-remote", "--heads", "origin", branch) != ""
+    assert prs(sites)[0]["state"] == "OPEN"
+
+
+def test_a_merged_pull_request_of_an_older_branch_with_the_same_name_is_ignored(
+    repo: Repo, run, sites: Sites
+) -> None:
+    branch = started(repo, run)
+    assert run(repo, "pr", "create").code == 0
+    sites.bitbucket.merge(sites.name, prs(sites)[0]["id"], user="bob")
+    assert run(repo, "feature", "finish").code == 0
+    repo.git("fetch", "-q", "--prune", "origin")
+    # the issue is reopened: the same branch name, new work from the new develop
+    repo.git("checkout", "-q", "-b", branch, "develop")
+    repo.commit("login.html", "<form>again</form>\n", "Fix the login form")
+    result = run(repo, "feature", "finish")
+    assert result.code == 0, result.err
+    assert "merged 'feature/PROJ-1-add-login-form' into 'develop'" in result.out
+    assert "pull request #" not in result.out
+
+
+def test_my_own_account_id_as_reviewer_is_left_out(repo: Repo, run, sites: Sites) -> None:
+    started(repo, run)
+    me = sites.bitbucket.me
+    mine = me["account_id"] if sites.kind == "cloud" else me["name"]
+    result = run(repo, "pr", "create", "-r", mine)
+    assert result.code == 0, result.err
+    assert "you are the author" in result.out
+    assert prs(sites)[0]["reviewers"] == ["bob"]
+
+
+def test_bitbucket_failing_after_the_push_says_what_was_done(repo: Repo, run, sites: Sites) -> None:
+    branch = started(repo, run)
+    sites.bitbucket.fault("status", status=500, method="POST", times=1)
+    result = run(repo, "pr", "create")
+    assert result.code == 6
+    assert f"pushed '{branch}', but no pull request was opened" in result.err
+    assert repo.exists(f"refs/remotes/origin/{branch}")
+    again = run(repo, "pr", "create")
+    assert again.code == 0, again.err
+    assert len(prs(sites)) == 1
+
+
+def test_a_token_in_the_remote_url_is_never_printed(repo: Repo, run) -> None:
+    repo.git("remote", "set-url", "origin", "https://bob:s3cr3tTOKEN@github.com/acme/shop.git")
+    assert run(repo, "feature", "start", "x").code == 0
+    repo.commit("x.txt", "x\n", "x")
+    result = run(repo, "pr", "create")
+    assert result.code == 3
+    assert "github.com/acme/shop.git" in result.err
+    assert "s3cr3t" not in result.out + result.err

@@ -41,9 +41,14 @@ class User:
     id: str  # Cloud: uuid; Data Center: user name (slug)
     name: str  # Cloud: nickname; Data Center: user name
     display: str
+    account_id: str = ""  # Cloud: the Atlassian account id, the other way to name a user
 
     def to_json(self) -> dict[str, str]:
         return {"id": self.id, "name": self.name, "display": self.display}
+
+    def is_named(self, ident: str) -> bool:
+        """Whether an id (uuid, account id or Data Center name) is this user's."""
+        return bool(ident) and ident.lower() in {self.id.lower(), self.account_id.lower()}
 
 
 @dataclass
@@ -130,10 +135,10 @@ class BitbucketClient:
             return User("", ACCESS_TOKEN_USER, "access token")
         key = f"user {self.credential.user}"
         cached = self.cache.get(self.repo.api, key)
-        if isinstance(cached, dict) and not fresh:
+        if isinstance(cached, dict) and not fresh and "account_id" in cached:
             return User(**cached)
         me = _cloud_user(self._request("GET", "/user"))
-        self.cache.put(self.repo.api, key, me.to_json())
+        self.cache.put(self.repo.api, key, {**me.to_json(), "account_id": me.account_id})
         return me
 
     def verify(self) -> User:
@@ -330,14 +335,12 @@ class BitbucketClient:
         return _parse_cloud(data) if self.cloud else _parse_dc(data)
 
     # -- HTTP ------------------------------------------------------------------------------------
-    def _headers(self) -> dict[str, str]:
+    def _authorization(self) -> str:
         token = self.credential.token
         if self.cloud and not self.access_token:
             pair = f"{self.credential.user}:{token}".encode()
-            auth = "Basic " + base64.b64encode(pair).decode("ascii")
-        else:
-            auth = f"Bearer {token}"
-        return {"Authorization": auth, "Accept": "application/json"}
+            return "Basic " + base64.b64encode(pair).decode("ascii")
+        return f"Bearer {token}"
 
     def _request(
         self,
@@ -352,8 +355,9 @@ class BitbucketClient:
         import requests
 
         if self._session is None:
+            # proxies and CA bundles from the environment are honoured; .netrc is not
+            # consulted because every request carries its own auth
             self._session = requests.Session()
-            self._session.trust_env = False  # no proxies or .netrc credentials from the env
         url = self.repo.api + path
         for attempt in range(1, TRIES + 1):
             try:
@@ -362,7 +366,8 @@ class BitbucketClient:
                     url,
                     params=params,
                     json=json,
-                    headers=self._headers(),
+                    headers={"Accept": "application/json"},
+                    auth=_TokenAuth(self._authorization()),
                     timeout=(CONNECT_TIMEOUT, self.timeout),
                     allow_redirects=False,
                 )
@@ -439,7 +444,7 @@ class BitbucketClient:
             )
         return RemoteError(
             f"Bitbucket refused {method} {path} ({status}{': ' + detail if detail else ''})",
-            "Run with --debug for details.",
+            "Fix what Bitbucket names, or try again if it was a passing failure.",
         )
 
     def _auth_hint(self) -> str:
@@ -451,11 +456,28 @@ class BitbucketClient:
                 "This looks like an app password: Bitbucket Cloud stopped accepting them on "
                 "2026-07-28. " + CLOUD_TOKEN_HELP
             )
+        if self.credential.user == "":
+            return (
+                "Without a user the token is sent as an access token. For an API token set "
+                "JIRAFLOW_BITBUCKET_USER (or bitbucket.user) to your Atlassian e-mail."
+            )
         if not self.access_token and "@" not in self.credential.user:
             return "Bitbucket Cloud API tokens go with your Atlassian account e-mail. " + (
                 CLOUD_TOKEN_HELP
             )
         return f"Run `{login}` with a valid API token."
+
+
+class _TokenAuth:
+    """requests auth that sets the Authorization header (an auth object, not a header, so
+    that requests never replaces it with .netrc credentials)."""
+
+    def __init__(self, value: str) -> None:
+        self.value = value
+
+    def __call__(self, request: Any) -> Any:
+        request.headers["Authorization"] = self.value
+        return request
 
 
 class _Duplicate(JiraflowError):
@@ -498,6 +520,7 @@ def _cloud_user(data: dict[str, Any]) -> User:
         str(data.get("uuid") or ""),
         str(data.get("nickname") or data.get("display_name") or ""),
         str(data.get("display_name") or data.get("nickname") or ""),
+        str(data.get("account_id") or ""),
     )
 
 

@@ -179,6 +179,7 @@ def _walk(demo: Demo) -> None:
         fh.write('<form method="post"><input name="user"><input name="password"></form>\n')
     demo.git("add", "login.html")
     demo.git("commit", "--quiet", "-m", "Add the login form", show=True)
+    work = demo.git("rev-parse", "HEAD")
 
     out("")
     demo.jiraflow("pr", "create")
@@ -208,7 +209,8 @@ def _walk(demo: Demo) -> None:
 
     out("")
     demo.jiraflow("pr", "list", "--state", "merged")
-    demo.effect(demo.issue_line() + f"; its work is in main, released as {VERSION}")
+    tags = demo.git("tag", "--contains", work).replace("\n", ", ") or "none"
+    demo.effect(demo.issue_line() + f"; tags holding its commit: {tags}")
 
 
 def _reviewer_names(flavour: str, pull: dict[str, Any]) -> list[str]:

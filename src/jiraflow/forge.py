@@ -16,13 +16,15 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit, urlunsplit
 
 from jiraflow.config import Config
 from jiraflow.errors import ConfigError
 
 CLOUD, DATACENTER = "cloud", "datacenter"
-CLOUD_HOSTS = frozenset({"bitbucket.org", "www.bitbucket.org", "api.bitbucket.org"})
+CLOUD_HOSTS = frozenset(
+    {"bitbucket.org", "www.bitbucket.org", "api.bitbucket.org", "altssh.bitbucket.org"}
+)
 CLOUD_API = "https://api.bitbucket.org/2.0"
 CLOUD_WEB = "https://bitbucket.org"
 DC_SSH_PORT = 7999
@@ -94,7 +96,7 @@ def parse_remote_url(url: str, *, kind_hint: str = "") -> RemoteRepo | None:
             port = parts.port
         except ValueError:
             return None
-    segments = [s for s in path.strip("/").split("/") if s]
+    segments = [unquote(s) for s in path.strip("/").split("/") if s]
     if segments and segments[-1].endswith(".git"):
         segments[-1] = segments[-1][: -len(".git")]
     if host in CLOUD_HOSTS:
@@ -106,7 +108,7 @@ def parse_remote_url(url: str, *, kind_hint: str = "") -> RemoteRepo | None:
         if segments[at] != "scm":
             return None
         context = "/".join(segments[:at])
-        netloc = host if port is None else f"{host}:{port}"
+        netloc = _netloc(host, port)
         server = f"{scheme}://{netloc}" + (f"/{context}" if context else "")
         return RemoteRepo(DATACENTER, _project_key(segments[-2]), segments[-1], server)
     looks_like_dc = (
@@ -114,7 +116,24 @@ def parse_remote_url(url: str, *, kind_hint: str = "") -> RemoteRepo | None:
     )
     if len(segments) != 2 or not looks_like_dc or kind_hint == CLOUD:
         return None
-    return RemoteRepo(DATACENTER, _project_key(segments[0]), segments[1], f"https://{host}")
+    return RemoteRepo(
+        DATACENTER, _project_key(segments[0]), segments[1], f"https://{_netloc(host, None)}"
+    )
+
+
+def _netloc(host: str, port: int | None) -> str:
+    bracketed = f"[{host}]" if ":" in host else host  # an IPv6 address
+    return bracketed if port is None else f"{bracketed}:{port}"
+
+
+def display_url(url: str) -> str:
+    """A remote URL fit to print: without the user and password it may carry."""
+    if "://" not in url:
+        return url
+    parts = urlsplit(url)
+    if "@" not in parts.netloc:
+        return url
+    return urlunsplit(parts._replace(netloc=parts.netloc.rpartition("@")[2]))
 
 
 def _project_key(owner: str) -> str:
@@ -166,7 +185,7 @@ def resolve(config: Config, remote_url: str | None, remote_name: str = "origin")
     elif parsed is not None:
         owner, slug = parsed.owner, parsed.slug
     else:
-        shown = f"'{remote_url}'" if remote_url else "(no URL)"
+        shown = f"'{display_url(remote_url)}'" if remote_url else "(no URL)"
         raise ConfigError(
             f"cannot tell the Bitbucket repository from the remote '{remote_name}' {shown}",
             "Set bitbucket.repository (workspace/slug, or PROJECT/slug on Data Center), "

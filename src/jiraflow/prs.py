@@ -90,22 +90,21 @@ class Forge:
 
     @property
     def usable(self) -> bool:
-        """Configured and logged in (a token for its site is at hand). Without a login a
-        Bitbucket remote is plain git to the commands that only may ask Bitbucket."""
-        from jiraflow.errors import AuthError
-
+        """Configured, and logged in (a token for its site is at hand)."""
         if not self.enabled:
             return False
         try:
-            self.client  # noqa: B018 - looks the credential up
-        except AuthError:
+            self.client  # noqa: B018 - resolves the repository, looks the credential up
+        except JiraflowError:
             return False
         return True
 
     def require(self, what: str) -> None:
         """Stop with a configuration error when Bitbucket is not set up for this repo."""
         if not self.enabled:
-            url = self.remote_url or "(none)"
+            from jiraflow.forge import display_url
+
+            url = display_url(self.remote_url or "") or "(none)"
             raise ConfigError(
                 f"{what} needs Bitbucket, and this repository's remote "
                 f"'{self.flow.model.remote}' ({url}) is not a Bitbucket one",
@@ -228,12 +227,11 @@ class Landing:
 
 
 def pull_requests_of(forge: Forge, branch: str, target: str) -> tuple[Any, Any]:
-    """(the open pull request, the newest merged one) from branch into target."""
-    prs = forge.client.pull_requests(
-        source=branch, destination=target, states=("OPEN", "MERGED"), limit=10
-    )
+    """(a pull request still open from branch, into any destination; the newest merged one
+    from branch into target)."""
+    prs = forge.client.pull_requests(source=branch, states=("OPEN", "MERGED"), limit=20)
     open_pr = next((p for p in prs if p.state == "OPEN"), None)
-    merged = next((p for p in prs if p.state == "MERGED"), None)
+    merged = next((p for p in prs if p.state == "MERGED" and p.destination == target), None)
     return open_pr, merged
 
 
@@ -243,25 +241,26 @@ def landing(
     """Whether `branch` already reached `target` on the remote (through a merged pull request
     or a push by someone), and where; also any pull request still open from it.
 
-    Bitbucket is asked only when the branch was ever pushed. When it cannot be asked, the
-    answer comes from git alone and says why in `note`."""
+    Bitbucket is asked only when the branch was ever pushed. When it cannot be asked (down,
+    refused, not logged in, misconfigured), the answer comes from git alone and `note` says
+    why: the caller then keeps the remote branch, as a pull request may be open on it."""
     repo, remote = flow.repo, flow.model.remote
     result = Landing()
     pushed = repo.remote_branch(remote, branch) or repo.config().get(f"branch.{branch}.merge")
-    if forge is not None and pushed and forge.usable:
+    if forge is not None and pushed and forge.enabled:
         try:
             result.open_pr, result.merged_pr = pull_requests_of(forge, branch, target)
         except JiraflowError as exc:
             result.note = exc.message
-    if result.open_pr is not None:
-        return result
-    if result.merged_pr is not None and fetch:
+    tip = repo.refs()[f"refs/heads/{branch}"]
+    merged = result.merged_pr
+    if merged is not None and not _related(flow, tip, merged):
+        result.merged_pr = merged = None  # an older branch of the same name: not this work
+    if merged is not None and fetch:
         repo.fetch(remote)
     remote_target = repo.remote_branch(remote, target)
     if remote_target is None:
         return result
-    tip = repo.refs()[f"refs/heads/{branch}"]
-    merged = result.merged_pr
     if (
         merged is not None
         and merged.merge_commit
@@ -281,17 +280,46 @@ def landing(
     return result
 
 
+def remote_has_more(flow: FlowContext, branch: str, target: str, landed: Landing) -> bool:
+    """Whether the remote branch holds commits that neither the remote target nor the merged
+    pull request has (a follow-up pushed after the merge): deleting it would lose them."""
+    repo, remote = flow.repo, flow.model.remote
+    remote_ref = repo.remote_branch(remote, branch)
+    remote_target = repo.remote_branch(remote, target)
+    if remote_ref is None:
+        return False
+    if remote_target and repo.is_ancestor(remote_ref, remote_target):
+        return False
+    source = _commit(flow, landed.merged_pr.source_commit) if landed.merged_pr else None
+    return not (source and repo.is_ancestor(remote_ref, source))
+
+
+def _commit(flow: FlowContext, rev: str) -> str | None:
+    if not rev:
+        return None
+    found = flow.repo.run("rev-parse", "--verify", "--quiet", rev + "^{commit}", check=False)
+    return found.stdout.strip() if found.returncode == 0 else None
+
+
+def _related(flow: FlowContext, tip: str, merged: PullRequest) -> bool:
+    """Whether a merged pull request was made from this branch's work: its source commit is
+    the tip, before it, or after it. Unknown here, or on another line: an older branch."""
+    source = _commit(flow, merged.source_commit)
+    if source is None:
+        return bool(merged.merge_commit) and flow.repo.ok(
+            "merge-base", "--is-ancestor", tip, merged.merge_commit
+        )
+    return flow.repo.is_ancestor(source, tip) or flow.repo.is_ancestor(tip, source)
+
+
 def _contained(flow: FlowContext, tip: str, merged: PullRequest) -> bool:
     """Whether the local branch holds nothing beyond what the pull request merged (a squash
     merge leaves the branch's own commits out of the target, so ask the PR's source)."""
     repo = flow.repo
     if repo.is_ancestor(tip, merged.merge_commit):
         return True
-    source = merged.source_commit
-    if not source:
-        return False
-    full = repo.run("rev-parse", "--verify", "--quiet", source + "^{commit}", check=False)
-    return full.returncode == 0 and repo.is_ancestor(tip, full.stdout.strip())
+    source = _commit(flow, merged.source_commit)
+    return source is not None and repo.is_ancestor(tip, source)
 
 
 def _first_containing(flow: FlowContext, tip: str, remote_target: str) -> str:
@@ -388,14 +416,15 @@ def choose_reviewers(
                     "Give the reviewer's account id or {uuid} (shown in their profile URL).",
                 )
             chosen.append(found[0])
-        else:
-            chosen.append(User(name, name, name))
-    dropped, unique, seen = [], [], set()
+        else:  # an id: the default reviewer it names, if it is one (for the display name)
+            known = [u for u in defaults if u.is_named(name)]
+            chosen.append(known[0] if known else User(name, name, name))
+    dropped: list[str] = []
+    unique: list[User] = []
     for user in chosen:
-        if me.id and user.id.lower() == me.id.lower():
+        if me.is_named(user.id) or me.is_named(user.account_id):
             dropped.append(f"{user.display} (you are the author)")
-        elif user.id not in seen:
-            seen.add(user.id)
+        elif not any(u.is_named(user.id) or user.is_named(u.id) for u in unique):
             unique.append(user)
     return unique, dropped
 

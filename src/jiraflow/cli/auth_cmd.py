@@ -91,7 +91,8 @@ def login(
     if token_stdin:
         token = sys.stdin.readline().strip()
     else:
-        token = click.prompt("API token", hide_input=True).strip()
+        # the site is named: a repository's config may have chosen it
+        token = click.prompt(f"API token for {user} at {url}", hide_input=True).strip()
     if not token:
         raise UsageError("the token is empty", "Paste the token, or pipe it with --token-stdin.")
     credential = Credential(service, url, user, token, "the token given")

@@ -304,7 +304,7 @@ def _landing(state: AppState, flow: FlowContext, kind: str, branch: str) -> tupl
     why its remote branch must be kept (an open pull request), for the finish plan."""
     from jiraflow.cli.pr_cmd import forge_for
     from jiraflow.flow.finish import Landed, finish_target
-    from jiraflow.prs import landing
+    from jiraflow.prs import landing, remote_has_more
 
     if flow.model.remote not in flow.repo.remotes():
         return None, ""
@@ -316,11 +316,12 @@ def _landing(state: AppState, flow: FlowContext, kind: str, branch: str) -> tupl
         keep = "Bitbucket could not be asked whether a pull request is open on it"
     if found.open_pr is not None:
         pull = found.open_pr
-        state.renderer.warn(
-            f"pull request #{pull.id} is open for '{branch}'; merging here, and Bitbucket "
-            "marks it merged once the result is pushed"
-        )
-        return None, f"pull request #{pull.id} is open on it"
+        if pull.destination == target and not found.landed:
+            state.renderer.warn(
+                f"pull request #{pull.id} is open for '{branch}'; merging here, and Bitbucket "
+                "marks it merged once the result is pushed"
+            )
+        keep = f"pull request #{pull.id} into '{pull.destination}' is open on it"
     if found.merged_pr is not None and not found.landed and state.dry_run:
         state.renderer.line(
             f"(pull request #{found.merged_pr.id} is merged: the finish would fetch "
@@ -328,6 +329,8 @@ def _landing(state: AppState, flow: FlowContext, kind: str, branch: str) -> tupl
         )
     if not found.landed or found.merge_commit is None:
         return None, keep
+    if not keep and remote_has_more(flow, branch, target, found):
+        keep = "it has commits pushed after the merge"
     how = f"pull request #{found.merged_pr.id}" if found.merged_pr else "a push"
     return Landed(found.merge_commit, how, keep), ""
 

@@ -90,6 +90,7 @@ def open_pull_request(
 ) -> None:
     """`pr create`, also used by `release|hotfix finish --pr`."""
     from jiraflow import prs
+    from jiraflow.errors import JiraflowError
 
     forge = forge_for(flow)
     forge.require("pr create")
@@ -112,7 +113,17 @@ def open_pull_request(
     pull = proposal.existing
     created = False
     if pull is None:
-        pull, created = _create(flow, forge, proposal, use_draft)
+        try:
+            pull, created = _create(flow, forge, proposal, use_draft)
+        except JiraflowError as exc:
+            if not pushed:
+                raise
+            # the push stays (it loses nothing); running the command again opens the PR
+            exc.message = f"pushed '{branch}', but no pull request was opened: {exc.message}"
+            exc.hint = (exc.hint + " " if exc.hint else "") + (
+                "`jiraflow pr create` again pushes nothing twice and opens it."
+            )
+            raise
     if state.json:
         state.renderer.data({"pull_request": pull.to_json(), "created": created, "pushed": pushed})
     else:

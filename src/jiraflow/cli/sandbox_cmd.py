@@ -59,7 +59,12 @@ def serve(state: AppState, port: int, kind: str, git_dir: str | None) -> None:
         ) from None
     try:
         if git_dir:
-            bitbucket.set_git_dir(bitbucket.repository_name, os.path.abspath(git_dir))
+            try:
+                bitbucket.set_git_dir(bitbucket.repository_name, os.path.abspath(git_dir))
+            except ValueError as exc:
+                raise UsageError(
+                    f"--git-dir {git_dir}: {exc}", "Give a bare repository, e.g. your origin."
+                ) from None
         settings = _settings(jira, bitbucket)
         if state.json:
             state.renderer.data({"kind": kind, "environment": settings})

@@ -98,7 +98,9 @@ def _update_from_remote(ctx: FlowContext, plan: Plan, target: str, landed: Lande
     remote_target = f"{ctx.model.remote}/{target}"
     plan.add("checkout", "--quiet", target)
     if not ctx.repo.is_ancestor(remote_target, target):
-        plan.add("merge", "--quiet", "--no-edit", remote_target, kind=MERGE, source=remote_target)
+        seen = ctx.repo.out("rev-parse", remote_target)  # a fetch meanwhile must not change it
+        message = f"Merge remote-tracking branch '{remote_target}' into {target}"
+        plan.add("merge", "--quiet", "--no-edit", "-m", message, seen, kind=MERGE, source=seen)
     plan.summary.append(
         f"{landed.how} merged '{plan.branch}' into '{target}' on '{ctx.model.remote}'; "
         f"updated the local '{target}'"
@@ -238,7 +240,9 @@ def _cleanup(
     if on_remote and keep_remote:
         plan.summary.append(f"kept '{branch}' on '{model.remote}': {keep_remote}")
     elif ctx.config.finish.delete_remote and on_remote:
-        plan.add("push", "--quiet", model.remote, "--delete", branch, kind=PUSH)
+        # only what we have seen goes: a commit pushed meanwhile makes the delete fail
+        lease = f"--force-with-lease=refs/heads/{branch}:{repo.refs()[on_remote]}"
+        plan.add("push", "--quiet", lease, model.remote, "--delete", branch, kind=PUSH)
         plan.summary.append(f"deleted '{branch}' on '{model.remote}'")
     # A squashed branch is not an ancestor of its base, so -d would refuse it.
     plan.add("branch", "--quiet", "-D" if force else "-d", branch)
