@@ -74,7 +74,6 @@ class PullRequest:
     draft: bool = False
     source_commit: str = ""
     merge_commit: str = ""
-    version: int = 0  # Data Center's optimistic-locking version
 
     @property
     def approvals(self) -> int:
@@ -581,5 +580,4 @@ def _parse_dc(data: dict[str, Any]) -> PullRequest:
         draft=bool(data.get("draft")),
         source_commit=str((data.get("fromRef") or {}).get("latestCommit") or ""),
         merge_commit=str(merge),
-        version=int(data.get("version") or 0),
     )

@@ -177,7 +177,11 @@ def pr_text(
         "base": base,
         "issue": issue,
         "commits": "\n".join(f"* {c}" for c in commits[:MAX_COMMITS_LISTED])
-        + (f"\n* ... and {len(commits) - MAX_COMMITS_LISTED} more" if len(commits) > 50 else ""),
+        + (
+            f"\n* ... and {len(commits) - MAX_COMMITS_LISTED} more"
+            if len(commits) > MAX_COMMITS_LISTED
+            else ""
+        ),
     }
     title = default_title
     if key and summary:
