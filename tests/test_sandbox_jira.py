@@ -664,6 +664,29 @@ def test_datacenter_pages_with_start_at(dc: JiraSandbox) -> None:
     assert (count["total"], count["issues"]) == (12, [])
 
 
+def test_every_missing_key_is_named_and_datacenter_can_only_warn(sb: JiraSandbox) -> None:
+    """Jira refuses `key in (...)` naming every key it lacks; Data Center's
+    validateQuery=warn searches anyway and reports them as warningMessages."""
+    jql = "key in (PROJ-1, PROJ-998, PROJ-12, NOPE-1)"
+    path = "search/jql" if sb.flavour == "cloud" else "search"
+    strict = call(sb, "POST", path, {"jql": jql, "fields": ["summary"]})
+    assert strict.status == 400
+    assert strict.body["errorMessages"] == [
+        "An issue with key 'PROJ-998' does not exist for field 'key'.",
+        "An issue with key 'NOPE-1' does not exist for field 'key'.",
+    ]
+    if sb.flavour == "cloud":
+        return
+    for how in ("warn", "none"):
+        body = {"jql": jql, "fields": ["summary"], "validateQuery": how}
+        loose = call(sb, "POST", "search", body)
+        assert loose.status == 200
+        assert sorted(i["key"] for i in loose.body["issues"]) == ["PROJ-1", "PROJ-12"]
+        assert len(loose.body.get("warningMessages", [])) == (2 if how == "warn" else 0)
+    assert call(sb, "GET", f"search?jql={q(jql)}&validateQuery=warn").status == 200
+    assert call(sb, "GET", f"search?jql={q(jql)}&validateQuery=maybe").status == 400
+
+
 # == users and fields (what the `jira` library reads) ===========================================
 
 

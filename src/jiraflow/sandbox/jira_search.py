@@ -114,13 +114,19 @@ def known_values(state: JiraState, flavour: Flavour) -> Callable[[str], set[str]
     return known
 
 
-def run_jql(call: Call, text: str) -> list[Issue]:
-    """Parse, check and run a query; the issues come back in the query's order."""
+def run_jql(call: Call, text: str, warnings: list[str] | None = None) -> list[Issue]:
+    """Parse, check and run a query; the issues come back in the query's order. With a
+    ``warnings`` list, values that do not exist are reported there instead of refused."""
+    problems: list[str] = []  # Jira names every value that does not exist, not just the first
     try:
         query = jql.parse(text)
-        jql.check_values(query, known_values(call.state, call.flavour))
+        jql.check_values(query, known_values(call.state, call.flavour), problems)
     except jql.JqlError as error:
         raise bad_request(str(error)) from None
+    if problems and warnings is None:
+        raise ApiError(HTTPStatus.BAD_REQUEST, problems)
+    if warnings is not None:
+        warnings += problems
     if call.cloud and not query.bounded:
         raise bad_request(UNBOUNDED_JQL)
     me = call.user.aliases(call.flavour)
@@ -150,6 +156,7 @@ class SearchArguments:
     max_results: int
     start_at: int
     next_page_token: str | None
+    validate: str = "strict"  # Data Center's validateQuery: strict | warn | none | true | false
 
     @classmethod
     def of(cls, call: Call) -> SearchArguments:
@@ -163,6 +170,7 @@ class SearchArguments:
                 call.int_param("maxResults", 50),
                 call.int_param("startAt", 0),
                 request.param("nextPageToken"),
+                (request.param("validateQuery") or "strict").lower(),
             )
         body = call.body()
         fields, expand = body.get("fields") or [], body.get("expand") or []
@@ -181,6 +189,7 @@ class SearchArguments:
             max_results,
             start_at,
             body.get("nextPageToken"),
+            str(body.get("validateQuery") or "strict").lower(),
         )
 
 
@@ -230,7 +239,10 @@ def search(call: Call) -> Response:
     if call.cloud:
         raise ApiError(HTTPStatus.GONE, [SEARCH_GONE])
     args = SearchArguments.of(call)
-    issues = run_jql(call, args.jql)
+    if args.validate not in ("strict", "warn", "none", "true", "false"):
+        raise bad_request(f"Invalid value for validateQuery: '{args.validate}'")
+    warnings: list[str] | None = None if args.validate in ("strict", "true") else []
+    issues = run_jql(call, args.jql, warnings)
     start, limit = max(args.start_at, 0), min(max(args.max_results, 0), 1000)
     fields = call.view.select_fields(args.fields, "*navigable")
     page = issues[start : start + limit]
@@ -242,5 +254,7 @@ def search(call: Call) -> Response:
             "maxResults": limit,
             "total": len(issues),
             "issues": [call.view.issue(issue, fields, args.expand) for issue in page],
+            # "none" checks nothing, so it has nothing to report
+            **({"warningMessages": warnings} if warnings and args.validate == "warn" else {}),
         },
     )

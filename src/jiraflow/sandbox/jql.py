@@ -500,8 +500,13 @@ def parse(text: str) -> Query:
     return _Parser(text).query()
 
 
-def check_values(query: Query, known_values: Callable[[str], Collection[str] | None]) -> None:
-    """Refuse literal values that do not exist, as Jira does before it searches.
+def check_values(
+    query: Query,
+    known_values: Callable[[str], Collection[str] | None],
+    warnings: list[str] | None = None,
+) -> None:
+    """Refuse literal values that do not exist, as Jira does before it searches; with a
+    ``warnings`` list (Data Center's ``validateQuery=warn``) collect the messages instead.
 
     ``known_values(field)`` gives the lower-cased values that exist, or None when any value goes.
     """
@@ -515,10 +520,14 @@ def check_values(query: Query, known_values: Callable[[str], Collection[str] | N
             if value.kind != "literal" or value.text.lower() in known:
                 continue
             if clause.field == "key":
-                raise JqlError(
+                message = (
                     f"An issue with key '{value.text}' does not exist for field "
                     f"'{clause.clause_name}'."
                 )
-            raise JqlError(
-                f"The value '{value.text}' does not exist for the field '{clause.clause_name}'."
-            )
+            else:
+                message = (
+                    f"The value '{value.text}' does not exist for the field '{clause.clause_name}'."
+                )
+            if warnings is None:
+                raise JqlError(message)
+            warnings.append(message)
