@@ -79,6 +79,39 @@ KEYS: dict[str, KeyInfo] = {
             "Message of the release tag; {version} and {tag} are replaced.",
         ),
         KeyInfo(
+            "release.version_files",
+            [],
+            "Files whose version `release start` and `hotfix start` bump and commit on the new "
+            "branch: pyproject.toml, package.json, a Python file with __version__, or a plain "
+            "file holding only the version (e.g. VERSION).",
+        ),
+        KeyInfo(
+            "release.bump_message",
+            "Bump version to {version}",
+            "Message of the commit that bumps the version files; {version} is replaced.",
+        ),
+        KeyInfo(
+            "release.changelog",
+            "",
+            "File (e.g. CHANGELOG.md) that `release finish` and `hotfix finish` prepend the "
+            "release notes to, committed on the branch before it is merged. Empty: none.",
+        ),
+        KeyInfo(
+            "release.notes_in_tag",
+            False,
+            "Put the release notes in the tag message, below its first line.",
+        ),
+        KeyInfo(
+            "release.feature_types",
+            ["Story", "New Feature", "Feature", "Improvement", "Epic"],
+            "Issue types listed under Features in release notes.",
+        ),
+        KeyInfo(
+            "release.fix_types",
+            ["Bug", "Defect"],
+            "Issue types listed under Bug fixes in release notes; other types go under Other.",
+        ),
+        KeyInfo(
             "hotfix.tag_message",
             "Hotfix {version}",
             "Message of the hotfix tag; {version} and {tag} are replaced.",
@@ -145,6 +178,23 @@ KEYS: dict[str, KeyInfo] = {
         ),
         KeyInfo("jira.on.pr", "In Review", "Status an issue moves to when its PR is opened."),
         KeyInfo("jira.on.finish", "Done", "Status an issue moves to on `feature|bugfix finish`."),
+        KeyInfo(
+            "jira.on.release",
+            "category:done",
+            "Status the issues of a release move to on `release|hotfix finish`; "
+            "issues already there are left alone.",
+        ),
+        KeyInfo(
+            "jira.version_name",
+            "{version}",
+            "Name of the Jira version of a release; {version}, {tag} and {project} are replaced.",
+        ),
+        KeyInfo(
+            "jira.version_on_start",
+            False,
+            "`release start` and `hotfix start` create the Jira version (unreleased) and set it "
+            "on the issues already merged.",
+        ),
         KeyInfo(
             "jira.fields",
             {},
@@ -213,6 +263,12 @@ KEYS: dict[str, KeyInfo] = {
             "(a list of the commit subjects), {key}, {summary}, {branch} and {base} are replaced.",
         ),
         KeyInfo("pr.draft", False, "Open pull requests as drafts (like --draft)."),
+        KeyInfo(
+            "where.environments",
+            [],
+            'Branches deployed to environments (e.g. ["qa", "staging"]) that `jiraflow where` '
+            "checks besides develop and main; the remote's copy counts when it exists.",
+        ),
     )
 }
 
@@ -275,6 +331,7 @@ class JiraOnConfig(_Section):
     start: str
     pr: str
     finish: str
+    release: str
 
 
 class JiraConfig(_Section):
@@ -290,6 +347,8 @@ class JiraConfig(_Section):
     fields: dict[str, str]
     branch_types: dict[str, str]
     sites: list[dict[str, Any]]
+    version_name: str
+    version_on_start: bool
 
 
 class BitbucketConfig(_Section):
@@ -310,6 +369,16 @@ class PrConfig(_Section):
 
 class ReleaseConfig(_Section):
     tag_message: str
+    version_files: list[str]
+    bump_message: str
+    changelog: str
+    notes_in_tag: bool
+    feature_types: list[str]
+    fix_types: list[str]
+
+
+class WhereConfig(_Section):
+    environments: list[str]
 
 
 class HotfixConfig(_Section):
@@ -326,6 +395,7 @@ class Config(_Section):
     jira: JiraConfig
     bitbucket: BitbucketConfig
     pr: PrConfig
+    where: WhereConfig
 
     def __init__(self, values: Mapping[str, Any], sources: Mapping[str, str] | None = None) -> None:
         super().__init__(values, "")
@@ -356,6 +426,7 @@ _SECTIONS: dict[str, type[_Section]] = {
         JiraConfig,
         BitbucketConfig,
         PrConfig,
+        WhereConfig,
     )
 }
 

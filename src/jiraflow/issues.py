@@ -146,6 +146,8 @@ class Issue:
     assignee: str | None  # accountId on Cloud, name on Data Center
     assignee_name: str | None  # display name, for people
     transitions: list[Transition] | None = None  # when fetched with expand=transitions.fields
+    fix_versions: list[str] = field(default_factory=list)  # names, when asked for
+    project_id: str = ""  # when asked for (a new Jira version needs it)
 
     @classmethod
     def from_json(cls, data: dict[str, Any], *, cloud: bool) -> Issue:
@@ -160,6 +162,8 @@ class Issue:
             assignee.get("accountId" if cloud else "name"),
             assignee.get("displayName"),
             None if transitions is None else [Transition.from_json(t) for t in transitions],
+            [str(v.get("name", "")) for v in fields.get("fixVersions") or []],
+            str((fields.get("project") or {}).get("id") or ""),
         )
 
 

@@ -13,6 +13,7 @@ headers, which carry the token.
 
 from __future__ import annotations
 
+import re
 import time
 from typing import Any
 
@@ -23,11 +24,30 @@ from jiraflow.retry import CONNECT_TIMEOUT, MAX_WAIT, TRIES, reason, retry_wait
 from jiraflow.store import SiteCache
 
 CLOUD, DATACENTER = "cloud", "datacenter"
-ISSUE_FIELDS = "summary,issuetype,status,assignee"
+ISSUE_FIELDS = "summary,issuetype,status,assignee,fixVersions"
+# what a release needs to know of each issue: its fixVersions, and its project for a new version
+SEARCH_FIELDS = [*ISSUE_FIELDS.split(","), "project"]
+SEARCH_BATCH = 100  # keys per search: JQL stays short, and Cloud pages at 100 with fields
+_QUOTED = re.compile(r"'([^']+)'")
 
 
 class IssueNotFound(RemoteError):
     """The site does not have the issue (or the user may not see it)."""
+
+
+class Refused(RemoteError):
+    """Jira answered with an error status; `messages` are its errorMessages and errors."""
+
+    def __init__(
+        self,
+        message: str,
+        hint: str | None = None,
+        status: int = 0,
+        messages: list[str] | None = None,
+    ) -> None:
+        super().__init__(message, hint)
+        self.status = status
+        self.messages = messages or []
 
 
 class JiraClient:
@@ -136,6 +156,84 @@ class JiraClient:
         }
         self._request("POST", f"issue/{key}/remotelink", json=body, not_found=key)
 
+    # -- search --------------------------------------------------------------------------------
+    def search_keys(
+        self, keys: list[str], *, transitions: bool = False
+    ) -> tuple[list[Issue], list[str]]:
+        """The issues of `keys`, one search per SEARCH_BATCH keys, and the keys this site does
+        not have. A key Jira does not know makes it refuse the whole query, so Data Center is
+        asked to only warn, and on Cloud the keys it names are dropped and the query sent again."""
+        found: list[Issue] = []
+        for start in range(0, len(keys), SEARCH_BATCH):
+            found += self._search_batch(keys[start : start + SEARCH_BATCH], transitions)
+        have = {issue.key for issue in found}
+        return found, [key for key in keys if key not in have]
+
+    def _search_batch(self, keys: list[str], transitions: bool) -> list[Issue]:
+        remaining = list(keys)
+        for attempt in range(1, 4):
+            if not remaining:
+                return []
+            try:
+                return self.search(f"key in ({', '.join(remaining)})", transitions=transitions)
+            except Refused as exc:
+                named = {m for text in exc.messages for m in _QUOTED.findall(text)}
+                unknown = [key for key in remaining if key in named]
+                if exc.status != 400 or not unknown or attempt == 3:
+                    raise
+                remaining = [key for key in remaining if key not in unknown]
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def search(self, jql: str, *, transitions: bool = False) -> list[Issue]:
+        """Every issue the query finds, following the pages: /search/jql on Cloud (page
+        tokens), /search on Data Center (startAt)."""
+        body: dict[str, Any] = {"jql": jql, "fields": SEARCH_FIELDS, "maxResults": SEARCH_BATCH}
+        expand = ["transitions.fields"] if transitions else []
+        issues: list[Issue] = []
+        if self.cloud:
+            if expand:
+                body["expand"] = ",".join(expand)
+            while True:
+                page = self._request("POST", "search/jql", json=body)
+                issues += [Issue.from_json(i, cloud=True) for i in page.get("issues") or []]
+                token = page.get("nextPageToken")
+                if page.get("isLast", True) or not token:
+                    return issues
+                body["nextPageToken"] = token
+        body.update(validateQuery="warn", startAt=0)
+        if expand:
+            body["expand"] = expand
+        while True:
+            page = self._request("POST", "search", json=body)
+            batch = page.get("issues") or []
+            issues += [Issue.from_json(i, cloud=False) for i in batch]
+            body["startAt"] += len(batch)
+            if not batch or body["startAt"] >= int(page.get("total") or 0):
+                return issues
+
+    # -- versions --------------------------------------------------------------------------------
+    def versions(self, project: str) -> list[dict[str, Any]]:
+        """The project's versions (id, name, released, ...)."""
+        data = self._request("GET", f"project/{project}/versions")
+        return data if isinstance(data, list) else []
+
+    def create_version(
+        self, project_id: str, name: str, *, released: bool, date: str | None
+    ) -> dict[str, Any]:
+        body: dict[str, Any] = {"name": name, "projectId": int(project_id), "released": released}
+        if date:
+            body["releaseDate"] = date
+        data = self._request("POST", "version", json=body)
+        return data if isinstance(data, dict) else {}
+
+    def release_version(self, version_id: str, date: str) -> None:
+        self._request("PUT", f"version/{version_id}", json={"released": True, "releaseDate": date})
+
+    def add_fix_version(self, key: str, version_id: str) -> None:
+        """Add the version to the issue's fixVersions, keeping the others."""
+        body = {"update": {"fixVersions": [{"add": {"id": version_id}}]}}
+        self._request("PUT", f"issue/{key}", json=body, not_found=key)
+
     # -- HTTP ------------------------------------------------------------------------------------
     def _api(self, api: str | None) -> str:
         return api or ("3" if self.cloud else "2")
@@ -184,7 +282,8 @@ class JiraClient:
     def _error(
         self, status: int, response: Any, method: str, path: str, not_found: str | None
     ) -> JiraflowError:
-        detail = _messages(response)
+        messages = _messages(response)
+        detail = "; ".join(messages)
         user = self.credential.user or "the token"
         if status == 401:
             hint = f"Run `jiraflow auth login jira --url {self.url}` with a valid API token."
@@ -206,9 +305,11 @@ class JiraClient:
                 "Try again in a minute.",
             )
         what = f"{method} {path}"
-        return RemoteError(
+        return Refused(
             f"Jira refused {what} ({status}{': ' + detail if detail else ''})",
             "Run with --debug for details, or check the issue in Jira.",
+            status,
+            messages,
         )
 
     def _client_session(self) -> Any:
@@ -241,15 +342,15 @@ class JiraClient:
         return CLOUD if "@" in self.credential.user else DATACENTER
 
 
-def _messages(response: Any) -> str:
+def _messages(response: Any) -> list[str]:
     if response is None:
-        return ""
+        return []
     try:
         data = response.json()
     except ValueError:
-        return ""
+        return []
     if not isinstance(data, dict):
-        return ""
+        return []
     parts = [str(m) for m in data.get("errorMessages") or []]
     parts += [f"{k}: {v}" for k, v in (data.get("errors") or {}).items()]
-    return "; ".join(parts)
+    return parts

@@ -6,6 +6,7 @@ Remote actions are plain JSON-able dicts so that the journal and the outbox can 
   {"id", "site", "key", "do": "move", "target": "Done", "from": status when planned (start)}
   {"id", "site", "key", "do": "comment", "text": "..."}
   {"id", "site", "key", "do": "link", "url": pull request URL, "title": "...", "resolved": bool}
+  {"id", "site", "key": project, "do": "release", ...}: a release's version (see releases.py)
 "site" is None when it was not known which site has the issue. Every action is idempotent
 when delivered, so `jiraflow sync` can replay the outbox safely: a move re-reads the status
 first, an assignment the assignee, a comment carries the action's id, and a link is upserted
@@ -18,7 +19,7 @@ from __future__ import annotations
 import os
 import time
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -39,6 +40,21 @@ class Delivery:
     done: list[dict[str, Any]] = field(default_factory=list)
     skipped: list[tuple[dict[str, Any], str]] = field(default_factory=list)  # moot, with why
     failed: list[tuple[dict[str, Any], JiraflowError]] = field(default_factory=list)  # queued
+
+
+@dataclass
+class Lookup:
+    """What Jira has of a set of keys: the issues by key, the site of each, and the keys
+    no configured site has."""
+
+    issues: dict[str, Issue] = field(default_factory=dict)
+    sites: dict[str, str] = field(default_factory=dict)  # key -> site URL
+    missing: list[str] = field(default_factory=list)
+
+    def url(self, key: str) -> str:
+        """The issue's page, or "" when Jira does not have it."""
+        site = self.sites.get(key)
+        return f"{site}/browse/{key}" if site else ""
 
 
 @dataclass
@@ -90,6 +106,8 @@ class Tracker:
         self.sites = configured_sites(config)
         self._clients: dict[str, Any] = {}
         self._sleep = sleep
+        self.progress: Callable[[str, int, int], None] | None = None  # (what, done, total)
+        self._looked_up: tuple[set[str], bool, Lookup] | None = None  # the last lookup
 
     @property
     def enabled(self) -> bool:
@@ -152,14 +170,52 @@ class Tracker:
                 if i == len(candidates) - 1:
                     raise
                 continue
-            self.remember(issue, site)
+            self.remember((issue, site))
             return issue, site
         raise AssertionError("unreachable")  # pragma: no cover
 
-    def remember(self, issue: Issue, site: Site) -> None:
+    def lookup(self, keys: Iterable[str], *, transitions: bool = False) -> Lookup:
+        """Many issues at once: one search per 100 keys on each site that may have them
+        (a key's own site first; keys one site lacks are asked of the next). The next
+        lookup of keys this one covered is answered from it, once: a release finish searches
+        for its notes and its Jira actions once. `forget` drops it (Jira changed since)."""
+        wanted = list(dict.fromkeys(keys))
+        if self._looked_up is not None:  # the notes of a finish, then its Jira actions
+            asked, with_transitions, known = self._looked_up
+            self._looked_up = None  # answered once: what follows may have changed Jira
+            if set(wanted) <= asked and (with_transitions or not transitions):
+                return Lookup(
+                    {k: known.issues[k] for k in wanted if k in known.issues},
+                    {k: known.sites[k] for k in wanted if k in known.sites},
+                    [k for k in wanted if k in known.missing],
+                )
+        result = Lookup()
+        pending = list(wanted)
+        for site in self.sites:
+            ask = [key for key in pending if site in self.sites_for(key)]
+            if not ask:
+                continue
+            found, _ = self.client(site).search_keys(ask, transitions=transitions)
+            for issue in found:
+                result.issues[issue.key] = issue
+                result.sites[issue.key] = site.url
+            self.remember(*((issue, site) for issue in found))
+            pending = [key for key in pending if key not in result.issues]
+        result.missing = pending
+        self._looked_up = (set(wanted), transitions, result)
+        return result
+
+    def forget(self) -> None:
+        """Forget the last lookup: Jira may have changed since."""
+        self._looked_up = None
+
+    def remember(self, *found: tuple[Issue, Site]) -> None:
+        if not found:
+            return
         path = os.path.join(self.state_dir, ISSUE_CACHE)
         cache = store.read_json(path, {})
-        cache[issue.key] = {"summary": issue.summary, "type": issue.type, "site": site.url}
+        for issue, site in found:
+            cache[issue.key] = {"summary": issue.summary, "type": issue.type, "site": site.url}
         store.write_json(path, cache)
 
     def cached(self, key: str) -> dict[str, str] | None:
@@ -209,8 +265,10 @@ class Tracker:
         return candidates[0].url if len(candidates) == 1 else None
 
     @staticmethod
-    def _action(site: str | None, key: str, do: str, **extra: str | None) -> dict[str, Any]:
+    def new_action(site: str | None, key: str, do: str, **extra: str | None) -> dict[str, Any]:
         return {"id": uuid.uuid4().hex, "site": site, "key": key, "do": do, **extra}
+
+    _action = new_action
 
     # -- delivery --------------------------------------------------------------------------------
     def deliver(self, actions: list[dict[str, Any]], known: Issue | None = None) -> Delivery:
@@ -252,12 +310,21 @@ class Tracker:
             return f"move {key} to {action['target']}"
         if action["do"] == "link":
             return f"link {action['title']} on {key}"
+        if action["do"] == "release":
+            from jiraflow import releases
+
+            return f"{key} {action['version']}: " + releases.describe(action)
         return f"comment on {key}"
 
     def _run(self, action: dict[str, Any], known: Issue | None) -> tuple[Issue | None, str]:
         """Deliver one action. Returns what is now known of the issue, and a note when the
         action was left alone because the issue changed in Jira since it was planned."""
         key = action["key"]
+        if action["do"] == "release":
+            from jiraflow import releases
+
+            action["warnings"] = releases.deliver(self, action, self.progress)
+            return None, ""
         if known is not None and known.key != key:
             known = None
         if action["site"] is None:  # not known when queued: the site that has the issue

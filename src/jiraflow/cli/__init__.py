@@ -92,6 +92,7 @@ CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 
         "sandbox": "jiraflow.cli.sandbox_cmd:sandbox",
         "pr": "jiraflow.cli.pr_cmd:pr",
         "demo": "jiraflow.cli.demo_cmd:demo",
+        "where": "jiraflow.cli.where_cmd:where",
     },
 )
 @click.version_option(__version__, "--version", prog_name="jiraflow")

@@ -101,7 +101,7 @@ def resume_or_abort(state: AppState, kind: str, cont: bool) -> None:
                 f"the operation in progress is a {entry.operation}",
                 f"Run `jiraflow {entry.operation} {flag}`.",
             )
-        tracker = remote.tracker_for(flow) if entry.remote else None
+        tracker = remote.tracker_for(flow, state) if entry.remote else None
         if state.dry_run:
             lines = [s.describe() for s in entry.steps[entry.next :]]
             state.renderer.plan(lines + (remote.describe(tracker, entry.remote) if tracker else []))
@@ -132,9 +132,12 @@ def resume_or_abort(state: AppState, kind: str, cont: bool) -> None:
 def _start_command(kind: str) -> click.Command:
     version_kind = kind in ("release", "hotfix", "support")
     arg = "version" if version_kind else "name"
+    computed = kind in ("release", "hotfix")  # VERSION may be left out: computed from the tags
 
     @click.command("start", context_settings=CONTEXT_SETTINGS)
-    @click.argument(arg, metavar=arg.upper())
+    @click.argument(
+        arg, metavar=f"[{arg.upper()}]" if computed else arg.upper(), required=not computed
+    )
     @click.argument("base_arg", metavar="[BASE]", required=kind == "support", default=None)
     @click.option(
         "--base", "base_opt", metavar="B", help="Start from B instead of the default base."
@@ -148,8 +151,9 @@ def _start_command(kind: str) -> click.Command:
         base_opt: str | None,
         fetch: bool,
         no_jira: bool = False,
-        **kw: str,
+        **kw: Any,
     ) -> None:
+        part = _version_part(kind, kw[arg], kw)
         flow = state.flow()
         base = base_opt or base_arg
         name, tracker, known = kw[arg], None, None
@@ -158,16 +162,25 @@ def _start_command(kind: str) -> click.Command:
             started = remote.issue_start(flow, kind, name)
             if started is not None:
                 _, name, actions, known, tracker = started
-        start_branch(state, flow, kind, name, base, fetch, actions, tracker, known)
+        start_branch(state, flow, kind, name, base, fetch, actions, tracker, known, part=part)
 
     if kind in ("feature", "bugfix"):
         start = click.option(
             "--no-jira", is_flag=True, help="Take NAME as a plain name; do not ask Jira."
         )(start)
+    if computed:
+        for part in ("major", "minor", "patch") if kind == "release" else ("patch",):
+            start = click.option(
+                f"--{part}",
+                is_flag=True,
+                help=f"VERSION is the next {part} after the highest version tag.",
+            )(start)
     start.help = {
         "support": "Start support branch VERSION from BASE (a tag or commit on main).",
-        "hotfix": "Start hotfix VERSION from main (or BASE).",
-        "release": "Start release VERSION from develop (or BASE).",
+        "hotfix": "Start hotfix VERSION from main (or BASE). Without VERSION: the next patch "
+        "after the highest version tag on the base (asked for on a terminal).",
+        "release": "Start release VERSION from develop (or BASE). Without VERSION: the next "
+        "minor (or --major, --patch) after the highest version tag (asked for on a terminal).",
     }.get(
         kind,
         f"Start {kind} NAME from develop (or BASE). NAME may be a Jira issue key (PROJ-12): "
@@ -176,27 +189,70 @@ def _start_command(kind: str) -> click.Command:
     return start
 
 
+def _version_part(kind: str, version: str | None, flags: dict[str, Any]) -> str | None:
+    """The part (major, minor, patch) that --major/--minor/--patch ask to bump, if any."""
+    from jiraflow.errors import UsageError
+
+    parts = [p for p in ("major", "minor", "patch") if flags.get(p)]
+    if len(parts) > 1:
+        raise UsageError(
+            " and ".join("--" + p for p in parts) + " cannot be used together", "Give one."
+        )
+    if parts and version:
+        raise UsageError(
+            f"VERSION ('{version}') and --{parts[0]} cannot be used together",
+            f"Give one; to start from another base with --{parts[0]}, use --base B.",
+        )
+    return parts[0] if parts else None
+
+
 def start_branch(
     state: AppState,
     flow: FlowContext,
     kind: str,
-    name: str,
+    name: str | None,
     base: str | None,
     fetch: bool,
     actions: list[dict[str, Any]],
     tracker: Tracker | None,
     known: Issue | None,
+    *,
+    part: str | None = None,
 ) -> None:
-    from jiraflow.flow.start import plan_start
+    """Build and run the start plan. A release or hotfix without `name` (VERSION) gets the
+    next `part` version: as it is with --major/--minor/--patch, asked for on a terminal
+    otherwise (the proposal as the default), or taken and said when there is none."""
+    import sys
+
+    from jiraflow.flow.start import Proposal, plan_start
 
     if state.dry_run and fetch:
         state.renderer.line(f"(would first run: git fetch --prune {flow.model.remote})")
     # a dry run changes nothing, remote-tracking refs included
     fetch = fetch and not state.dry_run
 
+    def choose(proposal: Proposal) -> str:
+        proposed = str(proposal.version)
+        asked = part is None and not state.dry_run and not state.json
+        if asked and sys.stdin.isatty() and sys.stdout.isatty():
+            return str(click.prompt(f"{kind.capitalize()} version", default=proposed))
+        if state.dry_run:  # otherwise the summary says it
+            state.renderer.line(proposal.describe(), err=state.json)
+        return proposed
+
+    if kind in ("release", "hotfix") and flow.config.jira.version_on_start:
+        tracker = remote.tracker_for(flow, state)
+
     def build() -> Plan:
-        plan = plan_start(flow, kind, name, base, fetch=fetch)
+        plan = plan_start(flow, kind, name, base, fetch=fetch, part=part, choose=choose)
         plan.remote = actions
+        if kind in ("release", "hotfix") and tracker is not None:
+            from jiraflow.cli.releasing import start_actions
+
+            version = plan.branch[len(flow.model.prefixes[kind]) :]
+            plan.remote = start_actions(
+                flow, tracker, version, base or flow.model.default_base(kind)
+            )
         return plan
 
     run_plan(state, flow, build, tracker=tracker, known=known)
@@ -259,23 +315,39 @@ def _finish_command(kind: str) -> click.Command:
             return
         if state.dry_run and pick(kw["fetch"], defaults.fetch):
             state.renderer.line(f"(would first run: git fetch --prune {flow.model.remote})")
-        tracker = remote.tracker_for(flow) if kind in ("feature", "bugfix") else None
+        tracker = remote.tracker_for(flow, state)
 
         def build() -> Plan:
             branch = flow.resolve(kind, kw[arg])
             if opts.fetch:  # before looking at what the remote already has
                 flow.repo.fetch(flow.model.remote)
             landed, keep_remote = _landing(state, flow, kind, branch)
+            if not version_kind:
+                plan = plan_finish(
+                    flow,
+                    kind,
+                    branch,
+                    dataclasses.replace(opts, fetch=False),
+                    landed=landed,
+                    keep_remote=keep_remote,
+                )
+                plan.remote = remote.finish_actions(tracker, flow, plan)
+                return plan
+            from jiraflow.cli.releasing import finish_extras
+
+            flow.require_clean()  # before reading the release: the plan checks it too
+            extras = finish_extras(state, flow, tracker, kind, branch, landed=landed is not None)
             plan = plan_finish(
                 flow,
                 kind,
                 branch,
-                dataclasses.replace(opts, fetch=False),
+                dataclasses.replace(
+                    opts, fetch=False, changelog=extras.changelog, notes=extras.tag_notes
+                ),
                 landed=landed,
                 keep_remote=keep_remote,
             )
-            if tracker is not None:
-                plan.remote = remote.finish_actions(tracker, flow, plan)
+            plan.remote = extras.actions
             return plan
 
         run_plan(state, flow, build, tracker=tracker)
@@ -529,6 +601,10 @@ def _group(kind: str) -> click.Group:
     group = click.Group(kind, help=_HELP[kind], context_settings=CONTEXT_SETTINGS)
     for name in _COMMANDS[kind]:
         group.add_command(_FACTORIES[name](kind))
+    if kind == "release":
+        from jiraflow.cli.notes_cmd import notes
+
+        group.add_command(notes)
     return group
 
 

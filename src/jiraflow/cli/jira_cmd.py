@@ -148,7 +148,7 @@ def sync(state: AppState, drop: bool) -> None:
     from jiraflow.flow import journal
 
     flow = state.flow()
-    tracker = remote.tracker_for(flow)
+    tracker = remote.tracker_for(flow, state)
     with journal.lock(flow.repo):
         pending = tracker.outbox()
         if not pending:

@@ -19,11 +19,15 @@ def app_dir() -> str:
     return click.get_app_dir("jiraflow")
 
 
-def tracker_for(flow: FlowContext) -> Tracker:
+def tracker_for(flow: FlowContext, state: AppState | None = None) -> Tracker:
+    """The repository's tracker; with `state`, long Jira work shows its progress."""
     from jiraflow.tracker import Tracker
 
     state_dir = os.path.dirname(flow.repo.state_path("outbox.json"))
-    return Tracker(flow.config, state_dir=state_dir, app_dir=app_dir())
+    tracker = Tracker(flow.config, state_dir=state_dir, app_dir=app_dir())
+    if state is not None:
+        tracker.progress = state.renderer.progress
+    return tracker
 
 
 def describe(tracker: Tracker, actions: list[dict[str, Any]]) -> list[str]:
@@ -63,6 +67,9 @@ def deliver(
 def report(state: AppState, result: Delivery) -> None:
     """What was done, and what was left alone and why."""
     state.renderer.summary(describe_done(result.done))
+    for action in result.done:
+        for why in action.get("warnings") or []:
+            state.renderer.warn(why)
     for _, why in result.skipped:
         state.renderer.warn(why)
 
@@ -76,6 +83,10 @@ def describe_done(actions: list[dict[str, Any]]) -> list[str]:
             out.append(f"{action['key']} is {action.get('reached') or action['target']}")
         elif action["do"] == "link":
             out.append(f"{action['key']} links to {action['title']}")
+        elif action["do"] == "release":
+            from jiraflow import releases
+
+            out.append(releases.describe_done(action))
         else:
             out.append(f"commented on {action['key']}")
     return out

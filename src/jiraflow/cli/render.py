@@ -10,6 +10,8 @@ from typing import Any
 
 import click
 
+PROGRESS_FROM = 20  # items of work below which progress is not worth a line
+
 
 class Renderer:
     def __init__(self, *, as_json: bool = False, color: bool | None = None, verbose: bool = False):
@@ -42,6 +44,18 @@ class Renderer:
     def step(self, command: str) -> None:
         if self.verbose:
             self.line(self._style("+ " + command, dim=True), err=True)
+
+    def progress(self, what: str, done: int, total: int) -> None:
+        """Progress of long work on stderr: one line rewritten in a terminal; elsewhere
+        (CI logs) a line per tenth. Short work shows none."""
+        if total < PROGRESS_FROM or self.as_json:
+            return
+        if sys.stderr.isatty():
+            end = "\n" if done == total else ""
+            click.echo(f"\r{what}: {done}/{total}", err=True, nl=False)
+            click.echo(end, err=True, nl=False)
+        elif done == total or done % max(total // 10, 1) == 0:
+            self.line(f"{what}: {done}/{total}", err=True)
 
     def warn(self, text: str) -> None:
         self.line(self._style("warning: ", fg="yellow") + text, err=True)

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from jiraflow.errors import ConfigError, RepoStateError
 from jiraflow.flow.context import FlowContext
 from jiraflow.flow.start import require_not_behind
-from jiraflow.plan import MERGE, PUSH, REBASE, SQUASH, Plan
+from jiraflow.plan import MERGE, PUSH, REBASE, SQUASH, WRITE, Plan
 
 
 @dataclass(frozen=True, eq=False, repr=False)
@@ -28,6 +28,9 @@ class FinishOptions:
     fetch: bool = False
     message: str | None = None
     no_tag: bool = False
+    # release and hotfix: (path, new content) of the changelog, committed on the branch first
+    changelog: tuple[str, str] | None = None
+    notes: str = ""  # release notes for the tag message, below its first line
 
 
 @dataclass(frozen=True, eq=False, repr=False)
@@ -178,6 +181,13 @@ def _plan_version(
 
     plan = Plan(f"{kind} finish", branch, moves={f"refs/heads/{target}", f"refs/heads/{branch}"})
     merged = landed is not None or repo.is_ancestor(branch, target)
+    if opts.changelog is not None and not merged:
+        path, text = opts.changelog
+        plan.add("checkout", "--quiet", branch)
+        plan.add(path, kind=WRITE, message=text)
+        plan.add("add", "--", path)
+        plan.add("commit", "--quiet", "-m", f"Release notes for {version}", "--", path)
+        plan.summary.append(f"added the release notes to {path}")
     if landed is not None:
         _update_from_remote(ctx, plan, target, landed)
     elif not merged:
@@ -194,7 +204,11 @@ def _plan_version(
             if opts.message is not None
             else _fill(key, ctx.config.get(key), version, tag)
         )
-        plan.add("tag", "--annotate", "--message", message, tag, tagged)
+        if opts.notes:  # verbatim-ish: a Markdown heading is not a comment to strip
+            message = f"{message.rstrip()}\n\n{opts.notes.strip()}\n"
+            plan.add("tag", "--annotate", "--cleanup=whitespace", "--message", message, tag, tagged)
+        else:
+            plan.add("tag", "--annotate", "--message", message, tag, tagged)
         plan.moves.add(f"refs/tags/{tag}")
         plan.summary.append(f"tagged '{target}' as '{tag}'")
     if back:

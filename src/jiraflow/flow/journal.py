@@ -250,8 +250,12 @@ _FIX_HINTS = {
 
 def _run_step(repo: GitRepo, journal: Journal, step: Step) -> None:
     if step.kind == WRITE:
-        with open(os.path.join(repo.root, step.argv[0]), "w", encoding="utf-8") as fh:
-            fh.write(step.message or "")
+        path = os.path.join(repo.root, step.argv[0])
+        try:
+            with open(path, "w", encoding="utf-8") as fh:
+                fh.write(step.message or "")
+        except OSError as exc:  # stops the plan like a failed git step: undone or resumable
+            raise RepoStateError(f"cannot write {step.argv[0]} ({exc.strerror})") from None
         return
     proc = repo.run(*step.argv, check=False, env=_NO_EDITOR)
     if (

@@ -2,20 +2,63 @@
 
 from __future__ import annotations
 
-from jiraflow.errors import RepoStateError, UsageError
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from jiraflow.errors import ConfigError, RepoStateError, UsageError
+from jiraflow.flow import versions
 from jiraflow.flow.context import FlowContext
 from jiraflow.flow.journal import refuse_if_busy
 from jiraflow.flow.naming import check_branch_name
-from jiraflow.plan import Plan
+from jiraflow.flow.versions import Version
+from jiraflow.plan import WRITE, Plan
+
+
+@dataclass(frozen=True, eq=False, repr=False)
+class Proposal:
+    """The version `release|hotfix start` computes when none is given."""
+
+    kind: str
+    version: Version
+    part: str  # "major", "minor" or "patch"
+    highest: tuple[Version, str] | None  # the version tag it is the next `part` after
+
+    def describe(self) -> str:
+        """e.g. "release version 1.5.0 (the next minor after 1.4.0)"."""
+        if self.highest is None:
+            after = "there are no version tags yet"
+        else:
+            top, tag = self.highest
+            v = self.version
+            same = (v.major, v.minor, v.patch) == (top.major, top.minor, top.patch)
+            after = f"the release of {top}" if same else f"the next {self.part} after {top}"
+            after += f" ('{tag}')" if tag != str(top) else ""
+        return f"{self.kind} version {self.version} ({after})"
+
+
+# Picks the version from a proposal: the CLI asks on a terminal, or takes the proposal.
+Chooser = Callable[[Proposal], str]
 
 
 def plan_start(
-    ctx: FlowContext, kind: str, name: str, base: str | None = None, *, fetch: bool = False
+    ctx: FlowContext,
+    kind: str,
+    name: str | None,
+    base: str | None = None,
+    *,
+    fetch: bool = False,
+    part: str | None = None,
+    choose: Chooser | None = None,
 ) -> Plan:
+    """The plan of `<kind> start`. For a release or hotfix, `name` None computes the
+    version from the highest version tag: the next `part` (by default the next minor of a
+    release, the next patch of a hotfix), which `choose` may replace."""
     repo, model = ctx.repo, ctx.model
     refuse_if_busy(repo)
     ctx.require_initialised()
-    branch = check_branch_name(model.branch(kind, name), name)
+    if name is None and kind not in ("release", "hotfix"):
+        raise UsageError(f"{kind} start needs a name")
+    branch = check_branch_name(model.branch(kind, name), name) if name is not None else ""
     if kind == "support" and not base:
         raise UsageError("support start needs a base", "e.g. `jiraflow support start 1.x 1.0.0`")
     base = base or model.default_base(kind)
@@ -23,6 +66,17 @@ def plan_start(
         ctx.require_clean()
     if fetch and repo.remote_branch(model.remote, base):
         repo.fetch(model.remote)
+    proposal = None
+    if name is None:
+        _require_single(ctx, kind)
+        _check_base(ctx, kind, base)
+        part = part or versions.default_part(kind)
+        top = _highest(ctx, kind, base)
+        proposal = Proposal(kind, versions.bump(top[0] if top else None, part), part, top)
+        name = (choose(proposal) if choose else str(proposal.version)).strip()
+        if not name:
+            raise UsageError(f"no {kind} version given")
+        branch = check_branch_name(model.branch(kind, name), name)
     _require_absent(ctx, branch)
     if kind in ("release", "hotfix"):
         _require_single(ctx, kind)
@@ -32,6 +86,30 @@ def plan_start(
                 f"the tag '{tag}' already exists",
                 f"Choose another version, or `git tag -d {tag}` if it is a mistake.",
             )
+    if proposal is None:  # else checked before proposing
+        _check_base(ctx, kind, base)
+    if kind in ("release", "hotfix") and versions.parse(name) is not None:
+        top = proposal.highest if proposal else _highest(ctx, kind, base)
+        other = base if base != model.default_base(kind) else None
+        versions.check_new(name, top, kind, base=other)
+
+    plan = Plan(f"{kind} start", branch, moves={f"refs/heads/{branch}"})
+    plan.add("checkout", "--quiet", "-b", branch, base)
+    if kind != "support" and base != model.default_base(kind):
+        # Recorded where AVH records it, so finish (ours or `git flow`) merges back into it;
+        # the default base needs no record (both tools fall back to it).
+        plan.add("config", f"gitflow.branch.{branch}.base", base)
+    plan.summary = [f"created '{branch}' from '{base}'"]
+    if proposal is not None and name == str(proposal.version):
+        plan.summary.append(proposal.describe())
+    if kind in ("release", "hotfix"):
+        _bump_version_files(ctx, plan, base, name)
+    plan.summary.append(f"you are now on '{branch}'")
+    return plan
+
+
+def _check_base(ctx: FlowContext, kind: str, base: str) -> None:
+    repo, model = ctx.repo, ctx.model
     if kind == "support":
         if not repo.ok("rev-parse", "--verify", "--quiet", base + "^{commit}"):
             raise UsageError(f"'{base}' is not a commit, branch or tag")
@@ -45,14 +123,51 @@ def plan_start(
             )
         require_not_behind(ctx, base)
 
-    plan = Plan(f"{kind} start", branch, moves={f"refs/heads/{branch}"})
-    plan.add("checkout", "--quiet", "-b", branch, base)
-    if kind != "support" and base != model.default_base(kind):
-        # Recorded where AVH records it, so finish (ours or `git flow`) merges back into it;
-        # the default base needs no record (both tools fall back to it).
-        plan.add("config", f"gitflow.branch.{branch}.base", base)
-    plan.summary = [f"created '{branch}' from '{base}'", f"you are now on '{branch}'"]
-    return plan
+
+def _highest(ctx: FlowContext, kind: str, base: str) -> tuple[Version, str] | None:
+    """The version tag a new release or hotfix must be above. A release from develop must
+    be above everything released: every version tag counts. A hotfix (or a release from
+    another base, such as a support branch) continues its base: only the tags reachable
+    from the base count, so a hotfix of support/1.x follows the highest 1.x tag."""
+    everything = kind == "release" and base == ctx.model.develop
+    merged = None if everything else f"refs/heads/{base}"
+    return versions.highest(ctx.repo, ctx.model.tag_prefix, merged)
+
+
+def _bump_version_files(ctx: FlowContext, plan: Plan, base: str, version: str) -> None:
+    """Write `version` into each of `release.version_files` (read from the base commit) and
+    commit them on the new branch. Files already at that version need no commit."""
+    paths = ctx.config.release.version_files
+    if not paths:
+        return
+    from jiraflow.flow import version_files  # tomllib and json: only when there are files
+
+    changed = {}
+    for path, text in version_files.read_at(ctx.repo, base, paths).items():
+        new = version_files.bumped(path, text, version)
+        if new != text:
+            changed[path] = new
+    if not changed:
+        plan.summary.append(f"the version files already hold {version}")
+        return
+    for path, new in changed.items():
+        plan.add(path, kind=WRITE, message=new)
+    message = _bump_message(ctx.config.release.bump_message, version, ctx.model.tag(version))
+    plan.add("add", "--", *changed)
+    # --no-verify like jiraflow's other commits: a commit-msg hook asking for an issue key
+    # must not stop the start
+    plan.add("commit", "--quiet", "--no-verify", "-m", message)
+    plan.summary.append(f"set the version to {version} in {', '.join(changed)} ('{message}')")
+
+
+def _bump_message(template: str, version: str, tag: str) -> str:
+    try:
+        return template.format(version=version, tag=tag)
+    except (KeyError, IndexError, ValueError):
+        raise ConfigError(
+            f"release.bump_message = {template!r} is not a valid template",
+            "Use {version} and {tag} as placeholders (double braces for a literal brace).",
+        ) from None
 
 
 def _require_absent(ctx: FlowContext, branch: str) -> None:

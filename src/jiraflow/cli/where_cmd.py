@@ -1,0 +1,183 @@
+"""`jiraflow where KEY`: which branches, environments, release tags and open releases hold
+an issue's commits (jiraflow.where, from git alone), with its Jira status and pull request
+when those are configured. Jira or Bitbucket failing is a warning: git still answers."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from jiraflow.cli import CONTEXT_SETTINGS, AppState
+
+if TYPE_CHECKING:
+    from jiraflow.flow.context import FlowContext
+    from jiraflow.where import Place, Whereabouts
+
+pass_state = click.make_pass_decorator(AppState)
+
+PULL_REQUESTS = 5  # the newest pull requests of the issue's branch shown (one request)
+COMMITS_SHOWN = 5
+TAGS_SHOWN = 6
+
+
+@click.command(context_settings=CONTEXT_SETTINGS)
+@click.argument("key")
+@click.option(
+    "--offline", is_flag=True, help="Answer from git alone: ask neither Jira nor Bitbucket."
+)
+@pass_state
+def where(state: AppState, key: str, offline: bool) -> None:
+    """Which branches (develop, main, the where.environments branches, open releases and
+    hotfixes) and version tags hold the commits of issue KEY, with its Jira status and pull
+    request when configured. Commits are KEY's when their message names it, when a merge of
+    a branch named with it brought them in, or when they are on such a branch."""
+    from jiraflow.errors import UsageError
+    from jiraflow.issues import normalise_key
+    from jiraflow.where import locate
+
+    flow = state.flow()
+    jira = flow.config.jira
+    projects = [*jira.projects, *(p for row in jira.sites for p in row.get("projects") or [])]
+    normal = normalise_key(key.strip(), projects)
+    if normal is None:
+        raise UsageError(
+            f"'{key}' is not a Jira issue key",
+            "Give one like PROJ-12 (lower case works for a project in jira.projects).",
+        )
+    found = locate(flow, normal)
+    info = found.to_json()
+    warnings: list[str] = []
+    info["issue"] = None if offline else _issue(flow, normal, warnings)
+    info["pull_requests"] = None if offline else _pull_requests(flow, found, warnings)
+    info["warnings"] = warnings
+    if state.json:
+        state.renderer.data(info)
+    else:
+        _print(state, found, info)
+    for text in warnings:
+        state.renderer.warn(text)
+
+
+def _issue(flow: FlowContext, key: str, warnings: list[str]) -> dict[str, Any] | None:
+    """The issue as Jira has it (one request), or None when Jira is not set up for the key."""
+    from jiraflow.cli.remote import tracker_for
+    from jiraflow.errors import JiraflowError
+
+    try:
+        tracker = tracker_for(flow)
+        if not tracker.enabled or not tracker.accepts(key):
+            return None
+        issue, site = tracker.fetch(key)
+    except JiraflowError as exc:
+        warnings.append(f"could not ask Jira about {key}: {exc.message}")
+        return None
+    return {
+        "key": issue.key,
+        "summary": issue.summary,
+        "type": issue.type,
+        "status": issue.status.name,
+        "assignee": issue.assignee_name,
+        "fix_versions": list(getattr(issue, "fix_versions", None) or []),
+        "url": f"{site.url}/browse/{issue.key}",
+    }
+
+
+def _pull_requests(
+    flow: FlowContext, found: Whereabouts, warnings: list[str]
+) -> list[dict[str, Any]] | None:
+    """The newest pull requests of the issue's likeliest branch (one request); None when
+    Bitbucket is not set up or no branch is known."""
+    from jiraflow.cli.pr_cmd import STATES, forge_for
+    from jiraflow.errors import JiraflowError
+
+    if not found.pr_branches:
+        return None
+    branch = found.pr_branches[0]
+    try:
+        forge = forge_for(flow)
+        # a Bitbucket remote alone switches it on: no token then is not worth a warning
+        bitbucket = flow.config.bitbucket
+        named = bool(bitbucket.url or bitbucket.repository)
+        if not forge.enabled or not (named or forge.usable):
+            return None
+        pulls = forge.client.pull_requests(source=branch, states=STATES["all"], limit=PULL_REQUESTS)
+    except JiraflowError as exc:
+        warnings.append(f"could not ask Bitbucket about {branch}: {exc.message}")
+        return None
+    return [p.to_json() for p in pulls]
+
+
+# -- text --------------------------------------------------------------------------------------
+def _print(state: AppState, found: Whereabouts, info: dict[str, Any]) -> None:
+    out = state.renderer.line
+    out(_headline(found.key, info["issue"]))
+    verdict = found.verdict
+    out(verdict[0].upper() + verdict[1:] + ".")
+    rows: list[tuple[str, str]] = []
+    if found.changes:
+        local = {b.name: b for b in found.branches}
+        for place in found.branches:
+            twin = local.get(place.remote_of or "")
+            if twin is not None and (twin.contains, twin.state) == (place.contains, place.state):
+                continue  # the remote's copy says the same as the local branch
+            rows.append((place.name, _held(place)))
+            for sha in place.missing[:COMMITS_SHOWN] if place.state == "some" else ():
+                rows.append(("", "  lacks " + _commit_line(found, sha)))
+        full = [t.name for t in found.tags if t.state == "all"]
+        partly = [t.name for t in found.tags if t.state != "all"]
+        if full:
+            rows.append(("tags", _names(full, "tags")))
+        if partly:
+            rows.append(("partly in", _names(partly, "tags")))
+    if found.work_branches:
+        rows.append(("branch", ", ".join(found.work_branches)))
+    for pull in info["pull_requests"] or []:
+        arrow = f"{pull['source']} -> {pull['destination']}"
+        rows.append(("pull request", f"#{pull['id']} {pull['state']}  {arrow}"))
+        rows.append(("", pull["url"]))
+    shown = found.changes[:COMMITS_SHOWN]
+    for i, change in enumerate(shown):
+        rows.append(("commits" if i == 0 else "", _commit_line(found, change.sha)))
+    if len(found.changes) > len(shown):
+        rows.append(("", f"... and {len(found.changes) - len(shown)} more (--json lists all)"))
+    width = max((len(label) for label, _ in rows), default=0) + 2
+    for label, text in rows:
+        out(f"  {label:<{width}}{text}".rstrip())
+
+
+def _headline(key: str, issue: dict[str, Any] | None) -> str:
+    if not issue:
+        return key
+    facts = [issue["type"], issue["status"]]
+    if issue["fix_versions"]:
+        facts.append("fix version " + ", ".join(issue["fix_versions"]))
+    if issue["assignee"]:
+        facts.append(issue["assignee"])
+    return f"{key}  {issue['summary']} ({', '.join(f for f in facts if f)})"
+
+
+def _held(place: Place) -> str:
+    state = place.state
+    if state == "missing":
+        return "(no such branch)"
+    if state == "none":
+        return "no"
+    if state == "all":
+        return "yes" if place.total == 1 else f"yes (all {place.total} commits)"
+    return f"some ({place.contains} of {place.total} commits)"
+
+
+def _names(names: list[str], what: str) -> str:
+    """a, b, c or, when there are many, the first few, ... and the last."""
+    if len(names) > TAGS_SHOWN:
+        shown = [*names[: TAGS_SHOWN - 2], "...", names[-1]]
+        return ", ".join(shown) + f" ({len(names)} {what})"
+    return ", ".join(names)
+
+
+def _commit_line(found: Whereabouts, sha: str) -> str:
+    change = next((c for c in found.changes if c.sha == sha), None)
+    subject = change.subject if change else ""
+    same = f" (+{len(change.same)} same)" if change and change.same else ""
+    return f"{sha[:10]} {subject}{same}"
