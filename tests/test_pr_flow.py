@@ -694,3 +694,34 @@ def test_a_token_in_the_remote_url_is_never_printed(repo: Repo, run) -> None:
     assert result.code == 3
     assert "github.com/acme/shop.git" in result.err
     assert "s3cr3t" not in result.out + result.err
+
+
+def test_a_release_through_a_pull_request_carries_its_notes_and_releases_jira(
+    repo: Repo, run, sites: Sites, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """--pr commits the notes to the changelog before pushing; the finish after Bitbucket's
+    merge tags the merge commit and releases the Jira version (the changelog is not added
+    twice)."""
+    monkeypatch.setattr("jiraflow.releases.today", lambda: "2026-11-22")
+    assert run(repo, "config", "set", "release.changelog", "CHANGELOG.md").code == 0
+    repo.git("add", ".jiraflow.toml")
+    repo.git("commit", "-q", "-m", "Keep a changelog")
+    assert run(repo, "feature", "start", "PROJ-1").code == 0
+    repo.commit("form.txt", "form\n", "login form")
+    repo.commit("form.txt", "form+\n", "form validation")
+    assert run(repo, "feature", "finish").code == 0
+    assert run(repo, "release", "start", "1.0.0").code == 0
+    opened = run(repo, "release", "finish", "--pr")
+    assert opened.code == 0, opened.err
+    assert "added the release notes to CHANGELOG.md on 'release/1.0.0'" in opened.out
+    pushed = repo.git("show", "origin/release/1.0.0:CHANGELOG.md")
+    assert pushed.startswith("# Changelog\n\n## 1.0.0 (2026-11-22)\n") and "PROJ-1" in pushed
+    again = run(repo, "release", "finish", "--pr")  # nothing new to write: no second commit
+    assert again.code == 0 and "added the release notes" not in again.out
+    [pr] = sites.prs()
+    sites.bitbucket.merge(sites.name, pr["id"], user="bob")
+    finished = run(repo, "release", "finish")
+    assert finished.code == 0, finished.err
+    assert repo.git("show", "main:CHANGELOG.md").count("## 1.0.0") == 1
+    assert next(v for v in sites.jira.versions("PROJ") if v["name"] == "1.0.0")["released"]
+    assert sites.jira.issue("PROJ-1")["fixVersions"] == ["1.0.0"]

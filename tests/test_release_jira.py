@@ -158,3 +158,39 @@ def test_a_large_release_searches_once_per_hundred_keys_and_shows_progress(
     assert jira.count(method="PUT", path_contains="/issue/") == 250
     assert seen[-1] == (250, 250) and len(seen) == 250
     assert all("1.5.0" in jira.issue(k)["fixVersions"] for k in keys[::50])
+
+
+def test_an_issue_gone_since_the_search_is_left_out_and_the_rest_released(
+    tmp_path: Path, jira: JiraSandbox
+) -> None:
+    t = tracker(tmp_path)
+    jira.fault("status", status=404, method="PUT", path="/issue/PROJ-5", times=None)
+    result = t.deliver(release(t, ["PROJ-1", "PROJ-5", "PROJ-12"]))
+    assert not result.failed and t.outbox() == []
+    (warning,) = result.done[0]["warnings"]
+    assert warning.startswith("PROJ-5 was not found") and "left out of 1.5.0" in warning
+    assert version(jira, "PROJ", "1.5.0")["released"]
+    assert jira.issue("PROJ-12")["fixVersions"] == ["1.5.0"]
+
+
+def test_a_move_jira_refuses_is_said_and_does_not_hold_up_the_release(
+    tmp_path: Path, jira: JiraSandbox
+) -> None:
+    t = tracker(tmp_path)
+    jira.fault("status", status=400, method="POST", path="/issue/PROJ-1/transitions", times=None)
+    result = t.deliver(release(t, ["PROJ-1", "PROJ-12"]))
+    assert not result.failed
+    (warning,) = result.done[0]["warnings"]
+    assert warning.startswith("PROJ-1 was not moved to category:done")
+    assert jira.issue("PROJ-1")["status"] == "To Do" and jira.issue("PROJ-12")["status"] == "Done"
+    assert version(jira, "PROJ", "1.5.0")["released"]
+
+
+def test_a_busy_jira_during_the_moves_keeps_the_release_queued(
+    tmp_path: Path, jira: JiraSandbox
+) -> None:
+    t = tracker(tmp_path)
+    jira.fault("status", status=500, method="POST", path="/transitions", times=None)
+    result = t.deliver(release(t, ["PROJ-1", "PROJ-12"]))
+    assert len(result.failed) == 1 and len(t.outbox()) == 1
+    assert not version(jira, "PROJ", "1.5.0")["released"]

@@ -43,11 +43,11 @@ def where(repo: Repo, run, key: str) -> dict[str, Any]:  # type: ignore[no-untyp
 
 
 def contains(found: dict[str, Any], ref: str) -> bool:
-    """Whether `where`'s answer says `ref` (a branch) has the issue's commits."""
-    for row in found["branches"]:
-        if row["name"] == ref:
-            return bool(row["contains"])
-    return False
+    """Whether `where`'s answer says `ref` (a branch it looked at) has all of the issue's
+    commits (False: none of them; anything in between fails the test)."""
+    (row,) = [row for row in found["branches"] if row["name"] == ref]
+    assert row["state"] in ("all", "none"), row
+    return bool(row["state"] == "all")
 
 
 @pytest.fixture
@@ -252,3 +252,43 @@ def test_a_large_release_shows_progress(released: Repo, run, jira: JiraSandbox) 
     assert "jira: updating the issues of PROJ 1.5.0: 30/30" in result.err
     assert "PROJ 1.5.0: created, 30 issue(s) have fixVersion 1.5.0" in result.out
     assert jira.count(path_contains="/search") == 1
+
+
+def test_the_issues_of_a_release_skip_its_pre_releases_and_older_hotfixes(
+    released: Repo, run, jira: JiraSandbox
+) -> None:
+    repo = released
+    assert run(repo, "release", "start", "1.5.0").code == 0
+    repo.commit("a.txt", "a\n", "PROJ-1 login form")
+    repo.git("tag", "-a", "-m", "rc", "1.5.0-rc.1")  # a pre-release of the one being made
+    repo.commit("b.txt", "b\n", "PROJ-2 quotes")
+    # a hotfix of 1.4.0, started while the release is open and finished after it
+    assert run(repo, "hotfix", "start", "1.4.1").code == 0
+    repo.commit("c.txt", "c\n", "PROJ-12 footer")
+    assert run(repo, "release", "finish", "1.5.0").code == 0
+    assert jira.issue("PROJ-1")["fixVersions"] == ["1.5.0"]  # not lost behind the rc tag
+    assert run(repo, "hotfix", "finish", "1.4.1").code == 0
+    assert jira.issue("PROJ-12")["fixVersions"] == ["1.4.1"]
+    repo.git("checkout", "-q", "develop")
+    repo.commit("d.txt", "d\n", "PROJ-5 reset mail")
+    assert run(repo, "release", "start", "1.6.0").code == 0
+    assert run(repo, "release", "finish").code == 0
+    assert jira.issue("PROJ-5")["fixVersions"] == ["1.6.0"]
+    assert "1.6.0" not in jira.issue("PROJ-12")["fixVersions"]
+    assert "1.6.0" not in jira.issue("PROJ-1")["fixVersions"]
+
+
+def test_an_untracked_changelog_is_never_overwritten(
+    released: Repo, run, jira: JiraSandbox
+) -> None:
+    repo = released
+    assert run(repo, "config", "set", "release.changelog", "CHANGELOG.md").code == 0
+    (repo.path / ".git" / "info" / "exclude").write_text(".jiraflow.toml\n")
+    assert run(repo, "release", "start", "1.5.0").code == 0
+    repo.commit("a.txt", "a\n", "PROJ-1 login form")
+    (repo.path / "CHANGELOG.md").write_text("my draft\n")
+    result = run(repo, "release", "finish")
+    assert result.code == 5, result.err
+    assert "CHANGELOG.md is in the work tree but not committed" in result.err
+    assert (repo.path / "CHANGELOG.md").read_text() == "my draft\n"
+    assert not repo.exists("refs/tags/1.5.0") and repo.branch() == "release/1.5.0"

@@ -25,6 +25,8 @@ from jiraflow.issues import KEY_PATTERN
 if TYPE_CHECKING:
     from jiraflow.gitrepo import GitRepo
 
+# the subject of the commit that adds a release's notes to the changelog (no news itself)
+NOTES_COMMIT = "Release notes for {version}"
 FEATURES = "Features"
 FIXES = "Bug fixes"
 OTHER = "Other"
@@ -127,7 +129,7 @@ def commits_in(repo: GitRepo, rev_range: str) -> list[Commit]:
             "--no-color",
             f"--format=tformat:{fmt}",
             "--end-of-options",
-            rev_range,
+            *rev_range.split(),  # "A..B", or "B ^A1 ^A2" (refnames have no spaces)
             "--",
         ).stdout
     except GitError as exc:
@@ -156,16 +158,48 @@ def keys_of(commits: list[Commit], accepts: Callable[[str], bool] | None = None)
     return list(seen)
 
 
-def default_range(repo: GitRepo, prefix: str, head: str = "HEAD") -> str:
-    """`<previous version tag>..HEAD`: the highest version tag reachable from `head` (a
-    tag on `head` itself included: then the range is empty), or all of `head`'s history
-    when there is none."""
+def default_range(repo: GitRepo, prefix: str, head: str = "HEAD", version: str = "") -> str:
+    """What `head` has that no release has: `head` without the commits of the release tags
+    it contains (a tag on `head` itself included: then the range is empty), or all of its
+    history when there is none. `version`: the release being made, whose pre-release tags
+    (1.5.0-rc.1) do not count as releases."""
+    tags = previous_releases(repo, prefix, head, version)
+    if not tags:
+        return head
+    if len(tags) == 1:
+        return f"{tags[0]}..{head}"
+    return " ".join([head, *(f"^{tag}" for tag in tags)])
+
+
+def previous_releases(repo: GitRepo, prefix: str, rev: str, version: str = "") -> list[str]:
+    """The release tags `rev` contains that no other of them contains (usually one; two when
+    a hotfix of an older version was finished after a newer release). A release tag is the
+    prefix and a version starting with a digit (`1.4.0`, `2024.06`); pre-releases of
+    `version` are not releases of anything before it."""
     from jiraflow.flow import versions
 
-    found = versions.highest(repo, prefix, merged=head)
-    if found is None:
-        return head
-    return f"{found[1]}..{head}"
+    current = versions.parse(version) if version else None
+    found: dict[str, str] = {}  # commit -> tag
+    listing = repo.out(
+        "for-each-ref",
+        "--merged",
+        rev,
+        "--format=%(refname:strip=2) %(*objectname)%(objectname)",
+        f"refs/tags/{prefix}*" if prefix else "refs/tags/",
+    )
+    for line in listing.splitlines():
+        name, _, commit = line.partition(" ")
+        rest = name[len(prefix) :]
+        if not name.startswith(prefix) or not rest[:1].isdigit():
+            continue
+        parsed = versions.parse(rest)
+        if current is not None and parsed is not None and parsed.release_of(current):
+            continue  # a pre-release of the version being made
+        found.setdefault(commit[:40], name)
+    if len(found) <= 1:
+        return list(found.values())
+    independent = repo.out("merge-base", "--independent", *found).split()
+    return [found[sha] for sha in independent]
 
 
 def release_range(repo: GitRepo, prefix: str, tag: str) -> str:

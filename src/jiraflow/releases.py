@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from jiraflow.errors import ConfigError, JiraflowError
 from jiraflow.issues import Issue, choose_transition, project_of, screen_values
+from jiraflow.jira_api import IssueNotFound, Refused
 
 if TYPE_CHECKING:
     from jiraflow.tracker import Tracker
@@ -123,8 +124,14 @@ def deliver(tracker: Tracker, action: dict[str, Any], progress: Progress | None)
     ]
 
     def update(issue: Issue) -> str:
+        """One issue: "moved", "" or a warning. What one issue refuses (gone since the
+        search, a workflow that will not go there) is said and does not hold up the others;
+        what may pass (Jira down, busy, a 5xx) raises, and the action stays queued."""
         if name not in (v.casefold() for v in issue.fix_versions):
-            client.add_fix_version(issue.key, version["id"])
+            try:
+                client.add_fix_version(issue.key, version["id"])
+            except IssueNotFound as exc:
+                return f"{exc.message}; left out of {action['version']}"
         if not target or issue.status.matches(target):
             return ""
         try:
@@ -132,7 +139,12 @@ def deliver(tracker: Tracker, action: dict[str, Any], progress: Progress | None)
             values = screen_values(issue, transition, tracker.config.jira.fields)
         except ConfigError as exc:  # this issue's workflow: the others still move
             return f"{exc.message}; left as it is. {exc.hint or 'Move it in Jira.'}"
-        client.transition(issue.key, transition.id, values)
+        try:
+            client.transition(issue.key, transition.id, values)
+        except Refused as exc:
+            if not 400 <= exc.status < 500 or exc.status == 429:
+                raise
+            return f"{issue.key} was not moved to {target}: {exc.message}. Move it in Jira."
         result["reached"] = transition.to.name
         return "moved"
 
@@ -140,18 +152,22 @@ def deliver(tracker: Tracker, action: dict[str, Any], progress: Progress | None)
     label = f"{action['key']} {action['version']}"
     with ThreadPoolExecutor(max_workers=WRITERS) as pool:
         futures = [pool.submit(update, issue) for issue in todo]
-        for done, future in enumerate(futures, 1):
-            try:
-                outcome = future.result()
-            except JiraflowError as exc:
-                errors.append(exc)
-                continue
-            if outcome == "moved":
-                result["moved"] += 1
-            elif outcome:
-                warnings.append(outcome)
-            if progress is not None:
-                progress(f"jira: updating the issues of {label}", done, len(todo))
+        try:
+            for done, future in enumerate(futures, 1):
+                try:
+                    outcome = future.result()
+                except JiraflowError as exc:
+                    errors.append(exc)
+                    outcome = ""
+                if outcome == "moved":
+                    result["moved"] += 1
+                elif outcome:
+                    warnings.append(outcome)
+                if progress is not None:
+                    progress(f"jira: updating the issues of {label}", done, len(todo))
+        except BaseException:  # Ctrl-C: no more writes start; the action stays queued
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise
     if errors:
         raise errors[0]
     if action["released"] and not version.get("released"):
@@ -163,8 +179,6 @@ def _version(client: Any, action: dict[str, Any], issue: Issue, result: dict[str
     """The project's version of that name (Jira compares names ignoring case), created
     when missing. It is created unreleased (with the planned date): releasing it is the last
     step, once every issue has it."""
-    from jiraflow.jira_api import Refused
-
     name = action["version"]
 
     def existing() -> dict[str, Any] | None:

@@ -287,6 +287,11 @@ class Tracker:
             try:
                 known, note = self._run(action, known)
             except IssueNotFound as exc:  # no such issue: retrying cannot help
+                if action["do"] == "release":  # one issue of many: a retry must still run
+                    blocked.add(action["key"])
+                    result.failed.append((action, exc))
+                    self._note(action, error=exc.message)
+                    continue
                 self._dequeue(action)
                 result.skipped.append((action, exc.message))
                 continue

@@ -417,6 +417,9 @@ def _open_version_pr(state: AppState, flow: FlowContext, kind: str, version: str
     with journal.lock(flow.repo):
         if not state.dry_run:
             journal.refuse_if_busy(flow.repo)
+        from jiraflow.cli.releasing import commit_changelog
+
+        commit_changelog(state, flow, kind, branch)
         open_pull_request(state, flow, branch)
     if not state.dry_run and not state.json:
         state.renderer.line(

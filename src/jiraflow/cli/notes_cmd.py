@@ -50,15 +50,18 @@ def notes(state: AppState, rev_range: str | None, fmt: str | None) -> None:
 
 
 def without_bumps(flow: FlowContext, commits: list[Commit]) -> list[Commit]:
-    """The commits, without those that bump the version files (release.bump_message):
-    they are no news, and `release finish` leaves them out of the changelog too."""
+    """The commits, without those that bump the version files (release.bump_message) or
+    add release notes to the changelog: they are no news, and `release finish` leaves them
+    out of the changelog too."""
     import re
 
-    message = flow.config.release.bump_message
-    if "{version}" not in message:
-        return [c for c in commits if c.subject != message]
-    pattern = re.compile(re.escape(message).replace(re.escape("{version}"), r"\S+"))
-    return [c for c in commits if not pattern.fullmatch(c.subject)]
+    from jiraflow.notes import NOTES_COMMIT
+
+    patterns = [
+        re.compile(re.escape(message).replace(re.escape("{version}"), r"\S+"))
+        for message in (flow.config.release.bump_message, NOTES_COMMIT)
+    ]
+    return [c for c in commits if not any(p.fullmatch(c.subject) for p in patterns)]
 
 
 def choose_range(flow: FlowContext, given: str | None) -> tuple[str, str]:
@@ -68,7 +71,7 @@ def choose_range(flow: FlowContext, given: str | None) -> tuple[str, str]:
     prefix = flow.model.tag_prefix
     if given:
         return given, title_of(flow, given)
-    rev_range = core.default_range(flow.repo, prefix)
+    rev_range = core.default_range(flow.repo, prefix, version=_on_version_branch(flow))
     tag = rev_range.split("..", 1)[0] if ".." in rev_range else ""
     if tag and not _on_version_branch(flow) and _same_commit(flow, tag, "HEAD"):
         rev_range = core.release_range(flow.repo, prefix, tag)  # that release's notes

@@ -20,13 +20,12 @@ class ReleaseExtras:
     actions: list[dict[str, Any]] = field(default_factory=list)
 
 
-def release_range(flow: FlowContext, rev: str) -> str:
-    """The commits of a release: from the highest version tag `rev` contains (the previous
-    release) to `rev`; all of its history before the first release."""
-    from jiraflow.flow import versions
+def release_range(flow: FlowContext, rev: str, version: str) -> str:
+    """The commits of a release: what `rev` has that no earlier release tag has (the
+    pre-releases of `version` do not count); all of its history before the first release."""
+    from jiraflow import notes
 
-    found = versions.highest(flow.repo, flow.config.gitflow.version_tag_prefix, merged=rev)
-    return f"{found[1]}..{rev}" if found else rev
+    return notes.default_range(flow.repo, flow.model.tag_prefix, rev, version)
 
 
 def finish_extras(
@@ -44,7 +43,7 @@ def finish_extras(
     from jiraflow.cli.notes_cmd import make_notes, without_bumps
 
     version = branch[len(flow.model.prefixes[kind]) :]
-    rev_range = release_range(flow, branch)
+    rev_range = release_range(flow, branch, version)
     cfg = flow.config.release
     commits = without_bumps(flow, notes.commits_in(flow.repo, rev_range))
     extras = ReleaseExtras()
@@ -61,10 +60,7 @@ def finish_extras(
         )
         text = notes.markdown(built)
         if cfg.changelog and not landed:
-            path = changelog_path(cfg.changelog)
-            existing = flow.repo.run("show", f"{branch}:{path}", check=False)
-            before = existing.stdout if existing.returncode == 0 else None
-            extras.changelog = (path, notes.prepend_changelog(before, text))
+            extras.changelog = changelog_change(flow, branch, text)
         if cfg.notes_in_tag:  # below the tag's own first line, which says what it is
             extras.tag_notes = text.split("\n", 1)[1].strip() if "\n" in text else ""
     if tracker.enabled:
@@ -76,6 +72,64 @@ def finish_extras(
     return extras
 
 
+def changelog_change(flow: FlowContext, branch: str, section: str) -> tuple[str, str] | None:
+    """(path, new content) of release.changelog with `section` on top, as the branch has
+    it; None when the branch already has exactly that (a commit would have nothing to do)."""
+    import os
+
+    from jiraflow import notes
+    from jiraflow.errors import RepoStateError
+
+    path = changelog_path(flow.config.release.changelog)
+    existing = flow.repo.run("show", f"{branch}:{path}", check=False)
+    before = existing.stdout if existing.returncode == 0 else None
+    untracked = not flow.repo.ok("ls-files", "--error-unmatch", "--", path)
+    if before is None and untracked and os.path.lexists(os.path.join(flow.repo.root, path)):
+        raise RepoStateError(  # writing the release notes would overwrite it
+            f"{path} is in the work tree but not committed on '{branch}'",
+            f"Commit it on '{branch}' or move it away, then finish again.",
+        )
+    after = notes.prepend_changelog(before, section)
+    return None if after == before else (path, after)
+
+
+def commit_changelog(state: AppState, flow: FlowContext, kind: str, branch: str) -> None:
+    """For `release|hotfix finish --pr`: the release notes committed to release.changelog on
+    the branch before it is pushed, so the pull request brings them to main and develop."""
+    from jiraflow import notes, releases
+    from jiraflow.cli.notes_cmd import make_notes, without_bumps
+    from jiraflow.cli.remote import tracker_for
+    from jiraflow.flow import journal
+    from jiraflow.notes import NOTES_COMMIT
+    from jiraflow.plan import WRITE, Plan
+
+    if not flow.config.release.changelog:
+        return
+    version = branch[len(flow.model.prefixes[kind]) :]
+    rev_range = release_range(flow, branch, version)
+    commits = without_bumps(flow, notes.commits_in(flow.repo, rev_range))
+    title = f"{version} ({releases.today()})"
+    built = make_notes(
+        flow, commits, title, rev_range, warn=state.renderer.warn, tracker=tracker_for(flow)
+    )
+    change = changelog_change(flow, branch, notes.markdown(built))
+    if change is None:
+        return
+    path, text = change
+    plan = Plan(f"{kind} notes", branch, moves={f"refs/heads/{branch}"})
+    plan.add("checkout", "--quiet", branch)
+    plan.add(path, kind=WRITE, message=text)
+    plan.add("add", "--", path)
+    plan.add(  # like the version bump: a commit-msg hook must not stop a release
+        "commit", "--quiet", "--no-verify", "-m", NOTES_COMMIT.format(version=version), "--", path
+    )
+    if state.dry_run:
+        state.renderer.plan(plan.describe())
+        return
+    journal.execute(flow.repo, plan, on_step=lambda s: state.renderer.step(s.describe()))
+    state.renderer.summary([f"added the release notes to {path} on '{branch}'"])
+
+
 def start_actions(
     flow: FlowContext, tracker: Tracker, version: str, base: str
 ) -> list[dict[str, Any]]:
@@ -85,7 +139,7 @@ def start_actions(
 
     if not (tracker.enabled and flow.config.jira.version_on_start):
         return []
-    commits = notes.commits_in(flow.repo, release_range(flow, base))
+    commits = notes.commits_in(flow.repo, release_range(flow, base, version))
     keys = notes.keys_of(commits, tracker.accepts)
     tag = flow.model.tag(version)
     return releases.release_actions(tracker, keys, version=version, tag=tag, released=False)

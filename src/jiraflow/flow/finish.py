@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from jiraflow.errors import ConfigError, RepoStateError
 from jiraflow.flow.context import FlowContext
 from jiraflow.flow.start import require_not_behind
+from jiraflow.notes import NOTES_COMMIT
 from jiraflow.plan import MERGE, PUSH, REBASE, SQUASH, WRITE, Plan
 
 
@@ -186,7 +187,15 @@ def _plan_version(
         plan.add("checkout", "--quiet", branch)
         plan.add(path, kind=WRITE, message=text)
         plan.add("add", "--", path)
-        plan.add("commit", "--quiet", "-m", f"Release notes for {version}", "--", path)
+        plan.add(  # like the version bump: a commit-msg hook must not stop a release
+            "commit",
+            "--quiet",
+            "--no-verify",
+            "-m",
+            NOTES_COMMIT.format(version=version),
+            "--",
+            path,
+        )
         plan.summary.append(f"added the release notes to {path}")
     if landed is not None:
         _update_from_remote(ctx, plan, target, landed)

@@ -39,6 +39,14 @@ class Version:
     prerelease: str = ""  # "rc.1" in 1.0.0-rc.1
     build: str = ""  # "exp.sha.5114f85" in 1.0.0+exp.sha.5114f85
 
+    def release_of(self, other: Version) -> bool:
+        """Whether this is a pre-release of `other`'s version (1.5.0-rc.1 of 1.5.0)."""
+        return bool(self.prerelease) and (self.major, self.minor, self.patch) == (
+            other.major,
+            other.minor,
+            other.patch,
+        )
+
     def __str__(self) -> str:
         text = f"{self.major}.{self.minor}.{self.patch}"
         if self.prerelease:
