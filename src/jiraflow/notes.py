@@ -163,15 +163,20 @@ def default_range(repo: GitRepo, prefix: str, head: str = "HEAD", version: str =
     it contains (a tag on `head` itself included: then the range is empty), or all of its
     history when there is none. `version`: the release being made, whose pre-release tags
     (1.5.0-rc.1) do not count as releases."""
-    tags = previous_releases(repo, prefix, head, version)
+    return _without(head, previous_releases(repo, prefix, head, version))
+
+
+def _without(rev: str, tags: list[str]) -> str:
     if not tags:
-        return head
+        return rev
     if len(tags) == 1:
-        return f"{tags[0]}..{head}"
-    return " ".join([head, *(f"^{tag}" for tag in tags)])
+        return f"{tags[0]}..{rev}"
+    return " ".join([rev, *(f"^{tag}" for tag in tags)])
 
 
-def previous_releases(repo: GitRepo, prefix: str, rev: str, version: str = "") -> list[str]:
+def previous_releases(
+    repo: GitRepo, prefix: str, rev: str, version: str = "", *, skip: str = ""
+) -> list[str]:
     """The release tags `rev` contains that no other of them contains (usually one; two when
     a hotfix of an older version was finished after a newer release). A release tag is the
     prefix and a version starting with a digit (`1.4.0`, `2024.06`); pre-releases of
@@ -190,7 +195,7 @@ def previous_releases(repo: GitRepo, prefix: str, rev: str, version: str = "") -
     for line in listing.splitlines():
         name, _, commit = line.partition(" ")
         rest = name[len(prefix) :]
-        if not name.startswith(prefix) or not rest[:1].isdigit():
+        if name == skip or not name.startswith(prefix) or not rest[:1].isdigit():
             continue
         parsed = versions.parse(rest)
         if current is not None and parsed is not None and parsed.release_of(current):
@@ -203,14 +208,10 @@ def previous_releases(repo: GitRepo, prefix: str, rev: str, version: str = "") -
 
 
 def release_range(repo: GitRepo, prefix: str, tag: str) -> str:
-    """`<previous version tag>..<tag>`: what the release of version tag `tag` brought; the
-    previous one is the highest lower version tag reachable from it (all history before
-    it when there is none)."""
-    from jiraflow.flow import versions
-
-    target = versions.parse(tag[len(prefix) :]) if tag.startswith(prefix) else None
-    lower = [t for v, t in versions.version_tags(repo, prefix, merged=tag) if target and v < target]
-    return f"{lower[-1]}..{tag}" if lower else tag
+    """What the release of version tag `tag` brought: the range of `tag` without the other
+    release tags it contains (the rule of `default_range`, the tag's pre-releases aside)."""
+    version = tag[len(prefix) :] if tag.startswith(prefix) else ""
+    return _without(tag, previous_releases(repo, prefix, tag, version, skip=tag))
 
 
 def range_end(rev_range: str) -> str:

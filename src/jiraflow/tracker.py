@@ -232,26 +232,28 @@ class Tracker:
             me = self.client(site).myself()
             if issue.assignee != me["id"]:
                 had = {"from": issue.assignee}
-                actions.append(self._action(site.url, issue.key, "assign", user=me["id"], **had))
+                actions.append(self.new_action(site.url, issue.key, "assign", user=me["id"], **had))
         target = self.config.jira.on.start
         if target and not issue.status.matches(target):
             transition = choose_transition(issue, issue.transitions or [], target)
             screen_values(issue, transition, self.config.jira.fields)
             moved_from = {"from": issue.status.name}  # a replay leaves a changed issue alone
-            actions.append(self._action(site.url, issue.key, "move", target=target, **moved_from))
+            actions.append(
+                self.new_action(site.url, issue.key, "move", target=target, **moved_from)
+            )
         return actions
 
     def move_action(self, key: str, event: str) -> dict[str, Any] | None:
         target = getattr(self.config.jira.on, event)
         if not target:
             return None
-        return self._action(self._site_url(key), key, "move", target=target)
+        return self.new_action(self._site_url(key), key, "move", target=target)
 
     def comment_action(self, key: str, text: str) -> dict[str, Any]:
-        return self._action(self._site_url(key), key, "comment", text=text)
+        return self.new_action(self._site_url(key), key, "comment", text=text)
 
     def link_action(self, key: str, url: str, title: str, *, resolved: bool) -> dict[str, Any]:
-        action = self._action(self._site_url(key), key, "link", url=url, title=title)
+        action = self.new_action(self._site_url(key), key, "link", url=url, title=title)
         action["resolved"] = resolved
         return action
 
@@ -267,8 +269,6 @@ class Tracker:
     @staticmethod
     def new_action(site: str | None, key: str, do: str, **extra: str | None) -> dict[str, Any]:
         return {"id": uuid.uuid4().hex, "site": site, "key": key, "do": do, **extra}
-
-    _action = new_action
 
     # -- delivery --------------------------------------------------------------------------------
     def deliver(self, actions: list[dict[str, Any]], known: Issue | None = None) -> Delivery:

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from jiraflow.cli import AppState
     from jiraflow.flow.context import FlowContext
+    from jiraflow.notes import Commit
     from jiraflow.tracker import Tracker
 
 
@@ -40,25 +41,14 @@ def finish_extras(
     """For `release|hotfix finish` of `branch`: the changelog and tag notes (as configured;
     not when a pull request already merged the branch) and the Jira release actions."""
     from jiraflow import notes, releases
-    from jiraflow.cli.notes_cmd import make_notes, without_bumps
 
-    version = branch[len(flow.model.prefixes[kind]) :]
-    rev_range = release_range(flow, branch, version)
+    version, rev_range, commits = release_commits(flow, kind, branch)
     cfg = flow.config.release
-    commits = without_bumps(flow, notes.commits_in(flow.repo, rev_range))
     extras = ReleaseExtras()
     if cfg.notes_in_tag or (cfg.changelog and not landed):
-        date = releases.today()
-        built = make_notes(  # with what the Jira actions need: one search serves both
-            flow,
-            commits,
-            f"{version} ({date})",
-            rev_range,
-            warn=state.renderer.warn,
-            tracker=tracker,
-            transitions=bool(flow.config.jira.on.release),
-        )
-        text = notes.markdown(built)
+        # with what the Jira actions need: one search serves both
+        transitions = bool(flow.config.jira.on.release)
+        text = notes_text(state, flow, tracker, version, rev_range, commits, transitions)
         if cfg.changelog and not landed:
             extras.changelog = changelog_change(flow, branch, text)
         if cfg.notes_in_tag:  # below the tag's own first line, which says what it is
@@ -70,6 +60,43 @@ def finish_extras(
             tracker, keys, version=version, tag=tag, released=True
         )
     return extras
+
+
+def release_commits(flow: FlowContext, kind: str, branch: str) -> tuple[str, str, list[Commit]]:
+    """The version of a release or hotfix branch, its range, and its commits (without the
+    version bump and earlier notes commits, which are no news)."""
+    from jiraflow import notes
+    from jiraflow.cli.notes_cmd import without_bumps
+
+    version = branch[len(flow.model.prefixes[kind]) :]
+    rev_range = release_range(flow, branch, version)
+    return version, rev_range, without_bumps(flow, notes.commits_in(flow.repo, rev_range))
+
+
+def notes_text(
+    state: AppState,
+    flow: FlowContext,
+    tracker: Tracker,
+    version: str,
+    rev_range: str,
+    commits: list[Commit],
+    transitions: bool = False,
+) -> str:
+    """The release's notes in Markdown, titled with the version and today's date."""
+    from jiraflow import notes, releases
+    from jiraflow.cli.notes_cmd import make_notes
+
+    title = f"{version} ({releases.today()})"
+    built = make_notes(
+        flow,
+        commits,
+        title,
+        rev_range,
+        warn=state.renderer.warn,
+        tracker=tracker,
+        transitions=transitions,
+    )
+    return notes.markdown(built)
 
 
 def changelog_change(flow: FlowContext, branch: str, section: str) -> tuple[str, str] | None:
@@ -96,38 +123,25 @@ def changelog_change(flow: FlowContext, branch: str, section: str) -> tuple[str,
 def commit_changelog(state: AppState, flow: FlowContext, kind: str, branch: str) -> None:
     """For `release|hotfix finish --pr`: the release notes committed to release.changelog on
     the branch before it is pushed, so the pull request brings them to main and develop."""
-    from jiraflow import notes, releases
-    from jiraflow.cli.notes_cmd import make_notes, without_bumps
     from jiraflow.cli.remote import tracker_for
     from jiraflow.flow import journal
-    from jiraflow.notes import NOTES_COMMIT
-    from jiraflow.plan import WRITE, Plan
+    from jiraflow.flow.finish import add_changelog_commit
+    from jiraflow.plan import Plan
 
     if not flow.config.release.changelog:
         return
-    version = branch[len(flow.model.prefixes[kind]) :]
-    rev_range = release_range(flow, branch, version)
-    commits = without_bumps(flow, notes.commits_in(flow.repo, rev_range))
-    title = f"{version} ({releases.today()})"
-    built = make_notes(
-        flow, commits, title, rev_range, warn=state.renderer.warn, tracker=tracker_for(flow)
-    )
-    change = changelog_change(flow, branch, notes.markdown(built))
+    version, rev_range, commits = release_commits(flow, kind, branch)
+    text = notes_text(state, flow, tracker_for(flow), version, rev_range, commits)
+    change = changelog_change(flow, branch, text)
     if change is None:
         return
-    path, text = change
     plan = Plan(f"{kind} notes", branch, moves={f"refs/heads/{branch}"})
-    plan.add("checkout", "--quiet", branch)
-    plan.add(path, kind=WRITE, message=text)
-    plan.add("add", "--", path)
-    plan.add(  # like the version bump: a commit-msg hook must not stop a release
-        "commit", "--quiet", "--no-verify", "-m", NOTES_COMMIT.format(version=version), "--", path
-    )
+    add_changelog_commit(plan, branch, *change, version)
     if state.dry_run:
         state.renderer.plan(plan.describe())
         return
     journal.execute(flow.repo, plan, on_step=lambda s: state.renderer.step(s.describe()))
-    state.renderer.summary([f"added the release notes to {path} on '{branch}'"])
+    state.renderer.summary(plan.summary)
 
 
 def start_actions(

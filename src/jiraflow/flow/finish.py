@@ -184,19 +184,7 @@ def _plan_version(
     merged = landed is not None or repo.is_ancestor(branch, target)
     if opts.changelog is not None and not merged:
         path, text = opts.changelog
-        plan.add("checkout", "--quiet", branch)
-        plan.add(path, kind=WRITE, message=text)
-        plan.add("add", "--", path)
-        plan.add(  # like the version bump: a commit-msg hook must not stop a release
-            "commit",
-            "--quiet",
-            "--no-verify",
-            "-m",
-            NOTES_COMMIT.format(version=version),
-            "--",
-            path,
-        )
-        plan.summary.append(f"added the release notes to {path}")
+        add_changelog_commit(plan, branch, path, text, version)
     if landed is not None:
         _update_from_remote(ctx, plan, target, landed)
     elif not merged:
@@ -235,6 +223,17 @@ def _plan_version(
         plan.add("checkout", "--quiet", target)  # the merge step did not check it out
     plan.branch_after = back or target
     return plan
+
+
+def add_changelog_commit(plan: Plan, branch: str, path: str, text: str, version: str) -> None:
+    """Steps that commit the release notes (`text`, the whole new file) to `path` on
+    `branch`; like the version bump, a commit-msg hook must not stop a release."""
+    plan.add("checkout", "--quiet", branch)
+    plan.add(path, kind=WRITE, message=text)
+    plan.add("add", "--", path)
+    message = NOTES_COMMIT.format(version=version)
+    plan.add("commit", "--quiet", "--no-verify", "-m", message, "--", path)
+    plan.summary.append(f"added the release notes to {path} on '{branch}'")
 
 
 def _back_merge_target(ctx: FlowContext, kind: str, base: str, target: str) -> str | None:
