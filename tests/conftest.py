@@ -198,6 +198,14 @@ def secret_service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[st
         proc.wait(timeout=10)
 
 
+@pytest.fixture
+def keyring_env(secret_service: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+    """This test's processes (and in-process runs) use the real Secret Service."""
+    for name, value in secret_service.items():
+        monkeypatch.setenv(name, value)
+    return secret_service
+
+
 def _wait_for_secret_service(env: dict[str, str]) -> None:
     probe = (
         "import keyring; keyring.set_password('jiraflow-probe', 'p', 'x'); "

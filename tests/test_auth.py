@@ -30,14 +30,6 @@ def jiraflow(repo: Repo, *args: str, env: dict[str, str], stdin: str = "") -> Re
     return Result(proc.returncode, proc.stdout, proc.stderr)
 
 
-@pytest.fixture
-def keyring_env(secret_service: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
-    """This test's processes (and in-process runs) use the real Secret Service."""
-    for name, value in secret_service.items():
-        monkeypatch.setenv(name, value)
-    return secret_service
-
-
 @pytest.fixture(params=["cloud", "datacenter"])
 def sandbox(request: pytest.FixtureRequest) -> JiraSandbox:
     with JiraSandbox(request.param) as sb:

@@ -17,6 +17,8 @@ from typing import Any
 from jiraflow.errors import ConfigError
 
 REPO_FILE = ".jiraflow.toml"
+# The shape of a Jira issue key (jiraflow.issues.KEY_PATTERN; not imported: start-up path).
+KEY_PATTERN_DEFAULT = r"[A-Z][A-Z0-9_]+-[1-9][0-9]*"
 
 
 class KeyInfo:
@@ -264,6 +266,70 @@ KEYS: dict[str, KeyInfo] = {
         ),
         KeyInfo("pr.draft", False, "Open pull requests as drafts (like --draft)."),
         KeyInfo(
+            "check.key_pattern",
+            KEY_PATTERN_DEFAULT,
+            "Regular expression an issue key must match (upper case, as Jira's own hooks "
+            "match keys); a match inside a longer word does not count.",
+        ),
+        KeyInfo(
+            "check.projects",
+            [],
+            "Projects whose keys the checks accept; empty: jira.projects and the projects "
+            "of [[jira.sites]] (all empty: any project).",
+        ),
+        KeyInfo(
+            "check.commits",
+            "every",
+            "Which commits of a range must name an issue: every one, any (at least one), "
+            "or off (commit messages are not checked).",
+            choices=("every", "any", "off"),
+        ),
+        KeyInfo(
+            "check.merges",
+            False,
+            "Check merge commits too (they are skipped by default: their messages are git's).",
+        ),
+        KeyInfo(
+            "check.branch_types",
+            ["feature", "bugfix"],
+            "Branch types whose names must carry an issue key (feature, bugfix, release, "
+            "hotfix, support).",
+        ),
+        KeyInfo(
+            "check.jira",
+            True,
+            "When Jira is configured, the keys must be issues in Jira (and meet check.jql); "
+            "false: pattern checks only.",
+        ),
+        KeyInfo(
+            "check.jql",
+            "",
+            "A JQL condition the issues must meet, e.g. 'statusCategory != Done' or "
+            "'status = \"In Progress\" AND assignee = currentUser()'. Empty: none.",
+        ),
+        KeyInfo(
+            "check.pr_title",
+            True,
+            "`check pr`: the pull request title must name an issue when its branch must.",
+        ),
+        KeyInfo(
+            "check.exempt_branches",
+            [],
+            'Branches that are not checked at all, as glob patterns (e.g. ["dependabot/*"]).',
+        ),
+        KeyInfo(
+            "check.exempt_authors",
+            [],
+            "Commit authors whose commits are not checked: glob patterns matched against the "
+            'author\'s e-mail address and name (e.g. ["*[bot]", "ci@acme.com"]).',
+        ),
+        KeyInfo(
+            "check.exempt_messages",
+            [],
+            "Regular expressions; a commit whose message matches one (anywhere; use ^ for the "
+            'start) is not checked, e.g. ["^\\\\[skip-jira\\\\]"].',
+        ),
+        KeyInfo(
             "where.environments",
             [],
             'Branches deployed to environments (e.g. ["qa", "staging"]) that `jiraflow where` '
@@ -381,6 +447,20 @@ class WhereConfig(_Section):
     environments: list[str]
 
 
+class CheckConfig(_Section):
+    key_pattern: str
+    projects: list[str]
+    commits: str
+    merges: bool
+    branch_types: list[str]
+    jira: bool
+    jql: str
+    pr_title: bool
+    exempt_branches: list[str]
+    exempt_authors: list[str]
+    exempt_messages: list[str]
+
+
 class HotfixConfig(_Section):
     tag_message: str
     into_release: bool
@@ -396,6 +476,7 @@ class Config(_Section):
     bitbucket: BitbucketConfig
     pr: PrConfig
     where: WhereConfig
+    check: CheckConfig
 
     def __init__(self, values: Mapping[str, Any], sources: Mapping[str, str] | None = None) -> None:
         super().__init__(values, "")
@@ -427,6 +508,7 @@ _SECTIONS: dict[str, type[_Section]] = {
         BitbucketConfig,
         PrConfig,
         WhereConfig,
+        CheckConfig,
     )
 }
 

@@ -158,24 +158,26 @@ class JiraClient:
 
     # -- search --------------------------------------------------------------------------------
     def search_keys(
-        self, keys: list[str], *, transitions: bool = False
+        self, keys: list[str], *, transitions: bool = False, where: str = ""
     ) -> tuple[list[Issue], list[str]]:
-        """The issues of `keys`, one search per SEARCH_BATCH keys, and the keys this site does
-        not have. A key Jira does not know makes it refuse the whole query, so Data Center is
-        asked to only warn, and on Cloud the keys it names are dropped and the query sent again."""
+        """The issues of `keys` (that also meet the JQL condition `where`, when given), one
+        search per SEARCH_BATCH keys, and the keys not found. A key Jira does not know makes
+        it refuse the whole query, so Data Center is asked to only warn, and on Cloud the
+        keys it names are dropped and the query sent again."""
         found: list[Issue] = []
         for start in range(0, len(keys), SEARCH_BATCH):
-            found += self._search_batch(keys[start : start + SEARCH_BATCH], transitions)
+            found += self._search_batch(keys[start : start + SEARCH_BATCH], transitions, where)
         have = {issue.key for issue in found}
         return found, [key for key in keys if key not in have]
 
-    def _search_batch(self, keys: list[str], transitions: bool) -> list[Issue]:
+    def _search_batch(self, keys: list[str], transitions: bool, where: str) -> list[Issue]:
         remaining = list(keys)
         for attempt in range(1, 4):
             if not remaining:
                 return []
+            jql = f"key in ({', '.join(remaining)})" + (f" AND ({where})" if where else "")
             try:
-                return self.search(f"key in ({', '.join(remaining)})", transitions=transitions)
+                return self.search(jql, transitions=transitions)
             except Refused as exc:
                 named = {m for text in exc.messages for m in _QUOTED.findall(text)}
                 unknown = [key for key in remaining if key in named]

@@ -50,6 +50,7 @@ class Commit:
     subject: str
     body: str
     abbrev: str = ""  # git's short name for it (%h), when known
+    author: str = ""  # "Name <e-mail>", when known
 
     @property
     def keys(self) -> list[str]:
@@ -119,7 +120,7 @@ _FIELD = "\x1f"
 def commits_in(repo: GitRepo, rev_range: str) -> list[Commit]:
     """The commits of a range (`1.1.0..HEAD`, `develop`, ...), oldest first, merges
     included, in one git call. A range git does not understand is a UsageError."""
-    fmt = _FIELD.join(("%H", "%P", "%h", "%s", "%b"))
+    fmt = _FIELD.join(("%H", "%P", "%h", "%an <%ae>", "%s", "%b"))
     try:
         text = repo.run(
             "log",
@@ -142,8 +143,9 @@ def commits_in(repo: GitRepo, rev_range: str) -> list[Commit]:
     for record in text.split("\0"):
         if not record.strip():
             continue
-        sha, parents, abbrev, subject, body = (record.lstrip("\n").split(_FIELD, 4) + [""] * 4)[:5]
-        commits.append(Commit(sha, parents.split(), subject, body.strip(), abbrev))
+        fields = (record.lstrip("\n").split(_FIELD, 5) + [""] * 5)[:6]
+        sha, parents, abbrev, author, subject, body = fields
+        commits.append(Commit(sha, parents.split(), subject, body.strip(), abbrev, author))
     return commits
 
 

@@ -58,6 +58,16 @@ class Lookup:
 
 
 @dataclass
+class Verdicts:
+    """What Jira says of the keys a check names."""
+
+    valid: set[str] = field(default_factory=set)  # issues (meeting the condition, if any)
+    failing: set[str] = field(default_factory=set)  # issues that do not meet the condition
+    missing: list[str] = field(default_factory=list)  # no configured site has them
+    sites: dict[str, str] = field(default_factory=dict)  # key -> site URL
+
+
+@dataclass
 class Site:
     url: str
     user: str
@@ -204,6 +214,40 @@ class Tracker:
         result.missing = pending
         self._looked_up = (set(wanted), transitions, result)
         return result
+
+    def verify(self, keys: Iterable[str], jql: str = "") -> Verdicts:
+        """Which keys are issues (that meet the JQL condition, when given): one search per
+        site for up to 100 keys, `key in (...) AND (jql)`; only keys it leaves out are asked
+        again without the condition, to tell an issue that fails it from no issue at all.
+        Sites are tried in order until every key is resolved. A condition Jira refuses is a
+        ConfigError naming check.jql."""
+        from jiraflow.jira_api import Refused
+
+        verdicts = Verdicts()
+        pending = list(dict.fromkeys(keys))
+        for site in self.sites:
+            ask = [key for key in pending if site in self.sites_for(key)]
+            if not ask:
+                continue
+            client = self.client(site)
+            try:
+                found, rest = client.search_keys(ask, where=jql)
+            except Refused as exc:
+                if not jql or exc.status != 400:
+                    raise
+                raise ConfigError(
+                    f"check.jql: {site.url} refused the condition ({exc.message})",
+                    "Fix the JQL (try it in Jira's issue search), or empty check.jql.",
+                ) from None
+            verdicts.valid.update(issue.key for issue in found)
+            if jql and rest:
+                failing, _ = client.search_keys(rest)
+                verdicts.failing.update(issue.key for issue in failing)
+                found += failing
+            verdicts.sites.update((issue.key, site.url) for issue in found)
+            pending = [key for key in pending if key not in verdicts.sites]
+        verdicts.missing = pending
+        return verdicts
 
     def forget(self) -> None:
         """Forget the last lookup: Jira may have changed since."""

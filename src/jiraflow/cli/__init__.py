@@ -93,6 +93,8 @@ CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 
         "pr": "jiraflow.cli.pr_cmd:pr",
         "demo": "jiraflow.cli.demo_cmd:demo",
         "where": "jiraflow.cli.where_cmd:where",
+        "hooks": "jiraflow.cli.hooks_cmd:hooks",
+        "check": "jiraflow.cli.check_cmd:check",
     },
 )
 @click.version_option(__version__, "--version", prog_name="jiraflow")

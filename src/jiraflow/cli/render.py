@@ -57,6 +57,10 @@ class Renderer:
         elif done == total or done % max(total // 10, 1) == 0:
             self.line(f"{what}: {done}/{total}", err=True)
 
+    def problem(self, text: str) -> None:
+        """A problem a check found (stdout: it is the check's result)."""
+        self.line(self._style("✗ ", fg="red") + text)
+
     def warn(self, text: str) -> None:
         self.line(self._style("warning: ", fg="yellow") + text, err=True)
 

@@ -1,0 +1,419 @@
+"""Key checks: the rules Bitbucket's server-side hooks (Jira Hooks for Bitbucket, Yet
+Another Commit Checker) enforce at push time, run before the push, in git hooks and in CI.
+
+A check looks at *items* (a branch name, a commit message, commits of a range, a pull
+request title), finds the issue keys each one names, and reports a Problem per item that
+breaks a rule. An item passes when it names at least one *valid* key: one that matches
+`check.key_pattern`, belongs to an allowed project, and (when Jira is asked) is an issue
+that meets `check.jql`. All keys of one check go to Jira together (tracker.verify: one
+search per site for up to 100 keys). Pure rules here; the CLI renders.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from jiraflow.config import Config
+from jiraflow.errors import ConfigError
+from jiraflow.flow.model import KINDS, BranchModel
+from jiraflow.issues import project_of
+
+if TYPE_CHECKING:
+    from jiraflow.notes import Commit
+    from jiraflow.tracker import Verdicts
+
+# Commits jiraflow itself makes on release branches, which name no issue.
+_OWN_MESSAGES = ("{bump}", "Release notes for {version}")
+# The subjects git gives merges (a merge made with -m has its own, and is a merge anyway).
+_GIT_MERGE = re.compile(r"^Merge (branch|branches|remote-tracking branch|tag|commit) ")
+
+
+def glob(pattern: str) -> re.Pattern[str]:
+    """A shell-like pattern where only `*` (anything, `/` included) and `?` are special, so
+    `renovate[bot]` means itself."""
+    parts = (re.escape(part) for part in re.split(r"([*?])", pattern))
+    text = "".join({r"\*": ".*", r"\?": "."}.get(p, p) for p in parts)
+    return re.compile(f"^{text}$", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Rules:
+    """`[check]` of the configuration, compiled."""
+
+    pattern: re.Pattern[str]
+    projects: tuple[str, ...]  # () = any
+    commits: str  # every | any | off
+    merges: bool
+    branch_types: tuple[str, ...]
+    jira: bool
+    jql: str
+    pr_title: bool
+    exempt_branches: tuple[re.Pattern[str], ...]
+    exempt_authors: tuple[re.Pattern[str], ...]
+    exempt_messages: tuple[re.Pattern[str], ...]
+    own_messages: tuple[re.Pattern[str], ...]
+    model: BranchModel
+
+    @classmethod
+    def from_config(cls, config: Config) -> Rules:
+        check = config.check
+        jira = config.jira
+        projects = check.projects or [
+            *jira.projects,
+            *(p for row in jira.sites for p in row.get("projects") or []),
+        ]
+        own = [
+            template.replace("{bump}", config.release.bump_message) for template in _OWN_MESSAGES
+        ]
+        unknown = [kind for kind in check.branch_types if kind not in KINDS]
+        if unknown:
+            raise ConfigError(
+                f"check.branch_types: {', '.join(unknown)} is not a branch type",
+                "Use feature, bugfix, release, hotfix or support.",
+            )
+        return cls(
+            pattern=_compile("check.key_pattern", rf"(?<![A-Za-z0-9])(?:{check.key_pattern})"),
+            projects=tuple(dict.fromkeys(projects)),
+            commits=check.commits,
+            merges=check.merges,
+            branch_types=tuple(check.branch_types),
+            jira=check.jira,
+            jql=check.jql.strip(),
+            pr_title=check.pr_title,
+            exempt_branches=tuple(glob(p) for p in check.exempt_branches),
+            exempt_authors=tuple(glob(p) for p in check.exempt_authors),
+            exempt_messages=tuple(
+                _compile("check.exempt_messages", p, re.MULTILINE) for p in check.exempt_messages
+            ),
+            own_messages=tuple(_template(t) for t in own),
+            model=BranchModel.from_config(config),
+        )
+
+    def keys_in(self, text: str) -> list[str]:
+        """The keys `text` names (pattern only), in order, each once. A match followed by
+        a digit is part of a longer number, not a key."""
+        found = []
+        for match in self.pattern.finditer(text):
+            end = match.end()
+            if match.group(0) and not text[end : end + 1].isdigit():
+                found.append(match.group(0))
+        return list(dict.fromkeys(found))
+
+    def has_key(self, text: str) -> bool:
+        return bool(self.keys_in(text))
+
+    def allowed(self, key: str) -> bool:
+        return not self.projects or project_of(key) in self.projects
+
+    def branch_key(self, branch: str) -> str | None:
+        """The first allowed key in a branch name (after its prefix): what the
+        prepare-commit-msg hook adds to a message."""
+        parsed = self.model.parse(branch)
+        rest = parsed[1] if parsed else branch
+        return next((key for key in self.keys_in(rest) if self.allowed(key)), None)
+
+    def branch_exempt(self, branch: str) -> bool:
+        return any(p.match(branch) for p in self.exempt_branches)
+
+    def commit_exempt(self, commit: Commit) -> str | None:
+        """Why a commit is not checked, or None."""
+        if commit.is_merge and not self.merges:
+            return "merge"
+        message = f"{commit.subject}\n\n{commit.body}".strip()
+        if any(p.match(commit.subject) for p in self.own_messages):
+            return "made by jiraflow"
+        if any(p.search(message) for p in self.exempt_messages):
+            return "exempt message"
+        name, _, email = commit.author.partition(" <")
+        if any(p.match(name) or p.match(email.rstrip(">")) for p in self.exempt_authors):
+            return "exempt author"
+        return None
+
+    def message_exempt(self, message: str) -> str | None:
+        """Why a commit message being written is not checked (commit-msg hook), or None."""
+        subject = message.split("\n", 1)[0]
+        if _GIT_MERGE.match(subject) and not self.merges:
+            return "merge"
+        if any(p.match(subject) for p in self.own_messages):
+            return "made by jiraflow"
+        if any(p.search(message) for p in self.exempt_messages):
+            return "exempt message"
+        return None
+
+
+def _compile(key: str, pattern: str, flags: int = 0) -> re.Pattern[str]:
+    try:
+        return re.compile(pattern, flags)
+    except re.error as exc:
+        raise ConfigError(
+            f"{key}: {pattern!r} is not a regular expression ({exc})",
+            "Fix it with `jiraflow config set` or in .jiraflow.toml.",
+        ) from None
+
+
+def _template(text: str) -> re.Pattern[str]:
+    """A message template ("Bump version to {version}") as a pattern for subjects."""
+    parts = re.split(r"(\{[a-z_]+\})", text)
+    body = "".join(".+" if re.fullmatch(r"\{[a-z_]+\}", p) else re.escape(p) for p in parts)
+    return re.compile(f"^{body}$")
+
+
+# -- what is checked, and what was found ------------------------------------------------------
+@dataclass
+class Item:
+    """One thing that must name an issue."""
+
+    kind: str  # "branch", "commit", "message", "title"
+    label: str  # how output names it: 'a1b2c3d "Fix login"', 'branch feature/x'
+    text: str  # where keys are looked for
+    fix: str  # what to do when it names no issue
+    how: str = ""  # the command that changes it (to fix a wrong key)
+    needs_key: bool = True  # False: a commit of a range checked with commits = any
+    sha: str = ""
+    keys: list[str] = field(default_factory=list)  # the keys it names, filled by evaluate
+
+
+@dataclass
+class Problem:
+    code: str  # no-key | not-allowed | not-in-jira | fails-jql | branch-model | none-in-range
+    item: Item
+    text: str  # what is wrong
+    fix: str  # what to do
+
+    def line(self) -> str:
+        return f"{self.item.label}: {self.text}. {self.fix}"
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "code": self.code,
+            "kind": self.item.kind,
+            "commit": self.item.sha or None,
+            "name": self.item.label,
+            "keys": self.item.keys,
+            "message": self.text,
+            "fix": self.fix,
+        }
+
+
+@dataclass
+class Report:
+    check: str  # branch | commit-msg | range | pr
+    target: str  # the branch, file, range or pull request checked
+    items: list[Item] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+    skipped: list[tuple[str, str, str]] = field(default_factory=list)  # (sha, subject, why)
+    jira: str = "not configured"  # "checked", "off", "not configured", "offline", "unreachable: …"
+    notes: list[str] = field(default_factory=list)  # checks that could not run, and why
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    @property
+    def keys(self) -> list[str]:
+        return list(dict.fromkeys(k for item in self.items for k in item.keys))
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "check": self.check,
+            "target": self.target,
+            "ok": self.ok,
+            "checked": {
+                "commits": sum(1 for item in self.items if item.kind == "commit"),
+                "items": len(self.items),
+                "keys": self.keys,
+            },
+            "jira": self.jira,
+            "problems": [p.to_json() for p in self.problems],
+            "skipped": [
+                {"commit": sha, "subject": subject, "why": why}
+                for sha, subject, why in self.skipped
+            ],
+            "notes": self.notes,
+        }
+
+
+# -- the items of each check -----------------------------------------------------------------
+def branch_items(rules: Rules, branch: str, report: Report) -> list[Item]:
+    """A branch name: it must follow the branch model, and carry a key when its type is
+    one of check.branch_types. Exempt branches are not checked."""
+    if rules.branch_exempt(branch):
+        report.notes.append(f"branch {branch} is exempt (check.exempt_branches)")
+        return []
+    model = rules.model
+    label = f"branch {branch}"
+    if branch in (model.main, model.develop):
+        return []
+    parsed = model.parse(branch)
+    if parsed is None or not parsed[1]:
+        prefixes = ", ".join(p for p in model.prefixes.values() if p)
+        item = Item("branch", label, "", "")
+        report.items.append(item)
+        report.problems.append(
+            Problem(
+                "branch-model",
+                item,
+                "does not follow the branch model",
+                f"Name it {model.main}, {model.develop} or start it with one of {prefixes} "
+                "(or add it to check.exempt_branches)",
+            )
+        )
+        return []
+    kind, rest = parsed
+    if kind not in rules.branch_types:
+        return []
+    example = f"{model.prefixes[kind]}PROJ-12-{rest}"
+    how = f"git branch -m {branch} {example}"
+    return [Item("branch", label, rest, f"Rename it so it names the issue: {how}", how)]
+
+
+def commit_items(
+    rules: Rules,
+    commits: Iterable[Commit],
+    report: Report,
+    *,
+    example_key: str | None,
+    head: str = "",
+) -> list[Item]:
+    """The commits of a range that must name an issue (all with commits = every; with any,
+    they are looked at but one valid key in the range is enough)."""
+    if rules.commits == "off":
+        report.notes.append("commit messages are not checked (check.commits = off)")
+        return []
+    items = []
+    example = example_key or "PROJ-12"
+    for commit in commits:
+        why = rules.commit_exempt(commit)
+        if why:
+            report.skipped.append((commit.sha, commit.subject, why))
+            continue
+        if commit.sha == head:
+            how = "git commit --amend"
+        else:
+            onto = f"{commit.short}~1" if commit.parents else "--root"
+            how = f"git rebase -i {onto}, marking it reword"
+        fix = f"Reword it ({how}) to name an issue, e.g. {example} {commit.subject}"
+        label = f'{commit.short} "{_cut(commit.subject)}"'
+        text = f"{commit.subject}\n{commit.body}"
+        needs = rules.commits == "every"
+        items.append(Item("commit", label, text, fix, how, needs_key=needs, sha=commit.sha))
+    return items
+
+
+def message_item(rules: Rules, text: str, branch_key: str | None) -> Item:
+    """A commit message being written (commit-msg hook)."""
+    subject = text.split("\n", 1)[0].strip()
+    if branch_key:
+        fix = (
+            f"Start it with {branch_key} (the branch's key), e.g. {branch_key} {subject}; "
+            "`jiraflow hooks install` has it added for you"
+        )
+    else:
+        fix = f"Name the issue in it, e.g. PROJ-12 {subject}"
+    return Item("message", "commit message", text, fix)
+
+
+def title_item(rules: Rules, label: str, title: str) -> Item:
+    return Item("title", label, title, f"Edit the title to name the issue, e.g. PROJ-12: {title}")
+
+
+SCISSORS = "------------------------ >8 ------------------------"
+# What git may pick for core.commentChar=auto: lines starting with one may be comments.
+AUTO_COMMENT_CHARS = "#;@!$%^&|:"
+
+
+def is_comment(line: str, comment_char: str | None) -> bool:
+    """Whether git strips the line from a message; comment_char None: core.commentChar=auto,
+    where any character git may pick counts."""
+    if comment_char is None:
+        return line[:1] in AUTO_COMMENT_CHARS
+    return line.startswith(comment_char)
+
+
+def is_scissors(line: str, comment_char: str | None) -> bool:
+    """The line of `git commit -v` below which the diff is (not message text)."""
+    line = line.rstrip("\r\n")
+    return is_comment(line, comment_char) and line[len(comment_char or "#") :] == f" {SCISSORS}"
+
+
+def message_text(raw: str, comment_char: str | None = "#") -> str:
+    """A commit message file as git will commit it (cleanup=strip): without comment lines,
+    without the diff below the scissors line, without trailing blank lines."""
+    lines = []
+    for line in raw.splitlines():
+        if is_scissors(line, comment_char):
+            break
+        if not is_comment(line, comment_char):
+            lines.append(line.rstrip())
+    return "\n".join(lines).strip("\n")
+
+
+def _cut(text: str, most: int = 60) -> str:
+    return text if len(text) <= most else text[: most - 1] + "…"
+
+
+# -- judging ----------------------------------------------------------------------------------
+Verify = Callable[[list[str], str], "Verdicts | None"]
+
+
+def evaluate(rules: Rules, report: Report, items: list[Item], verify: Verify | None) -> None:
+    """Find each item's keys, ask Jira about all of them at once (`verify`, None when Jira
+    is not asked; report.jira says why), and add a Problem for each item without a valid key."""
+    report.items.extend(items)
+    for item in items:
+        item.keys = rules.keys_in(item.text)
+    wanted = [k for k in report.keys if rules.allowed(k)]
+    verdicts = verify(wanted, rules.jql) if verify is not None and wanted else None
+    loose = []
+    for item in items:
+        problem = _judge(rules, item, verdicts)
+        if item.needs_key and problem is not None:
+            report.problems.append(problem)
+        elif not item.needs_key:
+            loose.append(problem)
+    if loose and None not in loose:  # commits = any, and not one of them names a valid issue
+        why = sorted({p.text for p in loose if p is not None and p.code != "no-key"})
+        summary = Item("range", f"{len(loose)} commits", "", "")
+        summary.keys = [k for item in items if not item.needs_key for k in item.keys]
+        report.problems.append(
+            Problem(
+                "none-in-range",
+                summary,
+                "none of them names a valid Jira issue" + (f" ({'; '.join(why)})" if why else ""),
+                "Reword one of them to name the issue (git rebase -i), e.g. PROJ-12 <subject>",
+            )
+        )
+
+
+def _judge(rules: Rules, item: Item, verdicts: Verdicts | None) -> Problem | None:
+    keys = item.keys
+    if not keys:
+        return Problem("no-key", item, "names no Jira issue", item.fix)
+    allowed = [k for k in keys if rules.allowed(k)]
+    if not allowed:
+        projects = ", ".join(rules.projects)
+        return Problem(
+            "not-allowed",
+            item,
+            f"{', '.join(keys)} is not in an allowed project ({projects})",
+            item.fix.replace("PROJ-12", f"{rules.projects[0]}-12", 1),
+        )
+    if verdicts is None or any(k in verdicts.valid for k in allowed):
+        return None
+    failing = [k for k in allowed if k in verdicts.failing]
+    if failing:
+        return Problem(
+            "fails-jql",
+            item,
+            f"{', '.join(failing)} does not meet check.jql ({rules.jql})",
+            "Bring the issue into that state in Jira, or name an issue that is",
+        )
+    return Problem(
+        "not-in-jira",
+        item,
+        f"{', '.join(allowed)} is not an issue in Jira",
+        "Check the key for a typo" + (f" and change it: {item.how}" if item.how else ""),
+    )
