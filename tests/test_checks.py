@@ -196,6 +196,20 @@ def test_exempt_authors_messages_and_jiraflows_own_commits(repo: Repo, run) -> N
     assert [p["code"] for p in data["problems"]] == ["no-key"]
 
 
+def test_an_empty_range_is_a_usage_error(repo: Repo, run) -> None:
+    result = run(repo, "check", "range", " ")
+    assert result.code == 2 and "the revision range is empty" in result.err
+
+
+def test_json_carries_the_notes(repo: Repo, run) -> None:
+    feature(repo, "feature/PROJ-1-x", "PROJ-1 x")
+    data = json.loads(run(repo, "--json", "check", "range", "--offline", "develop..HEAD").out)
+    assert data["jira"] == "offline"
+    assert data["notes"] == [
+        "--offline: the keys were checked against the pattern and projects only"
+    ]
+
+
 def test_a_bad_range_and_bad_settings(repo: Repo, run) -> None:
     result = run(repo, "check", "range", "nope..HEAD")
     assert result.code == 2 and "not a revision range git knows" in result.err
@@ -267,6 +281,7 @@ def test_add_key_starts_the_message_with_the_branchs_key(repo: Repo, run, tmp_pa
     assert result.code == 1 and "Start it with PROJ-7 (the branch's key)" in result.out
     result = run(repo, "check", "commit-msg", "--add-key", path)
     assert result.code == 0, result.out
+    assert result.out == f"{path}: message, no problems.\n"
     assert Path(path).read_text().startswith("PROJ-7 Fix the flaky test\n\nDetails.")
 
 
@@ -334,10 +349,20 @@ def test_jql_with_the_current_user(repo: Repo, run, jira: JiraSandbox) -> None:
     assert result.code == 1 and "PROJ-11 does not meet check.jql" in result.out
 
 
-def test_a_condition_jira_refuses(repo: Repo, run, jira: JiraSandbox) -> None:
-    configure(repo, "[check]\njql = 'colour = red'\n")
+@pytest.mark.parametrize("jql", ["colour = red", 'status = "Nope"'])
+def test_a_condition_jira_refuses(repo: Repo, run, jira: JiraSandbox, jql: str) -> None:
+    configure(repo, f"[check]\njql = '{jql}'\n")
+    # Data Center is asked to only warn (so a wrong key costs nothing): its warning about
+    # the condition stops the check as Cloud's refusal does, instead of failing every key
     result = run(repo, "check", "branch", "feature/PROJ-1-x")
     assert result.code == 3 and "check.jql" in result.err, result.err
+
+
+def test_a_case_insensitive_pattern_finds_the_issue(repo: Repo, run, jira: JiraSandbox) -> None:
+    configure(repo, '[check]\nkey_pattern = "(?i)[a-z][a-z0-9_]+-[1-9][0-9]*"\n')
+    result = run(repo, "--json", "check", "branch", "feature/proj-1-login")
+    assert result.code == 0, result.out
+    assert json.loads(result.out)["checked"]["keys"] == ["PROJ-1"]
 
 
 def test_many_keys_are_searched_a_hundred_at_a_time(repo: Repo, run, jira: JiraSandbox) -> None:

@@ -26,6 +26,7 @@ from jiraflow.hooks import (
     pushes_from_env,
     pushes_from_lines,
 )
+from jiraflow.sandbox.jira import JiraSandbox
 from test_cli import HEAVY, modules_loaded
 
 Run = Callable[..., Result]
@@ -665,8 +666,24 @@ def test_an_update_brings_the_commits_after_the_remote_tip(pushed: tuple[Repo, G
     old, new = repo.git("rev-parse", "HEAD^"), repo.git("rev-parse", "HEAD")
     line = f"refs/heads/{FEATURE} {new} refs/heads/other-name {old}"
     pushes = pushes_from_lines(git, "origin", [line])
-    assert pushes == [Push("other-name", f"{old}..{new}")]
+    tips = excluding(repo, "origin/main", "origin/develop", old)
+    assert pushes == [Push("other-name", f"{new} {tips}")]
     assert logged(repo, pushes[0]) == ["PROJ-12 Two"]
+
+
+def test_an_update_leaves_out_what_the_remote_has_on_other_branches(
+    pushed: tuple[Repo, GitRepo],
+) -> None:
+    repo, git = pushed  # the feature's two commits are on origin's feature branch already
+    repo.git("push", "-q", "origin", FEATURE)
+    old = repo.git("rev-parse", "develop")
+    repo.git("checkout", "-q", "develop")
+    repo.git("merge", "-q", "--no-ff", "--no-edit", FEATURE)
+    repo.commit("c.txt", "c\n", "PROJ-13 Three")
+    new = repo.git("rev-parse", "HEAD")
+    line = f"refs/heads/develop {new} refs/heads/develop {old}"
+    pushes = pushes_from_lines(git, "origin", [line])
+    assert logged(repo, pushes[0]) == ["PROJ-13 Three", f"Merge branch '{FEATURE}' into develop"]
 
 
 def test_deletions_and_tags_are_not_pushes(pushed: tuple[Repo, GitRepo]) -> None:
@@ -728,7 +745,8 @@ def test_the_pre_commit_framework_names_the_push_in_its_environment(
         "PRE_COMMIT_REMOTE_NAME": "origin",
         "PRE_COMMIT_LOCAL_BRANCH": f"refs/heads/{FEATURE}",
     }
-    assert pushes_from_env(git, env) == [Push(FEATURE, f"{old}..{new}")]
+    tips = excluding(repo, "origin/develop", old)
+    assert pushes_from_env(git, env) == [Push(FEATURE, f"{new} {tips}")]
     # pushing a root commit: pre-commit names no from-ref
     no_from = {k: v for k, v in env.items() if k != "PRE_COMMIT_FROM_REF"}
     tips = excluding(repo, "origin/develop")
@@ -806,3 +824,85 @@ def test_pre_commit_runs_the_prepare_commit_msg_hook(
     repo.git("reset", "-q", "--hard", "HEAD^")
     proc = git_proc(repo.path, "push", "origin", FEATURE)
     assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+# -- jiraflow's own flow, with the hooks installed -------------------------------------------
+def test_the_gitflow_of_jiraflow_passes_its_own_hooks(repo: Repo, run: Run) -> None:
+    """Merges (also with a message of their own), version bumps, tag merges and pushes of
+    develop and main after a release: nothing the flow does is refused, and commits the
+    remote already has (a keyless one pushed with --no-verify) are not checked again."""
+    no_hooks_commit(repo, "Add jiraflow config")
+    repo.git("push", "-q", "--no-verify", "origin", "develop")
+    install(run, repo)
+    assert run(repo, "feature", "start", "PROJ-1-login").code == 0
+    assert commit(repo, "-m", "Add the form") == "PROJ-1 Add the form"
+    assert git_proc(repo.path, "push", "-q", "origin", "HEAD").returncode == 0
+    result = run(repo, "feature", "finish", "--no-ff")
+    assert result.code == 0, result.err
+    repo.git("checkout", "-q", "-b", "feature/PROJ-2-other", "develop")
+    assert commit(repo, "-m", "Other work") == "PROJ-2 Other work"
+    repo.git("checkout", "-q", "develop")
+    proc = git_proc(
+        repo.path, "merge", "--no-ff", "-m", "Finish the other work", "feature/PROJ-2-other"
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    result = run(repo, "release", "start", "1.0.0")
+    assert result.code == 0, result.err
+    result = run(repo, "release", "finish", "--push", "1.0.0")
+    assert result.code == 0, result.err
+    assert repo.git("ls-remote", "origin", "refs/tags/1.0.0")
+
+
+def test_a_conflicted_merge_is_committed_with_any_message(repo: Repo, run: Run) -> None:
+    install(run, repo)
+    repo.git("checkout", "-q", "-b", FEATURE, "develop")
+    repo.commit("x.txt", "feature\n", "PROJ-12 x")
+    repo.git("checkout", "-q", "develop")
+    repo.commit("x.txt", "develop\n", "PROJ-13 x")
+    assert git_proc(repo.path, "merge", FEATURE).returncode != 0
+    (repo.path / "x.txt").write_text("both\n")
+    repo.git("add", "x.txt")
+    proc = git_proc(repo.path, "commit", "-m", "Resolve conflicts")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert message(repo) == "Resolve conflicts"
+
+
+def test_a_message_given_with_m_keeps_its_hash_lines(repo: Repo, run: Run) -> None:
+    """git commit -m keeps lines starting with #: they are the message, and name no key."""
+    install(run, repo)
+    proc = git_proc(repo.path, "commit", "--allow-empty", "-m", "#42 Fix crash")
+    assert proc.returncode == 1
+    assert "commit message: names no Jira issue" in proc.stdout + proc.stderr
+    assert commit(repo, "-m", "#42 Fix crash\n\nPROJ-3") == "#42 Fix crash\n\nPROJ-3"
+
+
+def test_a_push_refused_inside_a_finish_says_why(repo: Repo, run: Run) -> None:
+    install(run, repo)
+    assert run(repo, "feature", "start", "PROJ-1-login").code == 0
+    no_hooks_commit(repo, "No key")
+    result = run(repo, "feature", "finish", "--push")
+    assert result.code == 6
+    assert "its pre-push hook refused it:" in result.err
+    assert '"No key": names no Jira issue' in result.err
+
+
+def test_a_jql_rule_applies_to_work_not_to_pushing_finished_work(
+    repo: Repo, run: Run, jira: JiraSandbox
+) -> None:
+    """Finishing moves the issue to Done before develop is pushed: check.jql then does not
+    refuse develop; it still refuses a feature branch of a closed issue."""
+    (repo.path / ".jiraflow.toml").write_text("[check]\njql = 'statusCategory != Done'\n")
+    install(run, repo)
+    assert run(repo, "feature", "start", "PROJ-1").code == 0
+    assert commit(repo, "-m", "Add the form") == "PROJ-1 Add the form"
+    proc = git_proc(repo.path, "push", "-q", "origin", "HEAD")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert run(repo, "feature", "finish").code == 0
+    assert jira.issue("PROJ-1")["status"] == "Done"
+    proc = git_proc(repo.path, "push", "-q", "origin", "develop")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    repo.git("checkout", "-q", "-b", "feature/PROJ-4-more", "develop")
+    assert commit(repo, "-m", "More") == "PROJ-4 More"  # PROJ-4 is Done
+    proc = git_proc(repo.path, "push", "-q", "origin", "HEAD")
+    assert proc.returncode == 1
+    assert "PROJ-4 does not meet check.jql" in proc.stdout + proc.stderr

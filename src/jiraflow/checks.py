@@ -75,7 +75,7 @@ class Rules:
                 "Use feature, bugfix, release, hotfix or support.",
             )
         return cls(
-            pattern=_compile("check.key_pattern", rf"(?<![A-Za-z0-9])(?:{check.key_pattern})"),
+            pattern=_key_pattern(check.key_pattern),
             projects=tuple(dict.fromkeys(projects)),
             commits=check.commits,
             merges=check.merges,
@@ -99,7 +99,7 @@ class Rules:
         for match in self.pattern.finditer(text):
             end = match.end()
             if match.group(0) and not text[end : end + 1].isdigit():
-                found.append(match.group(0))
+                found.append(match.group(0).upper())  # Jira's keys are upper case
         return list(dict.fromkeys(found))
 
     def has_key(self, text: str) -> bool:
@@ -154,6 +154,17 @@ def _compile(key: str, pattern: str, flags: int = 0) -> re.Pattern[str]:
         ) from None
 
 
+_INLINE_FLAGS = re.compile(r"^\(\?[aiLmsux]+\)")
+
+
+def _key_pattern(pattern: str) -> re.Pattern[str]:
+    """check.key_pattern, not matching inside a word; inline flags such as (?i) kept at the
+    front, where Python wants them."""
+    flags = _INLINE_FLAGS.match(pattern)
+    lead = flags.group(0) if flags else ""
+    return _compile("check.key_pattern", rf"{lead}(?<![A-Za-z0-9])(?:{pattern[len(lead) :]})")
+
+
 def _template(text: str) -> re.Pattern[str]:
     """A message template ("Bump version to {version}") as a pattern for subjects."""
     parts = re.split(r"(\{[a-z_]+\})", text)
@@ -172,6 +183,7 @@ class Item:
     fix: str  # what to do when it names no issue
     how: str = ""  # the command that changes it (to fix a wrong key)
     needs_key: bool = True  # False: a commit of a range checked with commits = any
+    jql: bool = True  # False: an issue that fails check.jql still counts (pushes to develop...)
     sha: str = ""
     keys: list[str] = field(default_factory=list)  # the keys it names, filled by evaluate
 
@@ -266,8 +278,8 @@ def branch_items(rules: Rules, branch: str, report: Report) -> list[Item]:
     if kind not in rules.branch_types:
         return []
     example = f"{model.prefixes[kind]}PROJ-12-{rest}"
-    how = f"git branch -m {branch} {example}"
-    return [Item("branch", label, rest, f"Rename it so it names the issue: {how}", how)]
+    fix = f"Rename it so it names the issue: git branch -m {branch} {example}"
+    return [Item("branch", label, rest, fix, f"git branch -m {branch} <new name>")]
 
 
 def commit_items(
@@ -327,7 +339,9 @@ AUTO_COMMENT_CHARS = "#;@!$%^&|:"
 
 def is_comment(line: str, comment_char: str | None) -> bool:
     """Whether git strips the line from a message; comment_char None: core.commentChar=auto,
-    where any character git may pick counts."""
+    where any character git may pick counts; "": git strips no comments (no editor)."""
+    if comment_char == "":
+        return False
     if comment_char is None:
         return line[:1] in AUTO_COMMENT_CHARS
     return line.startswith(comment_char)
@@ -402,6 +416,8 @@ def _judge(rules: Rules, item: Item, verdicts: Verdicts | None) -> Problem | Non
             item.fix.replace("PROJ-12", f"{rules.projects[0]}-12", 1),
         )
     if verdicts is None or any(k in verdicts.valid for k in allowed):
+        return None
+    if not item.jql and any(k in verdicts.failing for k in allowed):
         return None
     failing = [k for k in allowed if k in verdicts.failing]
     if failing:

@@ -275,6 +275,23 @@ def _common_dir(git_dir: str) -> str:
         return git_dir
 
 
+# Lines git itself writes around a refused push; anything else came from a hook.
+_GIT_PUSH_LINES = ("To ", " ! ", "error: ", "hint: ", "remote: ", "fatal: ", "warning: ")
+
+
+def hook_output(text: str, most: int = 20) -> list[str]:
+    """What a pre-push hook printed when it refused a push, without git's own lines; [] when
+    the push failed for another reason (no connection, a rejected ref: git says `fatal:` or
+    ` ! [rejected]` then)."""
+    lines = [line.rstrip() for line in text.splitlines() if line.strip()]
+    if not any("failed to push some refs" in line for line in lines) or any(
+        line.startswith(("fatal: ", " ! ")) for line in lines
+    ):
+        return []
+    own = [line for line in lines if not line.startswith(_GIT_PUSH_LINES)]
+    return own[:most]
+
+
 def reason(text: str) -> str:
     """The line of git's error output that says why: its first fatal/error line."""
     raw = [line for line in text.strip().splitlines() if line.strip()]

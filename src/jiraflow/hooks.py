@@ -318,8 +318,8 @@ class Push:
     """A branch being pushed and the commits it brings to the remote."""
 
     branch: str  # the branch's name on the remote (refs/heads/ stripped)
-    # revisions for `git log`, space-separated: "<old>..<new>", or "<new> ^<sha>..." (a new
-    # branch: what none of the remote's branches has)
+    # revisions for `git log`, space-separated: "<new> ^<sha>...", what none of the remote's
+    # branches (nor the pushed branch's old tip) has
     rev_range: str
 
 
@@ -357,13 +357,15 @@ def pushes_from_env(repo: GitRepo, environ: Mapping[str, str]) -> list[Push]:
 
 
 def _push(repo: GitRepo, remote: str, remote_ref: str, old: str, new: str) -> Push | None:
+    """The commits a push brings that the remote has on no branch (of any remote when
+    pushing to a URL): what its server-side hooks would look at. An update also leaves out
+    what the branch had there (`^<old>`), even when it was not fetched into a remote branch."""
     if set(new) == {"0"} or not remote_ref.startswith("refs/heads/"):
         return None  # a deletion, a tag, or a ref that is no branch
     branch = remote_ref[len("refs/heads/") :]
-    if set(old) != {"0"} and repo.ok("cat-file", "-e", f"{old}^{{commit}}"):
-        return Push(branch, f"{old}..{new}")
-    # a new branch, or one whose remote tip we have not fetched: what no branch of the
-    # remote has (of any remote when pushing to a URL); as `^<sha>` arguments, not options
     prefix = f"refs/remotes/{remote}/" if remote in repo.remotes() else "refs/remotes/"
-    tips = sorted({sha for ref, sha in repo.refs().items() if ref.startswith(prefix)})
-    return Push(branch, " ".join([new, *(f"^{sha}" for sha in tips)]))
+    tips = {sha for ref, sha in repo.refs().items() if ref.startswith(prefix)}
+    if set(old) != {"0"} and repo.ok("cat-file", "-e", f"{old}^{{commit}}"):
+        tips.add(old)
+    # as `^<sha>` arguments, not options: commits_in passes --end-of-options
+    return Push(branch, " ".join([new, *(f"^{sha}" for sha in sorted(tips))]))

@@ -176,8 +176,15 @@ class JiraClient:
             if not remaining:
                 return []
             jql = f"key in ({', '.join(remaining)})" + (f" AND ({where})" if where else "")
+            warnings: list[str] = []
             try:
-                return self.search(jql, transitions=transitions)
+                found = self.search(jql, transitions=transitions, warnings=warnings)
+                # Data Center only warns; a warning about something else than our keys is
+                # about the condition, which Cloud would refuse
+                odd = [w for w in warnings if not set(_QUOTED.findall(w)) & set(remaining)]
+                if where and odd:
+                    raise Refused(f"Jira refused the query: {odd[0]}", None, 400, odd)
+                return found
             except Refused as exc:
                 named = {m for text in exc.messages for m in _QUOTED.findall(text)}
                 unknown = [key for key in remaining if key in named]
@@ -186,9 +193,12 @@ class JiraClient:
                 remaining = [key for key in remaining if key not in unknown]
         raise AssertionError("unreachable")  # pragma: no cover
 
-    def search(self, jql: str, *, transitions: bool = False) -> list[Issue]:
+    def search(
+        self, jql: str, *, transitions: bool = False, warnings: list[str] | None = None
+    ) -> list[Issue]:
         """Every issue the query finds, following the pages: /search/jql on Cloud (page
-        tokens), /search on Data Center (startAt)."""
+        tokens), /search on Data Center (startAt, validateQuery=warn: its warningMessages
+        are added to `warnings`)."""
         body: dict[str, Any] = {"jql": jql, "fields": SEARCH_FIELDS, "maxResults": SEARCH_BATCH}
         expand = ["transitions.fields"] if transitions else []
         issues: list[Issue] = []
@@ -207,6 +217,8 @@ class JiraClient:
             body["expand"] = expand
         while True:
             page = self._request("POST", "search", json=body)
+            if warnings is not None:
+                warnings += [str(w) for w in page.get("warningMessages") or []]
             batch = page.get("issues") or []
             issues += [Issue.from_json(i, cloud=False) for i in batch]
             body["startAt"] += len(batch)

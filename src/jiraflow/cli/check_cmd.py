@@ -64,7 +64,7 @@ def branch_cmd(state: AppState, name: str | None, offline: bool) -> None:
 def commit_msg_cmd(state: AppState, file: str, add_key: bool, offline: bool) -> None:
     """The commit message in FILE names an issue (for commit-msg hooks: comment lines and
     the diff of `git commit -v` are not part of the message)."""
-    code = check_commit_message(state, file, add_key=add_key, offline=offline)
+    code = check_commit_message(state, file, add_key=add_key, offline=offline, quiet=False)
     if code:
         raise click.exceptions.Exit(code)
 
@@ -77,8 +77,11 @@ def range_cmd(state: AppState, rev_range: str, offline: bool) -> None:
     """Every commit of REV_RANGE (e.g. origin/develop..HEAD) names an issue; with
     check.commits = any, at least one does. Merge commits are skipped unless check.merges."""
     from jiraflow.checks import Report, Rules, commit_items
+    from jiraflow.errors import UsageError
     from jiraflow.notes import commits_in
 
+    if not rev_range.strip():
+        raise UsageError("the revision range is empty", "Give one, e.g. origin/develop..HEAD.")
     flow = state.flow()
     rules = Rules.from_config(flow.config)
     report = Report("range", rev_range)
@@ -107,29 +110,32 @@ def pr_cmd(state: AppState, offline: bool) -> None:
 
 
 # -- what the hooks call -------------------------------------------------------------------
-def check_commit_message(state: AppState, path: str, *, add_key: bool, offline: bool) -> int:
+def check_commit_message(
+    state: AppState, path: str, *, add_key: bool, offline: bool, quiet: bool = True
+) -> int:
     """Check the message being committed in `path`; with add_key, first start a message
-    that names no issue with the branch's key. Prints the problems; returns the exit code."""
+    that names no issue with the branch's key. Prints the problems (and, unless quiet, the
+    summary); returns the exit code."""
     from jiraflow.checks import Report, Rules, message_item, message_text
     from jiraflow.errors import UsageError
+    from jiraflow.hooks import message_with_key, read_message, write_message
 
     flow = state.flow()
     rules = Rules.from_config(flow.config)
     report = Report("commit-msg", path)
-    from jiraflow.hooks import comment_prefix, message_with_key, read_message, write_message
-
     try:
         raw = read_message(path)
     except OSError as exc:
         raise UsageError(f"cannot read the commit message file {path} ({exc.strerror})") from None
-    comment = comment_prefix(flow.repo)
+    comment = _stripped_comments(flow)
     text = message_text(raw, comment)
     head = flow.repo.head().branch
     branch_key = _branch_key(flow, rules)
-    why = _message_skipped(rules, text, head)
+    merging = flow.repo.has_git_path("MERGE_HEAD")  # the message of a merge, whatever it says
+    why = _message_skipped(rules, text, head, merging=merging)
     if why:
         report.notes.append(why)
-        return _finish(state, flow, rules, report, [], offline=True, quiet=True)
+        return _finish(state, flow, rules, report, [], offline=True, quiet=quiet)
     if add_key and branch_key and not rules.has_key(text):
         changed = message_with_key(raw, branch_key, comment, has_key=rules.has_key)
         if changed is not None:
@@ -137,7 +143,19 @@ def check_commit_message(state: AppState, path: str, *, add_key: bool, offline: 
             text = message_text(changed, comment)
             state.renderer.line(f"jiraflow: added {branch_key} (the branch's key)", err=True)
     item = message_item(rules, text, branch_key)
-    return _finish(state, flow, rules, report, [item], offline=offline, quiet=True)
+    return _finish(state, flow, rules, report, [item], offline=offline, quiet=quiet)
+
+
+def _stripped_comments(flow: FlowContext) -> str | None:
+    """What starts the comment lines git will strip from the message: none when no editor
+    was used (`git commit -m`: git then keeps `#` lines, and tells hooks GIT_EDITOR=:),
+    unless commit.cleanup says to strip them anyway."""
+    from jiraflow.hooks import comment_prefix
+
+    cleanup = flow.repo.config().get("commit.cleanup", "default")
+    if os.environ.get("GIT_EDITOR") == ":" and cleanup not in ("strip", "scissors"):
+        return ""
+    return comment_prefix(flow.repo)
 
 
 def check_pushes(state: AppState, pushes: list[Push], *, offline: bool) -> int:
@@ -154,11 +172,15 @@ def check_pushes(state: AppState, pushes: list[Push], *, offline: bool) -> int:
         named = branch_items(rules, push.branch, report)
         if rules.branch_exempt(push.branch):
             continue
-        items += named
         key = rules.branch_key(push.branch)
         commits = commits_in(flow.repo, push.rev_range)
         head = flow.repo.head().commit or ""
-        items += commit_items(rules, commits, report, example_key=key, head=head)
+        pushed = named + commit_items(rules, commits, report, example_key=key, head=head)
+        if not _work_branch(flow, push.branch):
+            # finishing moved their issues on (to Done) before develop or main is pushed
+            for item in pushed:
+                item.jql = False
+        items += pushed
     return _finish(state, flow, rules, report, items, offline=offline, quiet=True)
 
 
@@ -310,9 +332,22 @@ def _branch_key(flow: FlowContext, rules: Rules) -> str | None:
     return rules.branch_key(head) if head else None
 
 
-def _message_skipped(rules: Rules, text: str, branch: str | None) -> str | None:
+def _work_branch(flow: FlowContext, branch: str) -> bool:
+    """Whether check.jql applies to a pushed branch: not to develop, main, release and
+    support branches, which finished work is merged into."""
+    parsed = flow.model.parse(branch)
+    if branch in (flow.model.main, flow.model.develop):
+        return False
+    return parsed is None or parsed[0] not in ("release", "support")
+
+
+def _message_skipped(
+    rules: Rules, text: str, branch: str | None, *, merging: bool = False
+) -> str | None:
     if not text.strip():
         return "the message is empty (git will not commit it)"
+    if merging and not rules.merges:
+        return "not checked: merge"
     if rules.commits != "every":
         return f"a message need not name an issue (check.commits = {rules.commits})"
     if branch and rules.branch_exempt(branch):
@@ -381,6 +416,11 @@ _SKIPPED_JIRA = {
 
 def _render(state: AppState, report: Report, *, quiet: bool) -> None:
     out = state.renderer
+    jira = report.jira
+    if jira in _SKIPPED_JIRA and report.keys:
+        report.notes.append(
+            f"{_SKIPPED_JIRA[jira]}: the keys were checked against the pattern and projects only"
+        )
     if state.json:
         out.data(report.to_json())
     else:
@@ -388,15 +428,10 @@ def _render(state: AppState, report: Report, *, quiet: bool) -> None:
             out.problem(problem.line())
         if not quiet or report.problems:
             out.line(_summary(report))
-    jira = report.jira
     if jira.startswith("unreachable: "):
         out.warn(
             f"Jira could not be asked ({jira.removeprefix('unreachable: ')}): whether the keys "
             "are issues (and meet check.jql) was not checked"
-        )
-    elif jira in _SKIPPED_JIRA and report.keys and not quiet:
-        report.notes.append(
-            f"{_SKIPPED_JIRA[jira]}: the keys were checked against the pattern and projects only"
         )
     if not quiet:
         for note in report.notes:

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from jiraflow.errors import JiraflowError, RemoteError, RepoStateError
-from jiraflow.gitrepo import GitError, GitRepo, reason
+from jiraflow.gitrepo import GitError, GitRepo, hook_output, reason
 from jiraflow.plan import MERGE, PUSH, REBASE, SQUASH, WRITE, Plan, Step
 
 StepCallback = Callable[[Step], None]
@@ -277,9 +277,14 @@ def _run_step(repo: GitRepo, journal: Journal, step: Step) -> None:
         if conflicted:
             raise ConflictError(journal, step, conflicted)
     if step.kind == PUSH:
+        output = proc.stderr or proc.stdout
+        why = reason(output)
+        said = hook_output(f"{proc.stdout}\n{proc.stderr}") if step.argv[0] == "push" else []
+        if said:  # a pre-push hook refused it, and said why: show that, not git's last words
+            why = "its pre-push hook refused it:\n" + "\n".join(said)
         raise RemoteError(
             f"git {step.argv[0]} {'to' if step.argv[0] == 'push' else 'from'} '{_remote_of(step)}' "
-            f"failed: {reason(proc.stderr or proc.stdout)}",
+            f"failed: {why}",
             f"The local part is done. Fix the problem and run `jiraflow {journal.operation} "
             "--continue`, or `--abort` to undo the local changes.",
         )
