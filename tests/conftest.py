@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import io
 import os
 import shutil
 import signal
@@ -204,6 +205,20 @@ def keyring_env(secret_service: dict[str, str], monkeypatch: pytest.MonkeyPatch)
     for name, value in secret_service.items():
         monkeypatch.setenv(name, value)
     return secret_service
+
+
+def log_in_to(
+    run: Callable[..., Result], repo: Repo, monkeypatch: pytest.MonkeyPatch, *sites: JiraSandbox
+) -> str:
+    """`auth login` to each sandbox site (tokens in the keyring) and a .jiraflow.toml that
+    lists them as [[jira.sites]], in order, without project lists."""
+    for site in sites:
+        monkeypatch.setattr("sys.stdin", io.StringIO(site.token() + "\n"))
+        args = ("auth", "login", "--url", site.url, "--user", login_of(site), "--token-stdin")
+        assert run(repo, *args).code == 0
+    text = "\n".join(f'[[jira.sites]]\nurl = "{site.url}"\n' for site in sites)
+    (repo.path / ".jiraflow.toml").write_text(text)
+    return text
 
 
 def _wait_for_secret_service(env: dict[str, str]) -> None:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import login_of
+from conftest import log_in_to, login_of
 from gitutil import Repo, Result
 from jiraflow.sandbox.jira import JiraSandbox
 
@@ -116,13 +116,7 @@ def test_sites_without_a_project_mapping_are_tried_in_order(
 ) -> None:
     with JiraSandbox("cloud") as first, JiraSandbox("cloud") as second:
         key = second.add_issue("PROJ", "Only on the second site")
-        for site in (first, second):
-            monkeypatch.setattr("sys.stdin", io.StringIO(site.token() + "\n"))
-            args = ("auth", "login", "--url", site.url, "--user", login_of(site), "--token-stdin")
-            assert run(repo, *args).code == 0
-        (repo.path / ".jiraflow.toml").write_text(
-            f'[[jira.sites]]\nurl = "{first.url}"\n\n[[jira.sites]]\nurl = "{second.url}"\n'
-        )
+        log_in_to(run, repo, monkeypatch, first, second)
         first.clear_requests()
         result = run(repo, "feature", "start", key)
         assert result.code == 0, result.err

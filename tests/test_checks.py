@@ -4,13 +4,12 @@ Jira (the sandbox, Cloud and Data Center, over real HTTP) asked in one batched s
 
 from __future__ import annotations
 
-import io
 import json
 from pathlib import Path
 
 import pytest
 
-from conftest import login_of
+from conftest import log_in_to
 from gitutil import Repo
 from jiraflow import checks, config, issues
 from jiraflow.sandbox.jira import JiraSandbox
@@ -414,13 +413,7 @@ def test_sites_are_tried_in_order_until_every_key_is_found(
 ) -> None:
     with JiraSandbox("cloud") as first, JiraSandbox("datacenter") as second:
         only_second = second.add_issue("PROJ", "Only on the second site")
-        for site in (first, second):
-            monkeypatch.setattr("sys.stdin", io.StringIO(site.token() + "\n"))
-            args = ("auth", "login", "--url", site.url, "--user", login_of(site), "--token-stdin")
-            assert run(repo, *args).code == 0
-        configure(
-            repo, f'[[jira.sites]]\nurl = "{first.url}"\n\n[[jira.sites]]\nurl = "{second.url}"\n'
-        )
+        log_in_to(run, repo, monkeypatch, first, second)
         feature(repo, "feature/x", "PROJ-1 here", f"{only_second} there", "PROJ-404 nowhere")
         first.clear_requests()
         second.clear_requests()

@@ -237,15 +237,6 @@ def names_key(text: str) -> bool:
     return _KEY.search(text) is not None
 
 
-def branch_key(flow: FlowContext) -> str | None:
-    """The issue key in the current branch's name (after its Gitflow prefix) that the
-    checks accept: check.key_pattern, of an allowed project."""
-    from jiraflow.checks import Rules
-
-    branch = flow.repo.head().branch
-    return Rules.from_config(flow.config).branch_key(branch) if branch else None
-
-
 def comment_prefix(repo: GitRepo) -> str | None:
     """What starts a comment line in a commit message file; None for core.commentChar=auto,
     where git picks a character per message."""
