@@ -11,7 +11,6 @@ ever overwritten or removed.
 from __future__ import annotations
 
 import os
-import re
 import shlex
 import stat
 import tempfile
@@ -22,7 +21,7 @@ from typing import TYPE_CHECKING
 
 from jiraflow.checks import is_comment, is_scissors
 from jiraflow.errors import RepoStateError, UsageError
-from jiraflow.issues import KEY_PATTERN
+from jiraflow.issues import key_in
 
 if TYPE_CHECKING:
     from jiraflow.flow.context import FlowContext
@@ -34,7 +33,6 @@ _MARKER_PREFIX = "# jiraflow-hook v"  # any version of the script is ours
 PREVIOUS = ".jiraflow-previous"
 ZERO = "0" * 40
 
-_KEY = re.compile(rf"(?<![A-Za-z0-9]){KEY_PATTERN}(?![0-9])")
 # Subjects that `git rebase --autosquash` matches on: a key in front would break them.
 _AUTOSQUASH = ("fixup! ", "squash! ", "amend! ")
 # A commit message file of these sources is git's own text (or a template still to be
@@ -234,7 +232,7 @@ def _changing(directory: str) -> Iterator[None]:
 
 # -- prepare-commit-msg ------------------------------------------------------------------------
 def names_key(text: str) -> bool:
-    return _KEY.search(text) is not None
+    return key_in(text) is not None
 
 
 def comment_prefix(repo: GitRepo) -> str | None:

@@ -130,7 +130,7 @@ def check_commit_message(
     comment = _stripped_comments(flow)
     text = message_text(raw, comment)
     head = flow.repo.head().branch
-    branch_key = _branch_key(flow, rules)
+    branch_key = rules.branch_key(head) if head else None
     merging = flow.repo.has_git_path("MERGE_HEAD")  # the message of a merge, whatever it says
     why = _message_skipped(rules, text, head, merging=merging)
     if why:
