@@ -134,3 +134,42 @@ def test_a_zero_timeout_from_the_environment_is_a_config_error(
     result = run(repo, "config", "get", "bitbucket.timeout")
     assert result.code == 3
     assert "above 0" in result.err
+
+
+# -- the parsed-file cache (start-up budget: no tomllib import for a file read before) --------
+def test_a_config_file_is_parsed_again_only_when_its_bytes_change(
+    repo: Repo, run, isolated_env: Path
+) -> None:
+    path = repo.path / ".jiraflow.toml"
+    path.write_text(path.read_text() + "[finish]\nkeep = true\n")
+    assert run(repo, "config", "get", "finish.keep").out.strip() == "true"
+    cache = isolated_env / ".cache" / "jiraflow" / "parsed.marshal"
+    assert cache.exists()
+    path.write_text(path.read_text().replace("keep = true", "keep = false"))
+    assert run(repo, "config", "get", "finish.keep").out.strip() == "false"  # never stale
+    cache.write_bytes(b"\x00garbage")  # a broken cache is parsed around, then replaced
+    assert run(repo, "config", "get", "finish.keep").out.strip() == "false"
+    path.write_text(path.read_text() + "[check]\npattern = [\n")
+    broken = run(repo, "config", "get", "finish.keep")
+    assert broken.code == 3 and "not valid TOML" in broken.err
+
+
+def test_a_file_refused_is_not_kept_in_the_cache(repo: Repo, run, isolated_env: Path) -> None:
+    """A token put in a config file by mistake is refused, and not copied anywhere."""
+    path = repo.path / ".jiraflow.toml"
+    assert run(repo, "config", "get", "finish.keep").code == 0  # the file as it was: kept
+    path.write_text(path.read_text() + '[jira]\ntoken = "s3cr3t-TOKEN"\n')
+    result = run(repo, "config", "get", "finish.keep")
+    assert result.code == 3 and "jira.token" in result.err
+    cache = isolated_env / ".cache" / "jiraflow" / "parsed.marshal"
+    assert cache.stat().st_mode & 0o077 == 0  # the user's alone
+    assert b"s3cr3t-TOKEN" not in cache.read_bytes()
+
+
+def test_a_toml_date_is_read_though_it_cannot_be_cached(tmp_path: Path) -> None:
+    from jiraflow.config import read_toml
+
+    path = tmp_path / "dated.toml"
+    path.write_text("when = 2026-12-04\n")
+    for _ in range(2):
+        assert str(read_toml(str(path), check=lambda table: None)["when"]) == "2026-12-04"

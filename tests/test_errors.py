@@ -183,3 +183,24 @@ def test_exit_3_bad_tag_message_template(repo: Repo, run) -> None:
         result.code == 3
         and "release.tag_message = 'Release {x}' is not a valid template" in result.err
     )
+
+
+@pytest.mark.parametrize("args", [("status",), ("feature", "finish", "x"), ("feature", "list")])
+def test_exit_5_when_git_is_not_on_path(repo: Repo, args: tuple[str, ...]) -> None:
+    import os
+    import subprocess
+    import sys
+
+    proc = subprocess.run(
+        [sys.executable, "-m", "jiraflow", *args],
+        cwd=repo.path,
+        env={**os.environ, "PATH": str(repo.path / "no-such-dir")},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert proc.returncode == 5, proc.stderr
+    assert proc.stderr.splitlines() == [
+        "error: git is not installed or not on PATH",
+        "hint: Install git 2.30 or newer.",
+    ]

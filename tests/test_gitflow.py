@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-import pytest
+import json
 
-from gitutil import Repo
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from gitutil import Repo, git
 
 
 def parents(repo: Repo, rev: str) -> list[str]:
@@ -202,6 +206,59 @@ def test_list_json_and_text(repo: Repo, run) -> None:
     ]
 
 
+def test_list_of_many_branches_counts_as_git_does(repo: Repo, run) -> None:
+    """More branches than ahead_behind_many asks git about one by one: one walk."""
+    from jiraflow.gitrepo import _FEW_PAIRS
+
+    for i in range(_FEW_PAIRS + 4):
+        run(repo, "feature", "start", f"f{i}", "--base", "develop")
+        for _ in range(i % 3):
+            repo.commit(f"f{i}.txt")
+        if i % 4 == 1:
+            run(repo, "feature", "finish", f"f{i}", "--keep")
+        repo.git("checkout", "-q", "develop")
+        repo.commit("develop.txt")  # develop moves on: the older branches are behind more
+    rows = json.loads(run(repo, "--json", "feature", "list").out)
+    assert len(rows) == _FEW_PAIRS + 4
+    for row in rows:
+        counts = repo.git("rev-list", "--left-right", "--count", f"{row['branch']}...develop")
+        assert [row["ahead"], row["behind"]] == [int(n) for n in counts.split()], row["name"]
+    assert {row["ahead"] for row in rows} == {0, 1, 2}
+    assert len({row["behind"] for row in rows}) > 5
+
+
+@settings(max_examples=15, deadline=None)
+@given(st.data())
+def test_ahead_behind_many_is_git_own_count(tmp_path_factory, data) -> None:  # type: ignore[no-untyped-def]
+    """Random histories (merges, several roots): the one-walk count is git's."""
+    from jiraflow.gitrepo import GitRepo
+
+    path = tmp_path_factory.mktemp("dag")
+    size = data.draw(st.integers(2, 40))
+    stream = []
+    for n in range(1, size + 1):
+        parents = []
+        if n > 1 and data.draw(st.integers(0, 9)) > 0:  # sometimes a new root
+            parents = sorted(
+                set(data.draw(st.lists(st.integers(1, n - 1), min_size=1, max_size=3)))
+            )
+        stream.append(
+            f"commit refs/heads/c{n}\nmark :{n}\ncommitter T <t@example.com> {n} +0000\n"
+            f"data 1\n{n % 10}\n"
+            + "".join(f"{'from' if i == 0 else 'merge'} :{p}\n" for i, p in enumerate(parents))
+        )
+    git(path, "init", "-q")
+    git(path, "fast-import", "--quiet", input="".join(stream) + "done\n")
+    shas = [git(path, "rev-parse", f"c{n}") for n in range(1, size + 1)]
+    pairs = [
+        (data.draw(st.sampled_from(shas)), data.draw(st.sampled_from(shas))) for _ in range(12)
+    ]
+    found = GitRepo.discover(str(path)).ahead_behind_many(pairs)
+    for (local, upstream), counts in zip(pairs, found, strict=True):
+        plain = git(path, "rev-list", "--left-right", "--count", f"{local}...{upstream}")
+        assert list(counts) == [int(n) for n in plain.split()]
+
+
 def test_checkout_by_unique_prefix_and_delete(repo: Repo, run) -> None:
     run(repo, "feature", "start", "long-name")
     run(repo, "feature", "start", "other")
@@ -243,6 +300,15 @@ def test_track_fetches_and_tracks_a_remote_branch(repo: Repo, run, make_repo) ->
     assert other.branch() == "feature/shared"
     assert other.git("rev-parse", "HEAD") == tip
     assert other.git("rev-parse", "--abbrev-ref", "@{upstream}") == "origin/feature/shared"
+
+
+def test_track_of_a_branch_the_remote_lacks_is_a_state_error(repo: Repo, run) -> None:
+    before = repo.refs()
+    result = run(repo, "feature", "track", "nowhere")
+    assert result.code == 5
+    assert "'origin' has no branch 'feature/nowhere'" in result.err
+    assert "git ls-remote --heads origin" in result.err
+    assert repo.refs() == before
 
 
 def test_rebase_command(repo: Repo, run) -> None:

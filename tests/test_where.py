@@ -12,7 +12,7 @@ import pytest
 from conftest import Sites, point_at
 from gitutil import Repo, Result
 from jiraflow.sandbox.jira import JiraSandbox
-from jiraflow.where import git_pattern, mentions, merged_branch, stands_for
+from jiraflow.where import mentions, merged_branch, stands_for
 
 
 def where(run, repo: Repo, *args: str) -> dict[str, Any]:  # type: ignore[no-untyped-def]
@@ -59,7 +59,6 @@ def test_a_key_is_matched_whole() -> None:
     assert not mentions("PROJ-123 other", "PROJ-12")
     assert not mentions("XPROJ-12 other", "PROJ-12")
     assert not mentions("proj-12 lower case", "PROJ-12")
-    assert git_pattern("PROJ-12") == "(^|[^A-Za-z0-9])PROJ-12([^0-9]|$)"
 
 
 def test_merge_messages_name_the_merged_branch() -> None:
@@ -241,6 +240,17 @@ def test_the_first_version_is_found_among_many_tags_in_version_order(repo: Repo,
     assert [t["version"] for t in info["tags"]] == [f"1.0.{p}" for p in range(5, 15)]
     result = run(repo, "where", "PROJ-30")
     assert text_rows(result)["tags"] == "v1.0.5, v1.0.6, v1.0.7, v1.0.8, ..., v1.0.14 (10 tags)"
+
+
+def test_refs_that_do_not_point_at_commits_are_left_out(repo: Repo, run) -> None:
+    [sha] = feature(run, repo, "PROJ-31", "PROJ-31 the fix")
+    repo.git("tag", "-a", "-m", "v", "1.0.0", sha)
+    repo.git("tag", "-a", "-m", "a tree", "1.0.1", f"{sha}^{{tree}}")  # a version, not a commit
+    repo.git("tag", "1.0.2", f"{sha}^{{tree}}")
+    repo.git("update-ref", "refs/remotes/origin/feature/PROJ-31-tree", f"{sha}^{{tree}}")
+    info = where(run, repo, "PROJ-31")
+    assert [t["name"] for t in info["tags"]] == ["1.0.0"]
+    assert info["work_branches"] == []
 
 
 def test_a_tag_with_part_of_the_issue(repo: Repo, run) -> None:

@@ -9,11 +9,13 @@ source and destination (Cloud answers a repeated POST with the open one, Data Ce
 A token goes only to the site it was stored for: every URL is built from the repository's
 API address, paging links are followed only below it, and redirects are not followed.
 Retries on 429/503 are bounded (see retry.py). requests' exceptions never leave the module.
+A client may be used from several threads at once: they share one session (made once).
 """
 
 from __future__ import annotations
 
 import base64
+import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -114,6 +116,7 @@ class BitbucketClient:
         self.cache = cache or SiteCache(None)
         self._sleep = sleep
         self._session: Any = None
+        self._session_lock = threading.Lock()
 
     @property
     def cloud(self) -> bool:
@@ -353,10 +356,11 @@ class BitbucketClient:
     ) -> Any:
         import requests
 
-        if self._session is None:
-            # proxies and CA bundles from the environment are honoured; .netrc is not
-            # consulted because every request carries its own auth
-            self._session = requests.Session()
+        with self._session_lock:
+            if self._session is None:
+                # proxies and CA bundles from the environment are honoured; .netrc is not
+                # consulted because every request carries its own auth
+                self._session = requests.Session()
         url = self.repo.api + path
         for attempt in range(1, TRIES + 1):
             try:

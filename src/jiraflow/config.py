@@ -11,7 +11,7 @@ command, and generating frozen dataclasses costs several milliseconds per proces
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from jiraflow.errors import ConfigError
@@ -624,22 +624,35 @@ def flatten(table: Mapping[str, Any], where: str, prefix: str = "") -> dict[str,
     return flat
 
 
-def read_toml(path: str) -> dict[str, Any]:
+def read_toml(path: str, check: Callable[[dict[str, Any]], object] | None = None) -> dict[str, Any]:
+    """The file's table ({} when there is no file). With `check` (which raises ConfigError
+    on what the file may not hold), the parsed form is kept in the user's cache and the
+    same bytes are not parsed again; only a file that passed the check is kept."""
+    from jiraflow import store
+
     try:
-        fh = open(path, "rb")  # noqa: SIM115 - closed below; tomllib only when a file exists
+        with open(path, "rb") as fh:
+            data = fh.read()
     except FileNotFoundError:
         return {}
     except OSError as exc:
         raise ConfigError(f"{path}: cannot be read ({exc.strerror})") from None
-    import tomllib
 
-    try:
-        with fh:
-            return tomllib.load(fh)
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}: not valid TOML ({exc})", "Fix or remove the file.") from None
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot be read ({exc.strerror})") from None
+    def parse(data: bytes) -> dict[str, Any]:
+        import tomllib
+
+        try:
+            table = tomllib.loads(data.decode())
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            raise ConfigError(
+                f"{path}: not valid TOML ({exc})", "Fix or remove the file."
+            ) from None
+        if check is not None:
+            check(table)
+        return table
+
+    parsed: dict[str, Any] = store.parsed(data, parse) if check is not None else parse(data)
+    return parsed
 
 
 def user_file(app_dir: str) -> str:
@@ -664,10 +677,11 @@ def load(
             sources[key] = source
 
     if user_path is not None:
-        layer(flatten(read_toml(user_path), user_path), user_path)
+        user = read_toml(user_path, check=lambda table: flatten(table, user_path))
+        layer(flatten(user, user_path), user_path)
     if repo_root is not None:
         path = os.path.join(repo_root, REPO_FILE)
-        layer(flatten(read_toml(path), path), REPO_FILE)
+        layer(flatten(read_toml(path, check=lambda table: flatten(table, path)), path), REPO_FILE)
     for git_key, key in GIT_CONFIG_KEYS.items():
         if git_config and git_key in git_config:
             where = f"git config {git_key}"

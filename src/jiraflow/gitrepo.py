@@ -11,11 +11,15 @@ should a later feature need its object model.
 from __future__ import annotations
 
 import os
-import subprocess
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from jiraflow.errors import JiraflowError, RemoteError, RepoStateError
+
+# subprocess is imported where git runs: finding a repository and its root needs no git
+# process, and TAB completion of issue keys needs nothing more (saves 2.5 ms there).
+if TYPE_CHECKING:
+    import subprocess
 
 # Files in the git directory that mean an operation of git's own is half done.
 _IN_PROGRESS = {
@@ -44,12 +48,15 @@ class GitError(JiraflowError):
         self.stdout = stdout
 
 
-@dataclass(frozen=True, eq=False, repr=False)
 class Head:
-    """What is checked out: a branch (maybe unborn) or a detached commit."""
+    """What is checked out: a branch (maybe unborn) or a detached commit. (A plain class:
+    on the path of every TAB.)"""
 
-    branch: str | None
-    commit: str | None
+    __slots__ = ("branch", "commit")
+
+    def __init__(self, branch: str | None, commit: str | None) -> None:
+        self.branch = branch
+        self.commit = commit
 
     @property
     def ref(self) -> str | None:
@@ -73,6 +80,8 @@ class GitRepo:
             found = _find_dot_git(os.path.realpath(path))
             if found is not None:
                 return cls(*found)
+        import subprocess
+
         try:
             proc = subprocess.run(
                 ["git", "rev-parse", "--show-toplevel", "--absolute-git-dir", "--git-common-dir"],
@@ -82,9 +91,7 @@ class GitRepo:
                 check=False,
             )
         except FileNotFoundError:
-            raise RepoStateError(
-                "git is not installed or not on PATH", "Install git 2.30 or newer."
-            ) from None
+            raise _no_git() from None
         if proc.returncode != 0:
             raise RepoStateError(
                 f"{os.path.abspath(path)} is not inside a git working tree",
@@ -112,25 +119,64 @@ class GitRepo:
         input: str | None = None,
         env: Mapping[str, str] | None = None,
     ) -> subprocess.CompletedProcess[str]:
+        import subprocess
+
         full_env = None
         if env:
             full_env = {**os.environ, **env}
-        proc = subprocess.run(
-            ["git", *args],
-            cwd=self.root,
-            capture_output=True,
-            text=True,
-            input=input,
-            env=full_env,
-            check=False,
-        )
+        try:
+            proc = subprocess.run(
+                ["git", *args],
+                cwd=self.root,
+                capture_output=True,
+                text=True,
+                input=input,
+                env=full_env,
+                check=False,
+            )
+        except FileNotFoundError:
+            raise _no_git() from None
         if check and proc.returncode != 0:
             raise GitError(args, proc.returncode, proc.stderr, proc.stdout)
         return proc
 
+    def output(self, *args: str) -> str | None:
+        """What git prints on stdout, None when it fails (its stderr dropped). For reading
+        only: spawned without the subprocess module, whose import would be a tenth of a
+        TAB press (completion reads config and refs this way)."""
+        spawn = getattr(os, "posix_spawnp", None)
+        if spawn is None:  # Windows
+            proc = self.run(*args, check=False)
+            return proc.stdout if proc.returncode == 0 else None
+        read, write = os.pipe()
+        try:
+            pid = spawn(
+                "git",
+                ["git", "-C", self.root, *args],
+                os.environ,
+                file_actions=[
+                    (os.POSIX_SPAWN_DUP2, write, 1),
+                    (os.POSIX_SPAWN_OPEN, 2, os.devnull, os.O_WRONLY, 0),
+                ],
+            )
+        except FileNotFoundError:
+            os.close(read)
+            raise _no_git() from None
+        finally:
+            os.close(write)
+        with os.fdopen(read, "rb") as stream:
+            data = stream.read()
+        _, status = os.waitpid(pid, 0)
+        return data.decode(errors="replace") if os.waitstatus_to_exitcode(status) == 0 else None
+
     def passthrough(self, *args: str) -> int:
         """Run git with the terminal's own stdin/stdout (diff pager, interactive rebase)."""
-        return subprocess.run(["git", *args], cwd=self.root, check=False).returncode
+        import subprocess
+
+        try:
+            return subprocess.run(["git", *args], cwd=self.root, check=False).returncode
+        except FileNotFoundError:
+            raise _no_git() from None
 
     def out(self, *args: str) -> str:
         return self.run(*args).stdout.strip()
@@ -169,9 +215,8 @@ class GitRepo:
     def config(self) -> dict[str, str]:
         """git config, all scopes merged (the last value of a key wins)."""
         if self._config is None:
-            proc = self.run("config", "-z", "--list", check=False)
             self._config = {}
-            for entry in proc.stdout.split("\0"):
+            for entry in (self.output("config", "-z", "--list") or "").split("\0"):
                 if entry:
                     key, _, value = entry.partition("\n")
                     self._config[key] = value
@@ -221,6 +266,49 @@ class GitRepo:
         ).split()
         return int(left), int(right)
 
+    def ahead_behind_many(self, pairs: Sequence[tuple[str, str]]) -> list[tuple[int, int]]:
+        """ahead_behind of each (local, upstream) pair of commits, given by their full
+        names (as refs() has them). A few pairs: one `git rev-list` each. More: one walk of
+        the history under all of them (see _ancestors), so that listing thousands of
+        branches costs one git process, not one per branch (each of which may walk most
+        of the history when the branch is old)."""
+        if len(pairs) <= _FEW_PAIRS:
+            return [self.ahead_behind(local, upstream) for local, upstream in pairs]
+        ancestors = self._ancestors({commit for pair in pairs for commit in pair})
+        counts = []
+        for local, upstream in pairs:
+            mine, theirs = ancestors[local], ancestors[upstream]
+            counts.append(((mine & ~theirs).bit_count(), (theirs & ~mine).bit_count()))
+        return counts
+
+    def _ancestors(self, tips: set[str]) -> dict[str, int]:
+        """Each tip's ancestors (itself included) as the bits of an int, a bit per commit.
+        One `git rev-list` lists every commit under the tips, parents before children, with
+        its children; a commit's set is its own bit and its parents' sets, handed on to its
+        children and dropped once it is handed on. 50,000 commits take about 0.1 s here."""
+        text = self.run(
+            "rev-list",
+            "--topo-order",
+            "--reverse",
+            "--children",
+            "--stdin",
+            input="\n".join(sorted(tips)) + "\n",
+        ).stdout
+        handed: dict[str, int] = {}  # the sets given to commits not reached yet
+        found: dict[str, int] = {}
+        bit = 1
+        for line in text.split("\n"):
+            if not line:
+                continue
+            commit, *children = line.split()
+            mine = handed.pop(commit, 0) | bit
+            bit <<= 1
+            for child in children:
+                handed[child] = handed.get(child, 0) | mine
+            if commit in tips:
+                found[commit] = mine
+        return found
+
     def is_ancestor(self, ancestor: str, descendant: str) -> bool:
         return self.ok("merge-base", "--is-ancestor", ancestor, descendant)
 
@@ -233,6 +321,10 @@ class GitRepo:
             )
         self.forget_refs()
 
+
+# Up to this many pairs, ahead_behind_many asks git about each: one walk of the whole history
+# costs more than a few walks of the commits between a branch and its base.
+_FEW_PAIRS = 8
 
 # With these set, git decides where the repository is; ask it rather than look.
 _LOCATION_VARS = ("GIT_DIR", "GIT_WORK_TREE", "GIT_COMMON_DIR", "GIT_CEILING_DIRECTORIES")
@@ -303,3 +395,7 @@ def reason(text: str) -> str:
                 named = [n.strip() for n in raw[i + 1 : i + 4] if n[:1] in ("\t", " ")]
                 return f"{why} {', '.join(named)}" if why.endswith(":") and named else why
     return raw[-1].strip() if raw else "no message"
+
+
+def _no_git() -> RepoStateError:
+    return RepoStateError("git is not installed or not on PATH", "Install git 2.30 or newer.")

@@ -9,18 +9,25 @@ before transitioning). Retries on 429/503 are ours: Retry-After honoured, bounde
 
 The library's exceptions never leave this module: JIRAError's text includes the request
 headers, which carry the token.
+
+A client may be used from several threads at once (independent requests go out together,
+see retry.py): the session is shared, and the site's kind is learnt by one thread while
+the others wait for it.
 """
 
 from __future__ import annotations
 
 import re
+import threading
 import time
+from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from jiraflow.credentials import Credential
 from jiraflow.errors import AuthError, JiraflowError, RemoteError
 from jiraflow.issues import Issue
-from jiraflow.retry import CONNECT_TIMEOUT, MAX_WAIT, TRIES, reason, retry_wait
+from jiraflow.retry import CONNECT_TIMEOUT, MAX_WAIT, TRIES, reason, retry_wait, together
 from jiraflow.store import SiteCache
 
 CLOUD, DATACENTER = "cloud", "datacenter"
@@ -70,16 +77,21 @@ class JiraClient:
         self._sleep = sleep
         self._session: Any = None
         self._auth_kind = ""
+        self._lock = threading.RLock()  # the kind and the session are made once, for all threads
 
     # -- site facts (cached) -----------------------------------------------------------------
     @property
     def kind(self) -> str:
-        if not self._kind:
-            info = self._request("GET", "serverInfo", api="2")
-            self._kind = CLOUD if info.get("deploymentType") == "Cloud" else DATACENTER
-            self.cache.put(self.url, "kind", self._kind)
-            if self._auth_kind != self._kind:
-                self._session = None  # authenticate the way this kind of site expects
+        if self._kind:
+            return self._kind
+        with self._lock:
+            if not self._kind:
+                info = self._request("GET", "serverInfo", api="2")
+                kind = CLOUD if info.get("deploymentType") == "Cloud" else DATACENTER
+                self.cache.put(self.url, "kind", kind)
+                if self._auth_kind != kind:
+                    self._session = None  # authenticate the way this kind of site expects
+                self._kind = kind
         return self._kind
 
     @property
@@ -158,15 +170,34 @@ class JiraClient:
 
     # -- search --------------------------------------------------------------------------------
     def search_keys(
-        self, keys: list[str], *, transitions: bool = False, where: str = ""
+        self,
+        keys: list[str],
+        *,
+        transitions: bool = False,
+        where: str = "",
+        progress: Callable[[int, int], None] | None = None,
     ) -> tuple[list[Issue], list[str]]:
         """The issues of `keys` (that also meet the JQL condition `where`, when given), one
-        search per SEARCH_BATCH keys, and the keys not found. A key Jira does not know makes
-        it refuse the whole query, so Data Center is asked to only warn, and on Cloud the
-        keys it names are dropped and the query sent again."""
-        found: list[Issue] = []
-        for start in range(0, len(keys), SEARCH_BATCH):
-            found += self._search_batch(keys[start : start + SEARCH_BATCH], transitions, where)
+        search per SEARCH_BATCH keys (the searches sent together), and the keys not found. A
+        key Jira does not know makes it refuse the whole query, so Data Center is asked to
+        only warn, and on Cloud the keys it names are dropped and the query sent again.
+        `progress(done, total)` hears how many keys are answered as each search returns."""
+        lock = threading.Lock()
+        answered = 0
+
+        def batch(chunk: list[str]) -> list[Issue]:
+            nonlocal answered
+            found = self._search_batch(chunk, transitions, where)
+            if progress is not None:
+                with lock:
+                    answered += len(chunk)
+                    progress(answered, len(keys))
+            return found
+
+        batches = [
+            partial(batch, keys[i : i + SEARCH_BATCH]) for i in range(0, len(keys), SEARCH_BATCH)
+        ]
+        found = [issue for batch in together(batches) for issue in batch]
         have = {issue.key for issue in found}
         return found, [key for key in keys if key not in have]
 
@@ -194,12 +225,18 @@ class JiraClient:
         raise AssertionError("unreachable")  # pragma: no cover
 
     def search(
-        self, jql: str, *, transitions: bool = False, warnings: list[str] | None = None
+        self,
+        jql: str,
+        *,
+        transitions: bool = False,
+        warnings: list[str] | None = None,
+        limit: int | None = None,
     ) -> list[Issue]:
-        """Every issue the query finds, following the pages: /search/jql on Cloud (page
-        tokens), /search on Data Center (startAt, validateQuery=warn: its warningMessages
-        are added to `warnings`)."""
-        body: dict[str, Any] = {"jql": jql, "fields": SEARCH_FIELDS, "maxResults": SEARCH_BATCH}
+        """Every issue the query finds (the first `limit`, when given), following the pages:
+        /search/jql on Cloud (page tokens), /search on Data Center (startAt,
+        validateQuery=warn: its warningMessages are added to `warnings`)."""
+        most = min(limit, SEARCH_BATCH) if limit else SEARCH_BATCH
+        body: dict[str, Any] = {"jql": jql, "fields": SEARCH_FIELDS, "maxResults": most}
         expand = ["transitions.fields"] if transitions else []
         issues: list[Issue] = []
         if self.cloud:
@@ -209,8 +246,8 @@ class JiraClient:
                 page = self._request("POST", "search/jql", json=body)
                 issues += [Issue.from_json(i, cloud=True) for i in page.get("issues") or []]
                 token = page.get("nextPageToken")
-                if page.get("isLast", True) or not token:
-                    return issues
+                if page.get("isLast", True) or not token or (limit and len(issues) >= limit):
+                    return issues[:limit]
                 body["nextPageToken"] = token
         body.update(validateQuery="warn", startAt=0)
         if expand:
@@ -222,8 +259,9 @@ class JiraClient:
             batch = page.get("issues") or []
             issues += [Issue.from_json(i, cloud=False) for i in batch]
             body["startAt"] += len(batch)
-            if not batch or body["startAt"] >= int(page.get("total") or 0):
-                return issues
+            done = not batch or body["startAt"] >= int(page.get("total") or 0)
+            if done or (limit and len(issues) >= limit):
+                return issues[:limit]
 
     # -- versions --------------------------------------------------------------------------------
     def versions(self, project: str) -> list[dict[str, Any]]:
@@ -327,26 +365,30 @@ class JiraClient:
         )
 
     def _client_session(self) -> Any:
-        if self._session is None:
-            from jira import JIRA
+        with self._lock:
+            if self._session is None:
+                self._session = self._new_session()
+            return self._session
 
-            self._auth_kind = self._kind_for_auth()
-            auth: dict[str, Any] = (
-                {"basic_auth": (self.credential.user, self.credential.token)}
-                if self._auth_kind == CLOUD
-                else {"token_auth": self.credential.token}
-            )
-            client = JIRA(
-                server=self.url,
-                options={"check_update": False},
-                get_server_info=False,
-                validate=False,
-                max_retries=0,
-                timeout=(CONNECT_TIMEOUT, self.timeout),
-                **auth,
-            )
-            self._session = client._session
-        return self._session
+    def _new_session(self) -> Any:
+        from jira import JIRA
+
+        self._auth_kind = self._kind_for_auth()
+        auth: dict[str, Any] = (
+            {"basic_auth": (self.credential.user, self.credential.token)}
+            if self._auth_kind == CLOUD
+            else {"token_auth": self.credential.token}
+        )
+        client = JIRA(
+            server=self.url,
+            options={"check_update": False},
+            get_server_info=False,
+            validate=False,
+            max_retries=0,
+            timeout=(CONNECT_TIMEOUT, self.timeout),
+            **auth,
+        )
+        return client._session
 
     def _kind_for_auth(self) -> str:
         """Cloud takes e-mail + API token (Basic), Data Center a personal access token

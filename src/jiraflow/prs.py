@@ -12,6 +12,7 @@ import re
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from jiraflow import store
@@ -400,15 +401,18 @@ def choose_reviewers(
     forge: Forge, branch: str, base: str, asked: tuple[str, ...]
 ) -> tuple[list[Any], list[str]]:
     """The default reviewers (when configured) and the asked-for ones, without the author;
-    plus notes on who was left out."""
+    plus notes on who was left out. Who you are and who the default reviewers are is asked
+    at once."""
     from jiraflow.bitbucket import User
+    from jiraflow.retry import together
 
     client = forge.client
-    me = client.me()
-    defaults: list[User] = []
+    reads: list[Callable[[], Any]] = [client.me]
     cloud_names = [a for a in asked if not _is_cloud_id(a)] if client.cloud else []
     if forge.flow.config.bitbucket.default_reviewers or cloud_names:
-        defaults = client.default_reviewers(branch, base)
+        reads.append(partial(client.default_reviewers, branch, base))
+    me, *found = together(reads)
+    defaults: list[User] = found[0] if found else []
     chosen = list(defaults) if forge.flow.config.bitbucket.default_reviewers else []
     for name in asked:
         if client.cloud and not _is_cloud_id(name):

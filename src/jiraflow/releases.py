@@ -4,10 +4,12 @@ fixVersions of its issues, their status, and the version's release date.
 A release is one outbox action per project (see tracker.py for the others):
   {"id", "site", "key": project, "do": "release", "version": Jira version name,
    "keys": [...], "released": bool, "date": "YYYY-MM-DD" or None, "target": status or ""}
-Delivering it reads the issues with one search per 100 keys, finds or creates the version,
-adds it to the issues lacking it (a few at a time), moves the issues not yet at the target,
-and releases the version last. Every part looks before it writes, so a repeat (a second
-finish, `jiraflow sync` after a failure half-way) neither duplicates nor undoes anything.
+Delivering it reads the issues with one search per 100 keys while it reads the project's
+versions (the searches and that read go out together), finds or creates the version, adds it
+to the issues lacking it and moves the issues not yet at the target (WRITERS issues at a
+time, each issue's two writes in order), and releases the version last. Every part looks
+before it writes, so a repeat (a second finish, `jiraflow sync` after a failure half-way)
+neither duplicates nor undoes anything.
 """
 
 from __future__ import annotations
@@ -15,16 +17,18 @@ from __future__ import annotations
 import datetime
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from jiraflow.errors import ConfigError, JiraflowError
 from jiraflow.issues import Issue, choose_transition, project_of, screen_values
 from jiraflow.jira_api import IssueNotFound, Refused
+from jiraflow.retry import Ahead
 
 if TYPE_CHECKING:
     from jiraflow.tracker import Tracker
 
-WRITERS = 4  # issue updates in flight at once: quick for big releases, gentle on Jira
+WRITERS = 8  # issues updated at once: quick for big releases, still gentle on Jira
 Progress = Callable[[str, int, int], None]  # (what, done, total)
 
 
@@ -102,7 +106,12 @@ def deliver(tracker: Tracker, action: dict[str, Any], progress: Progress | None)
     """Make Jira match the action; returns warnings (keys Jira does not have, issues whose
     workflow refuses the move). Raises JiraflowError for what a retry may fix."""
     target = action["target"]
-    found = tracker.lookup(action["keys"], transitions=bool(target))
+    versions = _versions_ahead(tracker, action)
+    try:
+        found = tracker.lookup(action["keys"], transitions=bool(target))
+    finally:
+        if versions is not None:
+            versions.wait()  # no request outlives the delivery
     tracker.forget()  # what this delivery reads, it may change
     warnings = []
     if found.missing:
@@ -114,7 +123,8 @@ def deliver(tracker: Tracker, action: dict[str, Any], progress: Progress | None)
         return warnings
     site = tracker.site(found.sites[issues[0].key])
     client = tracker.client(site)
-    version = _version(client, action, issues[0], result)
+    listed = versions if versions is not None and site.url == action["site"] else None
+    version = _version(client, action, issues[0], result, listed)
     name = action["version"].casefold()
     todo = [
         issue
@@ -175,19 +185,34 @@ def deliver(tracker: Tracker, action: dict[str, Any], progress: Progress | None)
     return warnings
 
 
-def _version(client: Any, action: dict[str, Any], issue: Issue, result: dict[str, Any]) -> Any:
+def _versions_ahead(tracker: Tracker, action: dict[str, Any]) -> Ahead[Any] | None:
+    """The project's versions, read while the issues are searched: when the action's site
+    is known and still configured (its client made here, in the calling thread)."""
+    if action["site"] not in {site.url for site in tracker.sites}:
+        return None
+    client = tracker.client(tracker.site(action["site"]))
+    return Ahead(partial(client.versions, action["key"]))
+
+
+def _version(
+    client: Any,
+    action: dict[str, Any],
+    issue: Issue,
+    result: dict[str, Any],
+    listed: Ahead[Any] | None = None,
+) -> Any:
     """The project's version of that name (Jira compares names ignoring case), created
     when missing. It is created unreleased (with the planned date): releasing it is the last
-    step, once every issue has it."""
+    step, once every issue has it. `listed`: the versions, already being read."""
     name = action["version"]
 
-    def existing() -> dict[str, Any] | None:
-        for version in client.versions(action["key"]):
+    def existing(versions: list[dict[str, Any]] | None = None) -> dict[str, Any] | None:
+        for version in client.versions(action["key"]) if versions is None else versions:
             if str(version.get("name", "")).casefold() == name.casefold():
                 return dict(version)
         return None
 
-    found = existing()
+    found = existing(listed.result() if listed is not None else None)
     if found is not None:
         return found
     try:

@@ -12,15 +12,21 @@ when delivered, so `jiraflow sync` can replay the outbox safely: a move re-reads
 first, an assignment the assignee, a comment carries the action's id, and a link is upserted
 by a globalId made from its URL; an issue changed in Jira since the action was planned
 ("from") is left alone.
+
+Reads that do not depend on each other go out together (see retry.py): `start` asks who you
+are while it reads the issue, and `read_ahead` starts reading an issue that a move will need
+while other work goes on; the delivery takes that answer instead of asking again. Writes
+stay in order, one at a time per issue.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import time
-import uuid
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 from jiraflow import store
@@ -28,6 +34,7 @@ from jiraflow.config import Config
 from jiraflow.errors import ConfigError, JiraflowError, RemoteError
 from jiraflow.issues import Issue, choose_transition, project_of, screen_values
 from jiraflow.jira_api import IssueNotFound
+from jiraflow.retry import Ahead
 
 OUTBOX = "outbox.json"
 ISSUE_CACHE = "issues.json"
@@ -118,6 +125,8 @@ class Tracker:
         self._sleep = sleep
         self.progress: Callable[[str, int, int], None] | None = None  # (what, done, total)
         self._looked_up: tuple[set[str], bool, Lookup] | None = None  # the last lookup
+        self._ahead: dict[str, Ahead[tuple[Issue, Site]]] = {}  # issues read ahead, by key
+        self.dry_run = False  # a tracker for a dry run reads nothing ahead
 
     @property
     def enabled(self) -> bool:
@@ -166,7 +175,55 @@ class Tracker:
 
     # -- issues --------------------------------------------------------------------------------
     def fetch(self, key: str, *, transitions: bool = False) -> tuple[Issue, Site]:
-        """The issue from the site that has it, remembered in the issue cache."""
+        """The issue from the site that has it, remembered in the issue cache. An issue being
+        read ahead comes from that read (with its transitions)."""
+        ahead = self._ahead.get(key)
+        issue, site = ahead.result() if ahead is not None else self._find(key, transitions)
+        self.remember((issue, site))
+        return issue, site
+
+    def fetch_to_start(self, key: str) -> tuple[Issue, Site]:
+        """The issue `start` needs (with its transitions), and meanwhile who you are, when
+        start may assign the issue: two reads at once. Your account is cached for good, so
+        this is a second request only the first time."""
+        candidates = self.sites_for(key)
+        if self.config.jira.assign == "never" or len(candidates) != 1:
+            return self.fetch(key, transitions=True)
+        me = Ahead(self.client(candidates[0]).myself)
+        try:
+            return self.fetch(key, transitions=True)
+        finally:
+            with contextlib.suppress(JiraflowError):  # start_actions asks again, and says why
+                me.result()
+
+    def read_ahead(self, key: str) -> None:
+        """Start reading the issue with its transitions in the background: a move delivered
+        later (after the git part) takes this answer instead of waiting a round trip for it,
+        and a read that failed is simply made again then. The clients are made here, so that
+        a keyring is only ever asked from the calling thread."""
+        if self.dry_run or key in self._ahead or not self.sites_for(key):
+            return
+        try:
+            for site in self.sites_for(key):
+                self.client(site)
+        except JiraflowError:
+            return  # the delivery meets it again, and says so
+        self._ahead[key] = Ahead(partial(self._find, key, True))
+
+    def _taken(self, key: str, site_url: str) -> Issue | None:
+        """The issue read ahead from that site (once), or None: not read ahead, or failed."""
+        ahead = self._ahead.pop(key, None)
+        if ahead is None:
+            return None
+        try:
+            issue, site = ahead.result()
+        except JiraflowError:
+            return None
+        return issue if site.url == site_url else None
+
+    def _find(self, key: str, transitions: bool) -> tuple[Issue, Site]:
+        """The issue from the first candidate site that has it (HTTP only: thread-safe once
+        the clients are made)."""
         candidates = self.sites_for(key)
         if not candidates:
             raise ConfigError(
@@ -180,7 +237,6 @@ class Tracker:
                 if i == len(candidates) - 1:
                     raise
                 continue
-            self.remember((issue, site))
             return issue, site
         raise AssertionError("unreachable")  # pragma: no cover
 
@@ -225,13 +281,14 @@ class Tracker:
 
         verdicts = Verdicts()
         pending = list(dict.fromkeys(keys))
+        progress = partial(self.progress, "jira: checking keys") if self.progress else None
         for site in self.sites:
             ask = [key for key in pending if site in self.sites_for(key)]
             if not ask:
                 continue
             client = self.client(site)
             try:
-                found, rest = client.search_keys(ask, where=jql)
+                found, rest = client.search_keys(ask, where=jql, progress=progress)
             except Refused as exc:
                 if not jql or exc.status != 400:
                     raise
@@ -312,6 +369,8 @@ class Tracker:
 
     @staticmethod
     def new_action(site: str | None, key: str, do: str, **extra: str | None) -> dict[str, Any]:
+        import uuid
+
         return {"id": uuid.uuid4().hex, "site": site, "key": key, "do": do, **extra}
 
     # -- delivery --------------------------------------------------------------------------------
@@ -324,7 +383,10 @@ class Tracker:
             return result
         self.enqueue(actions)
         blocked: set[str] = set()
-        for action in actions:
+        progress = self.progress if len(actions) > 1 else None  # a release reports its own
+        for done, action in enumerate(actions):
+            if progress is not None and done:
+                progress("jira: sending queued actions", done, len(actions))
             if action["key"] in blocked:
                 result.failed.append((action, RemoteError("waiting for the action before it")))
                 continue
@@ -349,6 +411,8 @@ class Tracker:
                 result.skipped.append((action, note))
             else:
                 result.done.append(action)
+        if progress is not None:
+            progress("jira: sending queued actions", len(actions), len(actions))
         return result
 
     def describe(self, action: dict[str, Any]) -> str:
@@ -387,12 +451,13 @@ class Tracker:
             client.link(key, global_id, action["url"], action["title"], resolved=action["resolved"])
             return known, ""
         if known is None or known.transitions is None:
-            known = client.issue(key, transitions=True)
+            known = self._taken(key, action["site"]) or client.issue(key, transitions=True)
         if action["do"] == "assign":
             if known.assignee == action["user"]:
                 return known, ""
             if known.assignee != action.get("from"):
                 return known, f"{key} was assigned to {known.assignee_name} meanwhile; left alone"
+            self._ahead.pop(key, None)  # a read from before this write is stale
             client.assign(key, action["user"])
             known.assignee = action["user"]
             return known, ""
@@ -403,6 +468,7 @@ class Tracker:
             return known, f"{key} moved to {known.status.name} meanwhile; left alone"
         transition = choose_transition(known, known.transitions or [], action["target"])
         values = screen_values(known, transition, self.config.jira.fields)
+        self._ahead.pop(key, None)  # a read from before this write is stale
         client.transition(key, transition.id, values)
         action["reached"] = transition.to.name  # what a category target turned out to be
         return None, ""  # the status changed; re-read before the next move

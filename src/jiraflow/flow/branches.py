@@ -150,10 +150,21 @@ def list_branches(ctx: FlowContext, kind: str) -> list[BranchRow]:
     repo, model = ctx.repo, ctx.model
     prefix = model.prefixes[kind]
     current = repo.head().branch
+    refs = repo.refs()
+    branches = [(branch, ctx.base_of(branch, kind)) for branch in repo.branches(prefix)]
+    compared = [(b, base) for b, base in branches if repo.has_branch(base)]
+    counts = dict(
+        zip(
+            compared,
+            repo.ahead_behind_many(
+                [(refs[f"refs/heads/{b}"], refs[f"refs/heads/{base}"]) for b, base in compared]
+            ),
+            strict=True,
+        )
+    )
     rows = []
-    for branch in repo.branches(prefix):
-        base = ctx.base_of(branch, kind)
-        ahead, behind = repo.ahead_behind(branch, base) if repo.has_branch(base) else (0, 0)
+    for branch, base in branches:
+        ahead, behind = counts.get((branch, base), (0, 0))
         rows.append(
             BranchRow(
                 branch[len(prefix) :],

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 
 from jiraflow import config as config_mod
 from jiraflow.config import Config
@@ -12,11 +11,16 @@ from jiraflow.flow.model import BranchModel
 from jiraflow.gitrepo import GitRepo
 
 
-@dataclass(eq=False, repr=False)
 class FlowContext:
-    repo: GitRepo
-    config: Config
-    model: BranchModel
+    """The repository, its merged config and branch model. (A plain class: on the path of
+    every TAB.)"""
+
+    __slots__ = ("config", "model", "repo")
+
+    def __init__(self, repo: GitRepo, config: Config, model: BranchModel) -> None:
+        self.repo = repo
+        self.config = config
+        self.model = model
 
     @classmethod
     def open(

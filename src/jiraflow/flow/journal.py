@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -240,7 +241,8 @@ def _stopped(repo: GitRepo, journal: Journal, step: Step, exc: JiraflowError) ->
     done = journal.next > 0
     abort(repo, journal)
     undone = "Every branch was put back. " if done else "Nothing was changed. "
-    exc.hint = undone + _FIX_HINTS.get(step.kind, "Fix the cause and try again.")
+    fix = exc.hint if isinstance(exc, RepoStateError) and exc.hint else None
+    exc.hint = undone + (fix or _FIX_HINTS.get(step.kind, "Fix the cause and try again."))
 
 
 _FIX_HINTS = {
@@ -279,6 +281,13 @@ def _run_step(repo: GitRepo, journal: Journal, step: Step) -> None:
     if step.kind == PUSH:
         output = proc.stderr or proc.stdout
         why = reason(output)
+        missing = re.search(r"couldn't find remote ref (?:refs/heads/)?(\S+)", output)
+        if step.argv[0] == "fetch" and missing:
+            remote = _remote_of(step)
+            raise RepoStateError(
+                f"'{remote}' has no branch '{missing[1]}'",
+                f"`git ls-remote --heads {remote}` lists the branches it has.",
+            )
         said = hook_output(f"{proc.stdout}\n{proc.stderr}") if step.argv[0] == "push" else []
         if said:  # a pre-push hook refused it, and said why: show that, not git's last words
             why = "its pre-push hook refused it:\n" + "\n".join(said)

@@ -5,6 +5,13 @@ their retry logic are exercised exactly as against the real services. This modul
 about Jira: it runs the server, records requests, injects faults (latency, error statuses,
 dropped connections) and serves the ``/_sandbox/`` control endpoints. A simulator subclasses
 :class:`SandboxServer` and implements :meth:`SandboxServer.handle` and friends.
+
+Each record carries when the request arrived and when its answer was ready (one monotonic
+clock for every sandbox of the process), so request budgets can count round trips instead
+of timing commands: :func:`round_trips` is the longest chain of requests each sent after the
+one before was answered, :func:`most_in_flight` the most requests being served at once.
+With ``latency`` set (0.1 s, say), requests a client sends together reliably overlap and
+requests it sends one after another never do, so both counts are deterministic.
 """
 
 from __future__ import annotations
@@ -15,7 +22,7 @@ import socket
 import threading
 import time
 import traceback
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -30,6 +37,8 @@ __all__ = [
     "RequestRecord",
     "Response",
     "SandboxServer",
+    "most_in_flight",
+    "round_trips",
 ]
 
 CONTROL_PREFIX = "/_sandbox/"
@@ -50,6 +59,31 @@ class RequestRecord:
     body: bytes
     status: int
     headers: dict[str, str]
+    started: float = 0.0  # time.monotonic() when the request arrived
+    finished: float = 0.0  # ... and when its answer was ready (latency included)
+
+
+def round_trips(records: Iterable[RequestRecord]) -> int:
+    """The round trips on the critical path: the most requests in a chain where each one
+    arrived after the one before it was answered (concurrent requests count once). Merge
+    the records of several sandboxes to count a command that talks to both."""
+    chain, last_end = 0, float("-inf")
+    for record in sorted(records, key=lambda r: r.finished):  # earliest end first: greedy
+        if record.started > last_end:
+            chain, last_end = chain + 1, record.finished
+    return chain
+
+
+def most_in_flight(records: Iterable[RequestRecord]) -> int:
+    """The most requests that were being served at the same moment."""
+    spans = [(r.started, r.finished) for r in records]
+    # sorted by time, an answer (-1) before a request (+1) at the same moment
+    events = sorted([(start, 1) for start, _ in spans] + [(end, -1) for _, end in spans])
+    most = current = 0
+    for _, change in events:
+        current += change
+        most = max(most, current)
+    return most
 
 
 class BadRequestBody(ValueError):
@@ -437,6 +471,7 @@ class SandboxServer:
         """Answer one request; None means drop the connection."""
         if request.path.startswith(CONTROL_PREFIX):
             return self._control(request)
+        started = time.monotonic()
         self._sleep(self.latency)
         fault = self._take_fault(request.method, request.path)
         response: Response | None
@@ -450,7 +485,7 @@ class SandboxServer:
             )
         else:
             response = None
-        self._record(request, DROPPED if response is None else response.status)
+        self._record(request, DROPPED if response is None else response.status, started)
         if response is not None:
             response = Response(
                 response.status,
@@ -468,9 +503,16 @@ class SandboxServer:
             traceback.print_exc()
             return self.error_response(HTTPStatus.INTERNAL_SERVER_ERROR, "Internal server error")
 
-    def _record(self, request: Request, status: int) -> None:
+    def _record(self, request: Request, status: int, started: float) -> None:
         record = RequestRecord(
-            request.method, request.path, request.query, request.body, status, request.headers
+            request.method,
+            request.path,
+            request.query,
+            request.body,
+            status,
+            request.headers,
+            started,
+            time.monotonic(),
         )
         with self._requests_lock:
             self._requests.append(record)
