@@ -314,7 +314,7 @@ def test_release_start_asks_on_a_terminal(repo: Repo, run, monkeypatch) -> None:
     fake_terminal(monkeypatch, "1.7.0\n", stdout_tty=True)
     result = run(repo, "release", "start")
     assert result.code == 0, result.err
-    assert "Release version [1.5.0]: " in result.out
+    assert "Release version [1.5.0]: " in result.err  # a prompt is for people: stderr
     assert repo.branch() == "release/1.7.0"
     assert "next minor" not in result.out
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -26,17 +25,28 @@ EXIT_INTERNAL = 1
 EXIT_INTERRUPTED = 130
 
 
-@dataclass(eq=False, repr=False)
 class AppState:
-    """Global options, shared with every command through ctx.obj."""
+    """Global options, shared with every command through ctx.obj. (A plain class: the
+    dataclasses module and a dataclass cost about 3 ms of every start, TAB included.)"""
 
-    path: str = "."
-    dry_run: bool = False
-    json: bool = False
-    verbose: bool = False
-    debug: bool = False
-    color: bool | None = None
-    renderer: Renderer = field(default_factory=Renderer)
+    def __init__(
+        self,
+        *,
+        path: str = ".",
+        dry_run: bool = False,
+        json: bool = False,
+        verbose: bool = False,
+        debug: bool = False,
+        color: bool | None = None,
+        renderer: Renderer | None = None,
+    ) -> None:
+        self.path = path
+        self.dry_run = dry_run
+        self.json = json
+        self.verbose = verbose
+        self.debug = debug
+        self.color = color
+        self.renderer = renderer if renderer is not None else Renderer()
 
     def flow(self) -> FlowContext:
         from jiraflow.flow.context import FlowContext
@@ -51,11 +61,60 @@ def user_config_path() -> str:
 
 
 class LazyGroup(click.Group):
-    """A group whose subcommands live in modules imported only when one is used."""
+    """A group whose subcommands live in modules imported only when one is used.
 
-    def __init__(self, *args: Any, lazy: dict[str, str] | None = None, **kwargs: Any) -> None:
+    `--help` lists a command not imported yet from its one-line summary in `summaries`
+    (None: hidden), so that it imports no command module; tests/test_cli.py checks that
+    each summary gives the same line as the command's own help."""
+
+    def __init__(
+        self,
+        *args: Any,
+        lazy: dict[str, str] | None = None,
+        summaries: dict[str, str | None] | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.lazy = lazy or {}
+        self.summaries = summaries or {}
+
+    def make_context(
+        self,
+        info_name: str | None,
+        args: list[str],
+        parent: click.Context | None = None,
+        **extra: Any,
+    ) -> click.Context:
+        # The width click would use, found without importing shutil (which imports bz2,
+        # lzma and zlib: 2.5 ms of every --help); subcommands inherit it. Not when a test
+        # runner forces a width.
+        if parent is None and "terminal_width" not in extra:
+            from click import formatting
+
+            if formatting.FORCED_WIDTH is None:
+                max_width = self.context_settings.get("max_content_width") or 80
+                extra["terminal_width"] = max(min(terminal_columns(), max_width) - 2, 50)
+        return super().make_context(info_name, args, parent, **extra)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """click's list of commands, with a stand-in for each command not imported yet."""
+        from gettext import gettext as _
+
+        listed = []
+        for name in self.list_commands(ctx):
+            if name not in self.commands and name in self.summaries:
+                summary = self.summaries[name]
+                cmd: click.Command | None = click.Command(
+                    name, help=summary, hidden=summary is None
+                )
+            else:
+                cmd = self.get_command(ctx, name)
+            if cmd is not None and not cmd.hidden:
+                listed.append((name, cmd))
+        if listed:
+            limit = formatter.width - 6 - max(len(name) for name, _cmd in listed)
+            with formatter.section(_("Commands")):
+                formatter.write_dl([(name, cmd.get_short_help_str(limit)) for name, cmd in listed])
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted({*self.commands, *self.lazy})
@@ -70,12 +129,59 @@ class LazyGroup(click.Group):
         return self.commands.get(name)
 
 
+def terminal_columns() -> int:
+    """shutil.get_terminal_size().columns: $COLUMNS, else the terminal's, else 80."""
+    try:
+        columns = int(os.environ.get("COLUMNS", ""))
+    except ValueError:
+        columns = 0
+    if columns <= 0:
+        try:
+            columns = os.get_terminal_size(sys.__stdout__.fileno()).columns  # type: ignore[union-attr]
+        except (AttributeError, ValueError, OSError):
+            columns = 0
+    return columns or 80
+
+
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+
+# What `jiraflow --help` says of each command (the first sentence of its help), so that it
+# need not import them all; None: a hidden command.
+SUMMARIES: dict[str, str | None] = {
+    "auth": "Log in to Jira or Bitbucket (tokens kept in the OS keyring), see who you are, "
+    "log out.",
+    "bugfix": "Bugfix branches: fixes for develop, merged like features.",
+    "check": "Check Jira issue keys as Bitbucket's server-side hooks would: in branch names, "
+    "commit messages, ranges of commits and pull requests.",
+    "completion": "Print the completion script for SHELL.",
+    "config": "Show and change the configuration (see docs/configuration.md).",
+    "demo": "Walk the whole flow with real jiraflow commands against a sandbox Jira and "
+    "Bitbucket: start from an issue, commit, open the pull request, merge it, finish, release.",
+    "feature": "Feature branches: new work, merged into develop.",
+    "hooks": "Git hooks: the issue key put in front of commit messages, messages and pushes "
+    "checked.",
+    "hotfix": "Hotfix branches: from main, merged into main, tagged, and merged back.",
+    "init": "Set up Gitflow here: main and develop, prefixes, .jiraflow.toml.",
+    "pr": "Bitbucket pull requests (Cloud or Data Center) of Gitflow branches.",
+    "release": "Release branches: from develop, merged into main and tagged.",
+    "sandbox": "Local simulators of Jira and Bitbucket (Cloud or Data Center) on 127.0.0.1.",
+    "start": "Start work on issue KEY: a bugfix for a Bug, a feature otherwise (see "
+    "jira.branch_types), named from the issue's summary.",
+    "status": "The current branch, its issue in Jira, its pull request, how far it is from "
+    "its base, and anything waiting to be sent to Jira.",
+    "support": "Support branches: long-lived maintenance lines from a tag on main.",
+    "sync": "Send the Jira updates that could not be made when they happened (the outbox).",
+    "where": "Which branches (develop, main, the where.environments branches, open releases "
+    "and hotfixes) and version tags hold the commits of issue KEY, with its Jira status and "
+    "pull request when configured.",
+    "_refresh-issues": None,
+}
 
 
 @click.group(
     cls=LazyGroup,
     context_settings=CONTEXT_SETTINGS,
+    summaries=SUMMARIES,
     lazy={
         "init": "jiraflow.cli.init_cmd:init",
         "config": "jiraflow.cli.config_cmd:config",
@@ -95,6 +201,7 @@ CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 
         "where": "jiraflow.cli.where_cmd:where",
         "hooks": "jiraflow.cli.hooks_cmd:hooks",
         "check": "jiraflow.cli.check_cmd:check",
+        "_refresh-issues": "jiraflow.cli.complete:refresh_issues",
     },
 )
 @click.version_option(__version__, "--version", prog_name="jiraflow")
@@ -124,7 +231,8 @@ def cli(
     if path != "." and not os.path.isdir(path):
         raise click.BadParameter(f"'{path}' is not a directory", param_hint="-C")
     color = False if no_color else None
-    ctx.obj = AppState(
+    global _current
+    ctx.obj = _current = AppState(
         path=path,
         dry_run=dry_run,
         json=as_json,
@@ -133,45 +241,75 @@ def cli(
         color=color,
         renderer=Renderer(as_json=as_json, color=color, verbose=verbose),
     )
+    _current.renderer.note(dry_run=dry_run)
+
+
+_current: AppState | None = None  # the running command's state, for main() to finish with
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI and return its exit code; errors become one or two lines."""
     from jiraflow.errors import JiraflowError
 
+    global _current
+    _current = None
     args = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in args
     color = False if "--no-color" in args else None
-    renderer = Renderer(color=color)
     prog = os.path.basename(sys.argv[0]) if argv is None else "jiraflow"
     prog = "git jiraflow" if prog == "git-jiraflow" else "jiraflow"
-    try:
-        result = cli.main(args=args, prog_name=prog, standalone_mode=False)
-        return result if isinstance(result, int) else 0
-    except JiraflowError as exc:
-        if debug:
-            import traceback
 
-            traceback.print_exc()
-        renderer.error(exc.message, exc.hint)
-        return exc.exit_code
-    except click.exceptions.Exit as exc:
-        return exc.exit_code
-    except click.ClickException as exc:
-        exc.show()
-        return exc.exit_code
-    except (KeyboardInterrupt, click.exceptions.Abort):
-        renderer.error(
-            "interrupted", "Nothing is lost: a started finish can be resumed with --continue."
-        )
-        return EXIT_INTERRUPTED
-    except BrokenPipeError:
-        return 0
-    except Exception as exc:  # the one place an unexpected error is turned into exit 1
-        if debug:
+    # Until the command's own renderer exists (the group's options parsed), one from the
+    # arguments: a wrong command or -C PATH fails before that, and still owes its document.
+    early = Renderer(as_json="--json" in args, color=color)
+
+    def renderer() -> Renderer:
+        return _current.renderer if _current is not None else early
+
+    error: tuple[str, str | None] | None = None  # (message, hint) when it is said here
+    code = 0
+    try:
+        try:
+            result = cli.main(args=args, prog_name=prog, standalone_mode=False)
+            if result == 0 and {"-h", "--help", "--version"} & set(args):
+                return 0  # their text is the whole output, also with --json
+            code = result if isinstance(result, int) else 0
+        except JiraflowError as exc:
+            if debug:
+                import traceback
+
+                traceback.print_exc()
+            code, error = exc.exit_code, (exc.message, exc.hint)
+        except click.exceptions.Exit as exc:  # a check that printed its report
+            code = exc.exit_code
+        except click.exceptions.NoArgsIsHelpError as exc:  # `jiraflow feature`: its help
+            exc.show()
+            renderer().result(exc.exit_code, "a command is needed", f"Run `{prog} --help`.")
+            return exc.exit_code
+        except click.ClickException as exc:
+            exc.show()
+            renderer().result(exc.exit_code, exc.format_message())
+            return exc.exit_code
+        except (KeyboardInterrupt, click.exceptions.Abort):
+            code = EXIT_INTERRUPTED
+            error = (
+                "interrupted",
+                "Nothing is lost: a started finish can be resumed with --continue.",
+            )
+        except BrokenPipeError:
             raise
-        renderer.error(
-            f"internal error: {type(exc).__name__}: {exc}",
-            "Run the command again with --debug for the traceback, and report it.",
-        )
-        return EXIT_INTERNAL
+        except Exception as exc:  # the one place an unexpected error is turned into exit 1
+            if debug:
+                raise
+            code = EXIT_INTERNAL
+            error = (
+                f"internal error: {type(exc).__name__}: {exc}",
+                "Run the command again with --debug for the traceback, and report it.",
+            )
+        # said outside the handlers, so that a closed stdout here is not a second error
+        if error is not None:
+            renderer().error(*error)
+        renderer().result(code, *(error or (None, None)))
+        return code
+    except BrokenPipeError:  # the reader went away (`| head`): it has what it wanted
+        return code

@@ -84,15 +84,15 @@ def login(
 
         url = credentials.site_url(service, url or CLOUD_API, "--url")
     else:
-        url = credentials.normalise_url(url or click.prompt("Jira site URL"), "--url")
-    user = user or click.prompt(_login_prompt(service, url))
+        url = credentials.normalise_url(url or click.prompt("Jira site URL", err=True), "--url")
+    user = user or click.prompt(_login_prompt(service, url), err=True)
     credentials.accounts(remote.app_dir())  # a broken accounts file fails before the prompt
     credentials.keyring_backend(service)  # no usable keyring: say so before asking for the token
     if token_stdin:
         token = sys.stdin.readline().strip()
     else:
         # the site is named: a repository's config may have chosen it
-        token = click.prompt(f"API token for {user} at {url}", hide_input=True).strip()
+        token = click.prompt(f"API token for {user} at {url}", hide_input=True, err=True).strip()
     if not token:
         raise UsageError("the token is empty", "Paste the token, or pipe it with --token-stdin.")
     credential = Credential(service, url, user, token, "the token given")
@@ -105,6 +105,7 @@ def login(
         state.renderer.plan([f"store the token for {user} at {url} in the OS keyring"])
         return
     credentials.store(credential, kind, app_dir=remote.app_dir())
+    state.renderer.note(service=service, url=url, user=user, kind=kind)
     state.renderer.summary(
         [f"logged in to {url} ({kind}) as {display or user}; the token is in the OS keyring"]
     )
@@ -226,7 +227,9 @@ def logout(state: AppState, service: str, url: str | None) -> None:
     if state.dry_run:
         state.renderer.plan([f"remove the token for {user} at {url} from the OS keyring"])
         return
-    if credentials.delete(service, url, user, app_dir=remote.app_dir()):
+    removed = credentials.delete(service, url, user, app_dir=remote.app_dir())
+    state.renderer.note(service=service, url=url, user=user, removed=removed)
+    if removed:
         state.renderer.summary([f"logged out of {url} ({user}); the token is removed"])
     else:
         state.renderer.line(f"There was no stored token for {user} at {url}.")

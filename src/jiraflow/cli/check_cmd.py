@@ -390,7 +390,7 @@ def _verifier(state: AppState, flow: FlowContext, rules: Rules, report: Report):
     if not rules.jira:
         report.jira = "off"
         return None
-    tracker = tracker_for(flow)
+    tracker = tracker_for(flow, state)  # many keys: their progress on stderr
     if not tracker.enabled:
         report.jira = "not configured"
         return None

@@ -5,14 +5,9 @@ from __future__ import annotations
 import click
 
 from jiraflow.cli import CONTEXT_SETTINGS, AppState, user_config_path
+from jiraflow.cli.complete import complete_config_keys, complete_config_value
 
 pass_state = click.make_pass_decorator(AppState)
-
-
-def _complete_keys(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[str]:
-    from jiraflow.config import KEYS
-
-    return [k for k in KEYS if k.startswith(incomplete)]
 
 
 def _load(state: AppState):  # type: ignore[no-untyped-def]
@@ -60,7 +55,7 @@ def _show(value: object) -> str:
 
 
 @config.command(context_settings=CONTEXT_SETTINGS)
-@click.argument("key", shell_complete=_complete_keys)
+@click.argument("key", shell_complete=complete_config_keys)
 @pass_state
 def get(state: AppState, key: str) -> None:
     """Print the value of KEY."""
@@ -76,8 +71,8 @@ def get(state: AppState, key: str) -> None:
 
 
 @config.command("set", context_settings=CONTEXT_SETTINGS)
-@click.argument("key", shell_complete=_complete_keys)
-@click.argument("value")
+@click.argument("key", shell_complete=complete_config_keys)
+@click.argument("value", shell_complete=complete_config_value)
 @click.option("--user", is_flag=True, help="Write the user file instead of .jiraflow.toml.")
 @pass_state
 def set_(state: AppState, key: str, value: str, user: bool) -> None:
@@ -94,6 +89,7 @@ def set_(state: AppState, key: str, value: str, user: bool) -> None:
         state.renderer.plan([f"write {path}: {key} = {_show(parsed)}"])
         return
     had_comments = config_mod.write_key(path, key, parsed)
+    state.renderer.note(key=key, value=parsed, file=path)
     state.renderer.summary([f"{key} = {_show(parsed)} in {path}"])
     if had_comments:
         state.renderer.warn(f"{path} was rewritten; its comments were not kept")

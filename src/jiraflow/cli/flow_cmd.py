@@ -2,47 +2,26 @@
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import click
 
-from jiraflow.cli import CONTEXT_SETTINGS, AppState, remote
+from jiraflow.cli import CONTEXT_SETTINGS, AppState
+from jiraflow.cli.complete import (
+    complete_base,
+    complete_branches,
+    complete_issues,
+    complete_remote_branches,
+)
 
 if TYPE_CHECKING:
-    from click.shell_completion import CompletionItem
-
     from jiraflow.flow.context import FlowContext
     from jiraflow.issues import Issue
     from jiraflow.plan import Plan
     from jiraflow.tracker import Tracker
 
 pass_state = click.make_pass_decorator(AppState)
-
-
-def complete_branches(
-    kind: str,
-) -> Callable[[click.Context, click.Parameter, str], list[CompletionItem]]:
-    """TAB completion of the existing branches of a type, without their prefix."""
-
-    def complete(
-        ctx: click.Context, param: click.Parameter, incomplete: str
-    ) -> list[CompletionItem]:
-        from click.shell_completion import CompletionItem
-
-        try:
-            path = ctx.find_root().params.get("path") or "."
-            from jiraflow.flow.context import FlowContext
-
-            flow = FlowContext.open(path, user_path=None)
-            prefix = flow.model.prefixes[kind]
-            names = [b[len(prefix) :] for b in flow.repo.branches(prefix)]
-        except Exception:  # completion must never print a traceback into the shell
-            return []
-        return [CompletionItem(n) for n in names if n.startswith(incomplete)]
-
-    return complete
 
 
 def run_plan(
@@ -55,6 +34,7 @@ def run_plan(
 ) -> None:
     """Build the plan under the repository lock; print it (--dry-run) or run it, then
     deliver its Jira actions (queued in the outbox if Jira fails: exit 7)."""
+    from jiraflow.cli import remote
     from jiraflow.flow import journal
 
     with journal.lock(flow.repo):
@@ -66,6 +46,7 @@ def run_plan(
             if lines:
                 state.renderer.plan(lines)
             else:
+                state.renderer.note(plan=[])
                 state.renderer.line("Nothing to do.")
             return
         journal.execute(
@@ -75,6 +56,9 @@ def run_plan(
             on_done=tracker.enqueue if tracker else None,
         )
         state.renderer.summary(plan.summary)
+        state.renderer.note(branch=flow.repo.head().branch)
+        if known is not None:
+            state.renderer.note(issue=known.key)
         if tracker is not None:
             remote.deliver(
                 state,
@@ -86,6 +70,7 @@ def run_plan(
 
 
 def resume_or_abort(state: AppState, kind: str, cont: bool) -> None:
+    from jiraflow.cli import remote
     from jiraflow.errors import UsageError
     from jiraflow.flow import journal
 
@@ -115,6 +100,7 @@ def resume_or_abort(state: AppState, kind: str, cont: bool) -> None:
             )
             done = f"finished '{entry.branch}'"
             state.renderer.summary([done])
+            state.renderer.note(branch=flow.repo.head().branch)
             if tracker is not None:
                 remote.deliver(state, tracker, entry.remote, done=done)
         else:
@@ -126,6 +112,7 @@ def resume_or_abort(state: AppState, kind: str, cont: bool) -> None:
                 state.renderer.warn(
                     "already pushed, not undone on the remote: " + "; ".join(pushed)
                 )
+            state.renderer.note(branch=flow.repo.head().branch)
 
 
 # -- command factories ----------------------------------------------------------------------
@@ -136,11 +123,24 @@ def _start_command(kind: str) -> click.Command:
 
     @click.command("start", context_settings=CONTEXT_SETTINGS)
     @click.argument(
-        arg, metavar=f"[{arg.upper()}]" if computed else arg.upper(), required=not computed
+        arg,
+        metavar=f"[{arg.upper()}]" if computed else arg.upper(),
+        required=not computed,
+        shell_complete=complete_issues if kind in ("feature", "bugfix") else None,
     )
-    @click.argument("base_arg", metavar="[BASE]", required=kind == "support", default=None)
+    @click.argument(
+        "base_arg",
+        metavar="[BASE]",
+        required=kind == "support",
+        default=None,
+        shell_complete=complete_base(kind),
+    )
     @click.option(
-        "--base", "base_opt", metavar="B", help="Start from B instead of the default base."
+        "--base",
+        "base_opt",
+        metavar="B",
+        help="Start from B instead of the default base.",
+        shell_complete=complete_base(kind),
     )
     @click.option("-F", "--fetch", is_flag=True, help="Fetch the base from the remote first.")
     @pass_state
@@ -153,6 +153,8 @@ def _start_command(kind: str) -> click.Command:
         no_jira: bool = False,
         **kw: Any,
     ) -> None:
+        from jiraflow.cli import remote
+
         part = _version_part(kind, kw[arg], kw)
         flow = state.flow()
         base = base_opt or base_arg
@@ -224,6 +226,7 @@ def start_branch(
     otherwise (the proposal as the default), or taken and said when there is none."""
     import sys
 
+    from jiraflow.cli import remote
     from jiraflow.flow.start import Proposal, plan_start
 
     if state.dry_run and fetch:
@@ -235,7 +238,7 @@ def start_branch(
         proposed = str(proposal.version)
         asked = part is None and not state.dry_run and not state.json
         if asked and sys.stdin.isatty() and sys.stdout.isatty():
-            return str(click.prompt(f"{kind.capitalize()} version", default=proposed))
+            return str(click.prompt(f"{kind.capitalize()} version", default=proposed, err=True))
         if state.dry_run:  # otherwise the summary says it
             state.renderer.line(proposal.describe(), err=state.json)
         return proposed
@@ -284,6 +287,9 @@ def _finish_command(kind: str) -> click.Command:
         if kw["cont"] or kw["abort"]:
             resume_or_abort(state, kind, kw["cont"])
             return
+        import dataclasses
+
+        from jiraflow.cli import remote
         from jiraflow.flow.finish import FinishOptions, plan_finish
 
         flow = state.flow()
@@ -321,6 +327,8 @@ def _finish_command(kind: str) -> click.Command:
             branch = flow.resolve(kind, kw[arg])
             if opts.fetch:  # before looking at what the remote already has
                 flow.repo.fetch(flow.model.remote)
+            if not version_kind:  # the issue's read goes out with the question whether it landed
+                remote.read_ahead_finish(tracker, flow, branch)
             landed, keep_remote = _landing(state, flow, kind, branch)
             if not version_kind:
                 plan = plan_finish(
@@ -445,7 +453,7 @@ def _publish_command(kind: str) -> click.Command:
 
 def _track_command(kind: str) -> click.Command:
     @click.command("track", context_settings=CONTEXT_SETTINGS)
-    @click.argument("name", metavar="NAME")
+    @click.argument("name", metavar="NAME", shell_complete=complete_remote_branches(kind))
     @pass_state
     def track(state: AppState, name: str) -> None:
         """Fetch NAME from the remote and check out a local branch tracking it."""
@@ -527,6 +535,9 @@ def _diff_command(kind: str) -> click.Command:
         if state.dry_run:
             state.renderer.plan(["git " + " ".join(args)])
             return
+        if state.json:
+            state.renderer.data({"command": "git " + " ".join(args), "diff": flow.repo.out(*args)})
+            return
         flow.repo.passthrough(*args)
 
     return diff
@@ -600,19 +611,30 @@ _HELP = {
 }
 
 
-def _group(kind: str) -> click.Group:
-    group = click.Group(kind, help=_HELP[kind], context_settings=CONTEXT_SETTINGS)
-    for name in _COMMANDS[kind]:
-        group.add_command(_FACTORIES[name](kind))
-    if kind == "release":
-        from jiraflow.cli.notes_cmd import notes
+class FlowGroup(click.Group):
+    """One branch type's commands, each made when first asked for: a TAB in `feature
+    finish` builds that one command, not the forty of all five types."""
 
-        group.add_command(notes)
-    return group
+    def __init__(self, kind: str) -> None:
+        super().__init__(kind, help=_HELP[kind], context_settings=CONTEXT_SETTINGS)
+        self.kind = kind
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*_COMMANDS[self.kind], *(["notes"] if self.kind == "release" else [])})
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name not in self.commands:
+            if name in _COMMANDS[self.kind]:
+                self.add_command(_FACTORIES[name](self.kind))
+            elif name == "notes" and self.kind == "release":
+                from jiraflow.cli.notes_cmd import notes
+
+                self.add_command(notes)
+        return self.commands.get(name)
 
 
-feature = _group("feature")
-bugfix = _group("bugfix")
-release = _group("release")
-hotfix = _group("hotfix")
-support = _group("support")
+feature = FlowGroup("feature")
+bugfix = FlowGroup("bugfix")
+release = FlowGroup("release")
+hotfix = FlowGroup("hotfix")
+support = FlowGroup("support")

@@ -30,6 +30,6 @@ def init(state: AppState, defaults: bool, force: bool) -> None:
     interactive = not defaults and not state.dry_run and sys.stdin.isatty()
 
     def ask(question: str, default: str) -> str:
-        return str(click.prompt(question, default=default, show_default=True))
+        return str(click.prompt(question, default=default, show_default=True, err=True))
 
     run_plan(state, flow, lambda: plan_init(flow, force=force, ask=ask if interactive else None))

@@ -7,13 +7,19 @@ from typing import Any
 import click
 
 from jiraflow.cli import CONTEXT_SETTINGS, AppState, remote
+from jiraflow.cli.complete import complete_base, complete_issues
 
 pass_state = click.make_pass_decorator(AppState)
 
 
 @click.command(context_settings=CONTEXT_SETTINGS)
-@click.argument("key")
-@click.option("--base", metavar="B", help="Start from B instead of develop.")
+@click.argument("key", shell_complete=complete_issues)
+@click.option(
+    "--base",
+    metavar="B",
+    help="Start from B instead of develop.",
+    shell_complete=complete_base("feature"),
+)
 @click.option("-F", "--fetch", is_flag=True, help="Fetch the base from the remote first.")
 @pass_state
 def start(state: AppState, key: str, base: str | None, fetch: bool) -> None:
@@ -152,18 +158,24 @@ def sync(state: AppState, drop: bool) -> None:
     with journal.lock(flow.repo):
         pending = tracker.outbox()
         if not pending:
+            state.renderer.note(synced=[], queued=[])
             state.renderer.line("Nothing to sync.")
             return
         if state.dry_run:
             state.renderer.plan(remote.describe(tracker, pending))
             return
         if drop:
-            dropped = tracker.drop()
-            state.renderer.summary([f"dropped: {tracker.describe(a)}" for a in dropped])
+            dropped = [tracker.describe(a) for a in tracker.drop()]
+            state.renderer.note(dropped=dropped, queued=[])
+            state.renderer.summary([f"dropped: {what}" for what in dropped])
             return
         result = tracker.sync()
     remote.report(state, result)
     failed, delivered = result.failed, result.done
+    state.renderer.note(
+        synced=[tracker.describe(a) for a in delivered],
+        queued=[tracker.describe(a) for a, _ in failed],
+    )
     if failed:
         action, error = failed[0]
         still = f"{len(failed)} action{'s' if len(failed) > 1 else ''} still queued"

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 import click
 
 from jiraflow.cli import CONTEXT_SETTINGS, AppState
+from jiraflow.cli.complete import complete_range
 
 if TYPE_CHECKING:
     from jiraflow.flow.context import FlowContext
@@ -20,7 +21,7 @@ pass_state = click.make_pass_decorator(AppState)
 
 
 @click.command("notes", context_settings=CONTEXT_SETTINGS)
-@click.argument("rev_range", metavar="[REV_RANGE]", required=False)
+@click.argument("rev_range", metavar="[REV_RANGE]", required=False, shell_complete=complete_range)
 @click.option(
     "--format",
     "fmt",
@@ -46,7 +47,7 @@ def notes(state: AppState, rev_range: str | None, fmt: str | None) -> None:
     if fmt == "json" or (fmt is None and state.json):
         state.renderer.data(core.to_json(result))
     else:
-        click.echo(core.markdown(result), nl=False)
+        state.renderer.raw(core.markdown(result), nl=False)
 
 
 def without_bumps(flow: FlowContext, commits: list[Commit]) -> list[Commit]:

@@ -183,11 +183,25 @@ def _propose(
     body: str | None,
     reviewers: tuple[str, ...],
 ) -> Proposal:
+    """The reads go out together: the pull request already open, the reviewers, and the
+    issue (read ahead for its move, and its summary when the issue cache lacks it)."""
+    from functools import partial
+
     from jiraflow import prs
+    from jiraflow.retry import Ahead
 
     proposal = prs.Proposal(branch, base, push)
-    existing = forge.client.pull_requests(source=branch, destination=base)
     proposal.key = _issue_key(flow, tracker, branch)
+    client = forge.client  # made here: its credential is looked up in this thread
+    if proposal.key is not None and not state.dry_run:
+        summary_known = (tracker.cached(proposal.key) or {}).get("summary")
+        if flow.config.jira.on.pr or not summary_known:
+            tracker.read_ahead(proposal.key)
+    chosen = Ahead(partial(prs.choose_reviewers, forge, branch, base, reviewers))
+    try:
+        existing = client.pull_requests(source=branch, destination=base)
+    finally:
+        chosen.wait()  # no request outlives the proposal
     if existing:
         proposal.existing = existing[0]
         return proposal
@@ -204,7 +218,7 @@ def _propose(
     )
     proposal.title = title if title is not None else text.title
     proposal.description = body if body is not None else text.description
-    proposal.reviewers, proposal.dropped = prs.choose_reviewers(forge, branch, base, reviewers)
+    proposal.reviewers, proposal.dropped = chosen.result()
     return proposal
 
 

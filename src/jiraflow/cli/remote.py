@@ -20,13 +20,15 @@ def app_dir() -> str:
 
 
 def tracker_for(flow: FlowContext, state: AppState | None = None) -> Tracker:
-    """The repository's tracker; with `state`, long Jira work shows its progress."""
+    """The repository's tracker; with `state`, long Jira work shows its progress (and a dry
+    run reads nothing ahead)."""
     from jiraflow.tracker import Tracker
 
     state_dir = os.path.dirname(flow.repo.state_path("outbox.json"))
     tracker = Tracker(flow.config, state_dir=state_dir, app_dir=app_dir())
     if state is not None:
         tracker.progress = state.renderer.progress
+        tracker.dry_run = state.dry_run
     return tracker
 
 
@@ -54,6 +56,7 @@ def deliver(
     if failed:
         first_error = failed[0][1]
         what = "; ".join(tracker.describe(a) for a, _ in failed)
+        state.renderer.note(queued=[tracker.describe(a) for a, _ in failed])
         fix = "" if isinstance(first_error, RemoteError) else (first_error.hint or "")
         raise PartialError(
             f"{done}, but Jira was not updated ({what}): {first_error.message}",
@@ -98,6 +101,8 @@ def issue_start(
     """For `start KEY`: the branch type, the branch name made from the issue, the Jira
     actions, the issue as fetched and the tracker. None when NAME is a plain name (allowed
     unless jira.require_key). Jira unreachable here stops the start with nothing created."""
+    if not (flow.config.jira.url or flow.config.jira.sites):  # no Jira: no Jira client loaded
+        return None
     from jiraflow.errors import UsageError
     from jiraflow.issues import branch_name, normalise_key
 
@@ -118,7 +123,7 @@ def issue_start(
             f"{key} is not in a configured Jira project ({', '.join(tracker.projects)})",
             "Check the key, or add its project to jira.projects.",
         )
-    issue, site = tracker.fetch(key, transitions=True)
+    issue, site = tracker.fetch_to_start(key)
     if kind is None:
         kind = flow.config.jira.branch_types.get(issue.type, "feature")
         if kind not in ("feature", "bugfix"):
@@ -133,20 +138,38 @@ def issue_start(
     return kind, name, tracker.start_actions(issue, site), issue, tracker
 
 
-def finish_actions(tracker: Tracker, flow: FlowContext, plan: Any) -> list[dict[str, Any]]:
-    """What finishing a feature or bugfix asks of its issue (none without Jira or a key)."""
+def finish_key(tracker: Tracker, flow: FlowContext, branch: str) -> str | None:
+    """The Jira issue of a feature or bugfix branch (None without Jira or a key)."""
     from jiraflow.issues import key_in
 
     if not tracker.enabled:
-        return []
-    parsed = flow.model.parse(plan.branch)
-    key = key_in(parsed[1] if parsed else plan.branch)
-    if key is None or not tracker.accepts(key):
+        return None
+    parsed = flow.model.parse(branch)
+    key = key_in(parsed[1] if parsed else branch)
+    return key if key is not None and tracker.accepts(key) else None
+
+
+def read_ahead_finish(tracker: Tracker, flow: FlowContext, branch: str) -> None:
+    """Start reading the issue that finishing the branch moves, so that the move after the
+    git part need not wait for it: called before Bitbucket is asked whether the branch
+    landed, the read goes out with that question."""
+    key = finish_key(tracker, flow, branch)
+    if key is not None and flow.config.jira.on.finish:
+        tracker.read_ahead(key)
+
+
+def finish_actions(tracker: Tracker, flow: FlowContext, plan: Any) -> list[dict[str, Any]]:
+    """What finishing a feature or bugfix asks of its issue (none without Jira or a key).
+    The issue the move needs is read ahead (from here, at the latest: while the git part
+    runs)."""
+    key = finish_key(tracker, flow, plan.branch)
+    if key is None:
         return []
     actions = []
     move = tracker.move_action(key, "finish")
     if move is not None:
         actions.append(move)
+        read_ahead_finish(tracker, flow, plan.branch)
     if flow.config.jira.comment_on_finish:  # after the move: a refused comment must not block it
         base = plan.summary[0] if plan.summary else ""
         actions.append(tracker.comment_action(key, f"jiraflow: {base}."))

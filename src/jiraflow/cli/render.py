@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 from collections.abc import Iterable
@@ -14,28 +13,74 @@ PROGRESS_FROM = 20  # items of work below which progress is not worth a line
 
 
 class Renderer:
+    """With --json, stdout carries exactly one JSON document: what a reporting command
+    returns (data), or else the result of a changing command (what was done, the branch it
+    left checked out, warnings; or the error), printed by `result()` at the end. Everything
+    for people then goes to stderr. Colour only on a terminal, never with NO_COLOR."""
+
     def __init__(self, *, as_json: bool = False, color: bool | None = None, verbose: bool = False):
         self.as_json = as_json
         self.verbose = verbose
-        if color is None:
-            color = "NO_COLOR" not in os.environ and sys.stdout.isatty()
-        self.color = color
+        self.forced_color = color  # False with --no-color; None: decided per stream
+        self.color = color_for(sys.stdout) if color is None else color
+        self.printed = False  # a JSON document is already on stdout
+        self.done: list[str] = []
+        self.warnings: list[str] = []
+        self.fields: dict[str, Any] = {}
+        self._tenths: dict[str, int] = {}  # progress: the last tenth shown of each work
+        self._rewriting = False  # a progress line is open on the terminal (no newline yet)
 
     def _style(self, text: str, **style: Any) -> str:
-        return click.style(text, **style) if self.color else text
+        # styled whenever colour is not off; click.echo strips it for a stream without colour
+        return text if self.forced_color is False else click.style(text, **style)
 
     def line(self, text: str = "", *, err: bool = False) -> None:
-        click.echo(text, err=err, color=self.color)
+        err = err or self.as_json
+        if self._rewriting and err:  # end the progress line: this one must not follow it
+            click.echo(err=True)
+            self._rewriting = False
+        stream = sys.stderr if err else sys.stdout
+        color = color_for(stream) if self.forced_color is None else self.forced_color
+        click.echo(text, err=err, color=color)
 
     def data(self, obj: Any) -> None:
+        self.printed = True
+        import json  # here: 2 ms that only --json output needs
+
         click.echo(json.dumps(obj, indent=2, sort_keys=False))
+
+    def raw(self, text: str, *, nl: bool = True) -> None:
+        """Output that is itself the command's document (a script, Markdown notes)."""
+        self.printed = True
+        click.echo(text, nl=nl, color=False)
+
+    def note(self, **fields: Any) -> None:
+        """Fields for the --json result of a changing command (e.g. branch=...)."""
+        self.fields.update(fields)
+
+    def result(self, exit_code: int, error: str | None = None, hint: str | None = None) -> None:
+        """With --json and no document printed yet: the command's result on stdout."""
+        if not self.as_json or self.printed:
+            return
+        doc: dict[str, Any] = {"ok": exit_code == 0, "exit_code": exit_code}
+        if error is not None:
+            doc["error"] = error
+            doc["hint"] = hint
+        doc.update(done=self.done, warnings=self.warnings)
+        doc.update(self.fields)
+        self.data(doc)
 
     def summary(self, lines: Iterable[str]) -> None:
         """What was done, for people: on stderr with --json, so stdout stays one document."""
         for text in lines:
+            self.done.append(text)
             self.line(self._style("✓ ", fg="green") + text, err=self.as_json)
 
     def plan(self, commands: Iterable[str]) -> None:
+        commands = list(commands)
+        if self.as_json:  # the result document carries the plan
+            self.note(dry_run=True, plan=[line for c in commands for line in c.splitlines()])
+            return
         self.line(self._style("Would run:", bold=True))
         for command in commands:
             for part in command.splitlines():
@@ -50,21 +95,33 @@ class Renderer:
         (CI logs) a line per tenth. Short work shows none."""
         if total < PROGRESS_FROM or self.as_json:
             return
-        if sys.stderr.isatty():
-            end = "\n" if done == total else ""
-            click.echo(f"\r{what}: {done}/{total}", err=True, nl=False)
-            click.echo(end, err=True, nl=False)
-        elif done == total or done % max(total // 10, 1) == 0:
-            self.line(f"{what}: {done}/{total}", err=True)
+        if sys.stderr.isatty():  # \x1b[K: the rest of a longer line before is cleared
+            click.echo(f"\r{what}: {done}/{total}\x1b[K", err=True, nl=done == total)
+            self._rewriting = done != total
+        else:  # a line as each tenth is passed (work done in batches may skip some)
+            tenth = done * 10 // total
+            if done == total or tenth > self._tenths.get(what, 0):
+                self._tenths[what] = 0 if done == total else tenth  # the next run starts anew
+                self.line(f"{what}: {done}/{total}", err=True)
 
     def problem(self, text: str) -> None:
         """A problem a check found (stdout: it is the check's result)."""
         self.line(self._style("✗ ", fg="red") + text)
 
     def warn(self, text: str) -> None:
+        self.warnings.append(text)
         self.line(self._style("warning: ", fg="yellow") + text, err=True)
 
     def error(self, message: str, hint: str | None = None) -> None:
+        """On stderr, also with --json (where `result()` then repeats it on stdout)."""
         self.line(self._style("error: ", fg="red", bold=True) + message, err=True)
         if hint:
             self.line(self._style("hint: ", fg="cyan") + hint, err=True)
+
+
+def color_for(stream: Any) -> bool:
+    """Colour on a terminal, unless NO_COLOR is set to anything but the empty string."""
+    if os.environ.get("NO_COLOR"):
+        return False
+    isatty = getattr(stream, "isatty", None)
+    return bool(isatty and isatty())

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from jiraflow.cli import CONTEXT_SETTINGS, AppState
+from jiraflow.cli.complete import complete_issues
 
 if TYPE_CHECKING:
     from jiraflow.flow.context import FlowContext
@@ -22,7 +23,7 @@ TAGS_SHOWN = 6
 
 
 @click.command(context_settings=CONTEXT_SETTINGS)
-@click.argument("key")
+@click.argument("key", shell_complete=complete_issues)
 @click.option(
     "--offline", is_flag=True, help="Answer from git alone: ask neither Jira nor Bitbucket."
 )
