@@ -17,19 +17,9 @@ import tempfile
 import time
 from pathlib import Path
 
-ENV = {
-    **os.environ,
-    "GIT_AUTHOR_NAME": "Bench",
-    "GIT_AUTHOR_EMAIL": "bench@example.com",
-    "GIT_COMMITTER_NAME": "Bench",
-    "GIT_COMMITTER_EMAIL": "bench@example.com",
-    "GIT_MERGE_AUTOEDIT": "no",
-    "GIT_EDITOR": "true",
-    "GIT_CONFIG_NOSYSTEM": "1",
-}
-# Installed packages run from bytecode; a machine that forbids writing it would time the
-# compiler, not jiraflow.
-ENV.pop("PYTHONDONTWRITEBYTECODE", None)
+from benchenv import environment
+
+ENV = environment(GIT_MERGE_AUTOEDIT="no", GIT_EDITOR="true")
 JIRAFLOW = [str(Path(sys.executable).parent / "jiraflow")]
 
 
