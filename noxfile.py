@@ -1,4 +1,5 @@
-"""Developer sessions: `nox -s tests`, `nox -s lint`, `nox -s typing`, `nox -s bench`."""
+"""Developer sessions: `nox -s tests`, `nox -s lint`, `nox -s typing`, `nox -s docs`,
+`nox -s bench`."""
 
 from __future__ import annotations
 
@@ -26,6 +27,13 @@ def lint(session: nox.Session) -> None:
 def typing(session: nox.Session) -> None:
     session.install("-e", ".", "mypy")
     session.run("mypy")
+
+
+@nox.session
+def docs(session: nox.Session) -> None:
+    """Regenerate docs/commands.md from the command line (tests/test_docs.py checks it)."""
+    session.install("-e", ".")
+    session.run("python", "tests/cmdref.py")
 
 
 @nox.session
