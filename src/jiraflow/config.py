@@ -416,6 +416,10 @@ class JiraConfig(_Section):
     version_name: str
     version_on_start: bool
 
+    def site_rows(self) -> list[dict[str, Any]]:
+        """[[jira.sites]] when given, else one row for jira.url; [] when Jira is off."""
+        return list(self.sites) or ([{"url": self.url}] if self.url else [])
+
 
 class BitbucketConfig(_Section):
     url: str

@@ -64,7 +64,7 @@ class SiteKey:
 def sites_of(config: Config) -> list[SiteKey]:
     """[[jira.sites]] when given, else the one site of jira.url; [] when Jira is off."""
     jira = config.jira
-    rows = jira.sites or ([{"url": jira.url}] if jira.url else [])
+    rows = jira.site_rows()
     return [
         SiteKey(
             str(row.get("url") or "").strip().rstrip("/"),

@@ -87,7 +87,7 @@ def configured_sites(config: Config) -> list[Site]:
     from jiraflow.credentials import normalise_url
 
     jira = config.jira
-    rows = jira.sites or ([{"url": jira.url}] if jira.url else [])
+    rows = jira.site_rows()
     sites = []
     for i, row in enumerate(rows):
         where = f"jira.sites[{i}].url" if jira.sites else "jira.url"

@@ -37,7 +37,6 @@ class AppState:
         json: bool = False,
         verbose: bool = False,
         debug: bool = False,
-        color: bool | None = None,
         renderer: Renderer | None = None,
     ) -> None:
         self.path = path
@@ -45,7 +44,6 @@ class AppState:
         self.json = json
         self.verbose = verbose
         self.debug = debug
-        self.color = color
         self.renderer = renderer if renderer is not None else Renderer()
 
     def flow(self) -> FlowContext:
@@ -238,7 +236,6 @@ def cli(
         json=as_json,
         verbose=verbose,
         debug=debug,
-        color=color,
         renderer=Renderer(as_json=as_json, color=color, verbose=verbose),
     )
     _current.renderer.note(dry_run=dry_run)
@@ -273,6 +270,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             result = cli.main(args=args, prog_name=prog, standalone_mode=False)
             if result == 0 and {"-h", "--help", "--version"} & set(args):
                 return 0  # their text is the whole output, also with --json
+            # click returns the code of an Exit it caught (a check that printed its report)
             code = result if isinstance(result, int) else 0
         except JiraflowError as exc:
             if debug:
@@ -280,8 +278,6 @@ def main(argv: Sequence[str] | None = None) -> int:
 
                 traceback.print_exc()
             code, error = exc.exit_code, (exc.message, exc.hint)
-        except click.exceptions.Exit as exc:  # a check that printed its report
-            code = exc.exit_code
         except click.exceptions.NoArgsIsHelpError as exc:  # `jiraflow feature`: its help
             exc.show()
             renderer().result(exc.exit_code, "a command is needed", f"Run `{prog} --help`.")

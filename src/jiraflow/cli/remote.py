@@ -101,7 +101,7 @@ def issue_start(
     """For `start KEY`: the branch type, the branch name made from the issue, the Jira
     actions, the issue as fetched and the tracker. None when NAME is a plain name (allowed
     unless jira.require_key). Jira unreachable here stops the start with nothing created."""
-    if not (flow.config.jira.url or flow.config.jira.sites):  # no Jira: no Jira client loaded
+    if not flow.config.jira.site_rows():  # no Jira: no Jira client loaded
         return None
     from jiraflow.errors import UsageError
     from jiraflow.issues import branch_name, normalise_key

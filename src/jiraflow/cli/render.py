@@ -22,7 +22,6 @@ class Renderer:
         self.as_json = as_json
         self.verbose = verbose
         self.forced_color = color  # False with --no-color; None: decided per stream
-        self.color = color_for(sys.stdout) if color is None else color
         self.printed = False  # a JSON document is already on stdout
         self.done: list[str] = []
         self.warnings: list[str] = []
