@@ -1,7 +1,9 @@
 from __future__ import annotations
 
+import functools
 import io
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -25,6 +27,44 @@ def require_tool(name: str) -> None:
         if IN_CI:
             pytest.fail(f"{name} is not installed, and CI must run this test (.ci/run installs it)")
         pytest.skip(f"{name} is not installed")
+
+
+@functools.cache
+def git_version() -> tuple[int, ...]:
+    """The installed git's version: (2, 39, 5) for "git version 2.39.5" (or "2.39.5.windows.1",
+    "2.37.1 (Apple Git-137.1)")."""
+    out = subprocess.run(["git", "--version"], capture_output=True, text=True, check=True).stdout
+    found = re.search(r"(\d+)\.(\d+)(?:\.(\d+))?", out)
+    assert found, f"`git --version` said {out!r}"
+    return tuple(int(part) for part in found.groups(default="0"))
+
+
+def require_git(minimum: tuple[int, ...], needed_for: str) -> None:
+    """Skip (on a laptop) or fail (in CI) when the installed git is older than `minimum`."""
+    have = git_version()
+    if have < minimum:
+        wanted, installed = ".".join(map(str, minimum)), ".".join(map(str, have))
+        message = f"git {wanted} or newer is needed for {needed_for}; this is git {installed}"
+        if IN_CI:
+            pytest.fail(f"{message}, and CI must run this test")
+        pytest.skip(message)
+
+
+def as_anyone() -> tuple[str, ...]:
+    """The command prefix under which file modes apply to the command as to anyone: as root,
+    setpriv without the capabilities that let root write where a mode says no one may
+    (CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH); nothing for another user."""
+    if os.geteuid() != 0:
+        return ()
+    require_tool("setpriv")
+    return ("setpriv", "--bounding-set", "-dac_override,-dac_read_search")
+
+
+def require_merge_tree() -> None:
+    """For a test whose sandbox Bitbucket merges pull requests, or tells whether an open one
+    would conflict (Data Center's mergeResult), in a real repository: it asks git
+    `merge-tree --write-tree` (sandbox/bitbucket_git.py), new in git 2.38."""
+    require_git((2, 38), "git merge-tree --write-tree")
 
 
 @pytest.fixture(autouse=True)
@@ -141,8 +181,12 @@ def sites(
     request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch, repo: Repo
 ) -> Iterator[Sites]:
     """Jira and Bitbucket of each kind over real HTTP; the sandbox repository is backed by
-    `repo`'s bare origin, so pull requests see its branches and merge for real."""
-    with JiraSandbox(request.param) as jira, BitbucketSandbox(request.param) as bitbucket:
+    `repo`'s bare origin, so pull requests see its branches and merge for real (which needs
+    a recent git: require_merge_tree). A test picks its own with indirect parametrization:
+    a kind, or (kind, options for BitbucketSandbox)."""
+    kind, options = request.param if isinstance(request.param, tuple) else (request.param, {})
+    require_merge_tree()
+    with JiraSandbox(kind) as jira, BitbucketSandbox(kind, **options) as bitbucket:
         point_at(monkeypatch, jira)
         point_bitbucket_at(monkeypatch, bitbucket)
         bitbucket.set_git_dir(bitbucket.repository_name, repo.git("remote", "get-url", "origin"))

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from jiraflow.cli import main
 
@@ -74,6 +76,12 @@ class Repo:
 
     def exists(self, ref: str) -> bool:
         return bool(self.git("rev-parse", "--verify", "--quiet", ref, check=False))
+
+
+def outbox(repo: Repo) -> list[dict[str, Any]]:
+    """The Jira updates queued in the repository (.git/jiraflow/outbox.json), [] if none."""
+    path = repo.path / ".git" / "jiraflow" / "outbox.json"
+    return json.loads(path.read_text()) if path.exists() else []
 
 
 def jf(repo: Repo | Path, *args: str, capsys=None) -> Result:  # type: ignore[no-untyped-def]

@@ -7,22 +7,7 @@ from collections.abc import Callable
 import pytest
 
 from gitutil import Repo
-
-
-def conflicting_feature(repo: Repo, run, commits: int = 2) -> None:
-    """A feature whose change to shared.txt conflicts with develop's."""
-    repo.commit("shared.txt", "base\n", "add shared")
-    run(repo, "feature", "start", "clash")
-    for i in range(commits):
-        repo.commit("shared.txt", f"feature {i}\n")
-    repo.git("checkout", "-q", "develop")
-    repo.commit("shared.txt", "develop\n", "develop edit")
-    repo.git("checkout", "-q", "feature/clash")
-
-
-def resolve(repo: Repo, content: str = "resolved\n") -> None:
-    (repo.path / "shared.txt").write_text(content)
-    repo.git("add", "shared.txt")
+from hintutil import conflicting_feature, resolve
 
 
 def release_conflicting_on_back_merge(repo: Repo, run, kind: str = "release") -> None:
@@ -162,10 +147,16 @@ def test_a_second_jiraflow_process_is_refused(repo: Repo, run) -> None:
     import sys
 
     lock = repo.path / ".git" / "jiraflow" / "lock"
-    lock.parent.mkdir(parents=True, exist_ok=True)
-    sleeper = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+    holder = (
+        "import sys, time\nfrom jiraflow.flow import journal\nfrom jiraflow.gitrepo import "
+        "GitRepo\nwith journal.lock(GitRepo.discover(sys.argv[1])):\n"
+        "    print('held', flush=True)\n    time.sleep(30)\n"
+    )
+    sleeper = subprocess.Popen(
+        [sys.executable, "-P", "-c", holder, str(repo.path)], stdout=subprocess.PIPE, text=True
+    )
     try:
-        lock.write_text(str(sleeper.pid))
+        assert sleeper.stdout is not None and sleeper.stdout.readline() == "held\n"
         before = repo.snapshot()
         result = run(repo, "feature", "start", "x")
         assert result.code == 5 and f"pid {sleeper.pid}" in result.err
@@ -173,9 +164,9 @@ def test_a_second_jiraflow_process_is_refused(repo: Repo, run) -> None:
     finally:
         sleeper.kill()
         sleeper.wait()
-    # the holder died: its lock is stale and taken over
+    # the holder died (SIGKILL): the OS released its lock; the file stays, emptied after use
     assert run(repo, "feature", "start", "x").code == 0
-    assert not lock.exists()
+    assert lock.read_text() == ""
 
 
 def test_continued_merge_message_has_no_conflict_notes(repo: Repo, run) -> None:

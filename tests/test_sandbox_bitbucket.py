@@ -24,6 +24,7 @@ from typing import Any
 import pytest
 import requests
 
+from conftest import require_merge_tree
 from jiraflow.sandbox import BitbucketSandbox
 from jiraflow.sandbox.bitbucket_pulls import Refusal
 from openapi_check import SpecValidator, load_spec
@@ -292,6 +293,7 @@ def origin_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     feature/diverged (main + other.txt: merges cleanly, not fast-forwardable),
     feature/conflict (main + a different dev.txt), feature/old (= main: nothing to pull).
     """
+    require_merge_tree()  # the sandbox merges in it, and tells open ones' conflicts
     base = tmp_path_factory.mktemp("origin")
     work = base / "work"
     git(base, "init", "--quiet", "-b", "main", str(work))

@@ -36,7 +36,11 @@ REGENERATE = "add it to KEEP in tests/data/reference/trim.py and run that script
 
 # == nothing reads above the checkout ===========================================================
 
-_SAME = {"resolve", "absolute", "expanduser", "abspath", "realpath", "normpath", "Path", "PurePath"}
+_SAME = {"resolve", "absolute", "expanduser", "abspath", "realpath", "normpath"}
+_JOINS = {"join", "joinpath", "Path", "PurePath"}  # the first argument, then segments below it
+CWD = "<cwd>"  # the working directory: the checkout's root when the tests run
+
+Heights = dict[str, tuple[int, int]]
 
 
 def _name(func: ast.expr) -> str:
@@ -44,9 +48,14 @@ def _name(func: ast.expr) -> str:
 
 
 def _down(height: tuple[int, int], parts: list[ast.expr]) -> tuple[int, int]:
-    """Follow path segments given as string constants: ``..`` climbs, a name descends."""
+    """Follow path segments given as string constants (or os.pardir): ``..`` climbs, a name
+    descends."""
     now, peak = height
     for part in parts:
+        if isinstance(part, ast.Attribute) and part.attr == "pardir":
+            now += 1
+            peak = max(peak, now)
+            continue
         if not (isinstance(part, ast.Constant) and isinstance(part.value, str)):
             return now, peak
         for segment in part.value.split("/"):
@@ -55,50 +64,67 @@ def _down(height: tuple[int, int], parts: list[ast.expr]) -> tuple[int, int]:
     return now, peak
 
 
-def _height(node: ast.expr) -> tuple[int, int] | None:
-    """(levels above the file, highest level reached) of a path built from ``__file__``; the
-    file is level 0, its directory 1. None when the expression does not start at __file__."""
+def _height(node: ast.expr, names: Heights) -> tuple[int, int] | None:
+    """(levels above the file, highest level reached) of a path built from ``__file__``, the
+    working directory, or a name assigned one of those (``names``); the file is level 0, its
+    directory 1. None when the expression starts at none of them."""
     if isinstance(node, ast.Name):
-        return (0, 0) if node.id == "__file__" else None
+        return (0, 0) if node.id == "__file__" else names.get(node.id)
     if isinstance(node, ast.Attribute) and node.attr == "parent":
-        inner = _height(node.value)
+        inner = _height(node.value, names)
         return None if inner is None else (inner[0] + 1, max(inner[1], inner[0] + 1))
     if isinstance(node, ast.Subscript) and isinstance(node.value, ast.Attribute):
-        inner = _height(node.value.value) if node.value.attr == "parents" else None
+        inner = _height(node.value.value, names) if node.value.attr == "parents" else None
         index = node.slice.value if isinstance(node.slice, ast.Constant) else None
         if inner is None or not isinstance(index, int):
             return inner
         up = inner[0] + index + 1
         return up, max(inner[1], up)
     if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Div):
-        inner = _height(node.left)
+        inner = _height(node.left, names)
         return None if inner is None else _down(inner, [node.right])
     if isinstance(node, ast.Call):
         name = _name(node.func)
-        target = node.args[0] if node.args else None
-        if isinstance(node.func, ast.Attribute) and name in ("resolve", "absolute", "expanduser"):
-            target = node.func.value
-        inner = None if target is None else _height(target)
+        if name in ("cwd", "getcwd"):
+            return names.get(CWD)
+        if name not in (*_SAME, *_JOINS, "dirname"):
+            return None
+        own = _height(node.func.value, names) if isinstance(node.func, ast.Attribute) else None
+        if own is not None:  # a method of a path: path.resolve(), path.joinpath("..")
+            inner, parts = own, node.args
+        elif node.args:  # a function of one: os.path.join(p, ".."), Path(p, ".."), dirname(p)
+            inner, parts = _height(node.args[0], names), node.args[1:]
+        else:
+            return None
         if inner is None:
             return None
         if name == "dirname":
             return inner[0] + 1, max(inner[1], inner[0] + 1)
-        if name in ("join", "joinpath"):
-            return _down(inner, node.args[1:])
-        return inner if name in _SAME else None
+        return _down(inner, parts) if name in _JOINS else inner
     return None
 
 
 def climbs_above(source: str, depth: int) -> list[int]:
     """Lines of ``source`` (a file ``depth`` directories below the root) whose paths reach above
-    the root: climbs from ``__file__``, or the old location of the reference data by name."""
+    the root: climbs from ``__file__`` or the working directory, directly or through names
+    assigned such a path (in any scope, in the order of the lines), or the old location of the
+    reference data by name."""
+    tree = ast.parse(source)
+    names: Heights = {CWD: (depth, depth)}
+    assigns = [n for n in ast.walk(tree) if isinstance(n, (ast.Assign, ast.AnnAssign))]
+    for assign in sorted(assigns, key=lambda n: (n.lineno, n.col_offset)):
+        targets = assign.targets if isinstance(assign, ast.Assign) else [assign.target]
+        height = None if assign.value is None else _height(assign.value, names)
+        for target in targets:
+            if isinstance(target, ast.Name) and height is not None:
+                names[target.id] = height
     lines: set[int] = set()
-    for node in ast.walk(ast.parse(source)):
+    for node in ast.walk(tree):
         if isinstance(node, ast.Constant) and isinstance(node.value, str):
             if any(name in node.value for name in OLD_HOME):
                 lines.add(node.lineno)
-        elif isinstance(node, ast.expr):
-            height = _height(node)
+        elif isinstance(node, ast.expr) and not isinstance(node, ast.Name):
+            height = _height(node, names)
             if height is not None and height[1] > depth:
                 lines.add(node.lineno)
     return sorted(lines)
@@ -127,7 +153,18 @@ def test_no_test_reads_above_the_checkout() -> None:
         ('x = 1\nup = Path(__file__).parents[3] / "main" / "docs"', [2]),
         (f'text = open("{OLD_HOME[1]}/reference/INDEX.md").read()', [1]),
         ('DOCS = Path(__file__).resolve().parent.parent / "docs"', []),
+        ('ROOT = Path(__file__).parent.parent\nSHARED = ROOT.parent / "shared"', [2]),
+        ("up = os.path.join(os.path.dirname(__file__), os.pardir, os.pardir)", [1]),
+        ('up = Path(__file__).parent / os.pardir / os.pardir / "x"', [1]),
+        ('up = Path(__file__).joinpath("..", "..", "..")', [1]),
+        ('up = Path(os.path.dirname(__file__), "..", "..")', [1]),
+        ('up = os.path.realpath(os.path.join(os.path.dirname(__file__), "../.."))', [1]),
+        ('up = Path.cwd().parent / "shared"', [1]),
+        ('up = os.path.join(os.getcwd(), "..")', [1]),
+        ('def f():\n    here = Path(__file__).parents[1]\n    return here / ".."', [3]),
         ('REF = Path(__file__).parent / "data" / "reference"', []),
+        ('ROOT = Path(__file__).parent.parent\nDOCS = ROOT / "docs"', []),
+        ('DOCS = Path.cwd() / "docs"', []),
         ('up = Path(__file__).parent / "data" / ".." / ".."', []),
         ("found = tmp_path.parents[5]", []),
         ('bad = "../VERSION"', []),

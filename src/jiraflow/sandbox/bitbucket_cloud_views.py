@@ -1,6 +1,6 @@
 """How the Bitbucket sandbox renders its state as Bitbucket Cloud REST 2.0 JSON.
 
-Key names, nesting and JSON types follow captured Cloud responses (../shared/reference/
+Key names, nesting and JSON types follow captured Cloud responses (tests/data/reference/
 bitbucket-cloud/) and the Cloud Swagger 2.0 spec; tests/test_sandbox_bitbucket.py holds every
 answer to both. Where the two disagree the spec's closed objects win: links Cloud sends beyond
 the spec (``statuses``, ``request-changes`` on a pull request; ``branches``, ``tags`` on a

@@ -1,7 +1,7 @@
 """How the Bitbucket sandbox renders its state as Bitbucket Data Center REST 1.0 JSON.
 
 Key names, nesting and JSON types follow captured Bitbucket Server responses
-(../shared/reference/bitbucket-server/) and the Data Center 9.4 OpenAPI spec. Two members no
+(tests/data/reference/bitbucket-server/) and the Data Center 9.4 OpenAPI spec. Two members no
 capture shows come from the spec (``draft`` and ``type`` of a ref); ``properties.mergeCommit``
 of a merged pull request is from real merged pull requests seen in public code.
 Timestamps are epoch milliseconds; commit ids are full, ``displayId`` of a commit is 11 chars.

@@ -2,7 +2,7 @@
 
 jiraflow's Jira code is tested against this instead of mocks, so what it sends and receives
 travels over HTTP in the shapes real Jira uses (tests/test_sandbox_jira.py checks them against
-Atlassian's OpenAPI specs and against captured responses in ../shared/reference/). The two
+Atlassian's OpenAPI specs and against captured responses in tests/data/reference/). The two
 flavours differ where real sites differ and where clients get them wrong:
 
 * ``cloud``: ``/rest/api/3`` (ADF rich text), ``/rest/api/2`` and ``latest``; users by
