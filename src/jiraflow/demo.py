@@ -14,7 +14,6 @@ import os
 import shlex
 import shutil
 import subprocess
-import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator
@@ -22,6 +21,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
+from jiraflow import relaunch
 from jiraflow.errors import JiraflowError
 
 ISSUE = "PROJ-1"
@@ -46,9 +46,9 @@ class Demo:
         """Run `jiraflow ARGS` in the repository, as its own process, and show it."""
         self.out(f"$ jiraflow {shlex.join(args)}")
         proc = subprocess.run(
-            [sys.executable, "-m", "jiraflow", "--no-color", *args],
+            relaunch.command("--no-color", *args),  # no module of the work tree's runs
             cwd=self.work,
-            env=self.env,
+            env=relaunch.environment(self.env),
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,  # in the order a terminal shows them
             text=True,

@@ -1,8 +1,11 @@
 """Git hooks: installing jiraflow's commit-msg, prepare-commit-msg and pre-push hooks next to
 the ones a repository already has, and the work the hooks do when git runs them.
 
-The hooks are small POSIX sh scripts that run `<python> -m jiraflow hooks run HOOK "$@"` with
-the interpreter jiraflow was installed with, so they work from GUI clients that have no PATH.
+The hooks are small POSIX sh scripts that run `<python> -P -m jiraflow hooks run HOOK "$@"`
+with the interpreter jiraflow was installed with, so they work from GUI clients that have no
+PATH. git runs hooks in the work tree, and `python -m` would put it first on sys.path: a
+`typing.py` committed in the repository would then run on every commit. `-P` leaves it off,
+and the script drops the PYTHONPATH entries that would put it back (jiraflow.relaunch).
 A hook that was there before is kept as `HOOK.jiraflow-previous` and run first, with the same
 arguments and input. Files are recognised as jiraflow's by their MARKER line; nothing else is
 ever overwritten or removed.
@@ -22,14 +25,32 @@ from typing import TYPE_CHECKING
 from jiraflow.checks import is_comment, is_scissors
 from jiraflow.errors import RepoStateError, UsageError
 from jiraflow.issues import key_in
+from jiraflow.relaunch import FLAGS
 
 if TYPE_CHECKING:
     from jiraflow.flow.context import FlowContext
     from jiraflow.gitrepo import GitRepo
 
 HOOKS = ("commit-msg", "prepare-commit-msg", "pre-push")
-MARKER = "# jiraflow-hook v1"
+MARKER = "# jiraflow-hook v2"
 _MARKER_PREFIX = "# jiraflow-hook v"  # any version of the script is ours
+# scripts that ran `python -m jiraflow` without -P: `hooks run` tells their owner to reinstall
+_WITHOUT_SAFE_PATH = frozenset({"# jiraflow-hook v1"})
+# `python -P -m jiraflow hooks run`: see jiraflow.relaunch
+RUN = (*FLAGS, "hooks", "run")
+# PYTHONPATH's absolute entries only, as jiraflow.relaunch.environment keeps them: an empty
+# or relative one would be the work tree, where git runs hooks
+_SAFE_PYTHONPATH = (
+    'if [ -n "${PYTHONPATH:-}" ]; then',
+    "    kept= rest=$PYTHONPATH:",
+    '    while [ -n "$rest" ]; do',
+    "        entry=${rest%%:*}",
+    "        rest=${rest#*:}",
+    "        case $entry in /*) kept=${kept:+$kept:}$entry ;; esac",
+    "    done",
+    '    if [ -n "$kept" ]; then PYTHONPATH=$kept; else unset PYTHONPATH; fi',
+    "fi",
+)
 PREVIOUS = ".jiraflow-previous"
 ZERO = "0" * 40
 
@@ -52,12 +73,22 @@ def hooks_dir(repo: GitRepo) -> str:
 
 def is_ours(path: str) -> bool:
     """Whether the file at `path` is a hook jiraflow wrote (its marker is near the top)."""
+    return _marker(path) is not None
+
+
+def is_outdated(path: str) -> bool:
+    """Whether the file at `path` is a hook an older jiraflow wrote, one that lets the
+    repository's Python files run (`jiraflow hooks install` rewrites it)."""
+    return _marker(path) in _WITHOUT_SAFE_PATH
+
+
+def _marker(path: str) -> str | None:
     try:
         with open(path, encoding="utf-8", errors="replace") as fh:
-            head = [fh.readline() for _ in range(5)]
+            head = [fh.readline().rstrip("\r\n") for _ in range(5)]
     except OSError:
-        return False
-    return any(line.startswith(_MARKER_PREFIX) for line in head)
+        return None
+    return next((line for line in head if line.startswith(_MARKER_PREFIX)), None)
 
 
 def _executable(path: str) -> bool:
@@ -98,8 +129,9 @@ def hook_script(hook: str, python: str) -> str:
         f"    printf '%s\\n' \"{gone}\" >&2",
         f"    exit {0 if hook == 'prepare-commit-msg' else 1}",
         "fi",
+        *_SAFE_PYTHONPATH,
         # exec would leave the input file behind: the EXIT trap removes it
-        f'{"" if stdin else "exec "}"$python" -m jiraflow hooks run {hook} "$@"{stdin}',
+        f'{"" if stdin else "exec "}"$python" {" ".join(RUN)} {hook} "$@"{stdin}',
     ]
     return "\n".join(lines) + "\n"
 
@@ -119,7 +151,7 @@ class Install:
 
     def describe(self, python: str) -> list[str]:
         lines = [f"mv {self.path} {self.previous}"] if self.keep else []
-        runs = f"runs {python} -m jiraflow hooks run {self.hook}"
+        runs = f"runs {python} {' '.join(RUN)} {self.hook}"
         if self.chained:
             runs += f", after {os.path.basename(self.previous)}"
         return [*lines, f"write {self.path} ({runs})"]

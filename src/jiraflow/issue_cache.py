@@ -91,14 +91,9 @@ class IssueCache:
     # -- reading (TAB) -------------------------------------------------------------------------
     def read(self) -> dict[str, Any]:
         """{site name: {"fetched": time, "issues": [[key, summary], ...], "error"?: text}}"""
-        try:
-            data = store.read_json(self.path, {})
-        except Exception:  # a TAB must not fail: the refresher rewrites the file
-            return {}
-        if not isinstance(data, dict) or data.get("format") != FORMAT:
-            return {}
-        sites = data.get("sites")
-        return sites if isinstance(sites, dict) else {}
+        # a TAB must not fail: a damaged file is an empty cache, which the refresher rewrites
+        data = store.read_cache(self.path, {"format": int, "sites": {str: dict}}, {})
+        return data["sites"] if data.get("format") == FORMAT else {}
 
     def issues(self, sites: list[SiteKey]) -> list[tuple[str, str]]:
         """(key, summary) of my open issues on the sites, each key once, in site order and
@@ -147,7 +142,7 @@ class IssueCache:
             else:
                 entry["issues"] = [[key, " ".join(summary.split())] for key, summary in issues]
             sites[site.name] = entry
-        store.write_json(self.path, {"format": FORMAT, "sites": sites})
+        store.write_cache(self.path, {"format": FORMAT, "sites": sites})
 
     def clear(self) -> None:
         _remove(self.path)
@@ -158,7 +153,7 @@ class IssueCache:
         """Create the marker; False when another refresher holds one that is not stale.
         (Two TABs taking over the same stale marker at the same instant may both win: a
         second refresher is harmless, its write is atomic too.)"""
-        os.makedirs(os.path.dirname(self.path), exist_ok=True)
+        os.makedirs(os.path.dirname(self.path), mode=0o700, exist_ok=True)
         for _ in range(2):
             try:
                 fd = os.open(self.marker, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
@@ -207,13 +202,17 @@ def refresh_in_background(
             return None
     except OSError:  # a cache directory we cannot write: TAB still offers what it read
         return None
-    env = {
-        k: v
-        for k, v in (os.environ if environ is None else environ).items()
-        if k not in _COMPLETION_VARS
-    }
-    # -P: the current directory is not put on sys.path (a repository may hold a `jiraflow`)
-    argv = [sys.executable, "-P", "-m", "jiraflow", "-C", root, REFRESH_COMMAND, "--claimed"]
+    from jiraflow import relaunch
+
+    # no module of the work tree's runs in it (a repository may hold a `jiraflow`)
+    env = relaunch.environment(
+        {
+            k: v
+            for k, v in (os.environ if environ is None else environ).items()
+            if k not in _COMPLETION_VARS
+        }
+    )
+    argv = relaunch.command("-C", root, REFRESH_COMMAND, "--claimed")
     try:
         if sys.platform == "win32":  # pragma: no cover - no posix_spawn; the tests run on Linux
             import subprocess

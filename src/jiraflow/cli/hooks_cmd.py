@@ -46,7 +46,7 @@ def install(state: AppState) -> None:
     if not python:
         raise UsageError(
             "cannot tell which Python runs jiraflow, so the hooks could not call it",
-            "Run `python -m jiraflow hooks install` with the Python jiraflow is installed in.",
+            "Run `python -P -m jiraflow hooks install` with the Python jiraflow is installed in.",
         )
     repo = GitRepo.discover(state.path)
     directory = hooks_dir(repo)
@@ -129,6 +129,7 @@ def run_hook(state: AppState, hook: str, args: tuple[str, ...]) -> int:
     prepare-commit-msg FILE [SOURCE [SHA]], commit-msg FILE or pre-push REMOTE URL."""
     from jiraflow.errors import UsageError
 
+    _warn_if_outdated(state, hook)
     if hook == "prepare-commit-msg":
         return _prepare_commit_msg(state, args)
     if hook == "commit-msg":
@@ -139,6 +140,29 @@ def run_hook(state: AppState, hook: str, args: tuple[str, ...]) -> int:
         f"there is no jiraflow hook '{hook}'",
         "The hooks are commit-msg, prepare-commit-msg and pre-push.",
     )
+
+
+def _warn_if_outdated(state: AppState, hook: str) -> None:
+    """Hooks an older jiraflow wrote (marker v1) run `python -m jiraflow` in the work tree, where
+    Python looks for modules first: a `typing.py` of the repository's runs in them. By now it
+    has, and the hook cannot undo that; it can say how to stop it. A hook started with -P
+    (today's) is fine, and the pre-commit framework starts a console script, which does not
+    put the work tree on sys.path: only a hook run without -P reads the hook file."""
+    if sys.flags.safe_path or os.environ.get("PRE_COMMIT") == "1":
+        return
+    from jiraflow.errors import JiraflowError
+    from jiraflow.gitrepo import GitRepo
+    from jiraflow.hooks import hooks_dir, is_outdated
+
+    try:
+        path = os.path.join(hooks_dir(GitRepo.discover(state.path)), hook)
+    except JiraflowError:
+        return  # the hook proper says what is wrong with the repository
+    if is_outdated(path):
+        state.renderer.warn(
+            f"jiraflow {hook} hook: {path} was written by an older jiraflow and lets Python "
+            "files in the repository run; run 'jiraflow hooks install' to rewrite it"
+        )
 
 
 def _prepare_commit_msg(state: AppState, args: tuple[str, ...]) -> int:
