@@ -25,7 +25,7 @@ class KeyInfo:
     """One key: its default (which gives its type), its documentation, and for lists and
     tables the type of their items ("str", or "site" for [[jira.sites]] entries)."""
 
-    __slots__ = ("choices", "default", "doc", "item", "key", "type")
+    __slots__ = ("choices", "default", "doc", "item", "key", "most", "type")
 
     def __init__(
         self,
@@ -35,6 +35,7 @@ class KeyInfo:
         *,
         item: str = "str",
         choices: tuple[str, ...] = (),
+        most: int = 0,
     ) -> None:
         self.key = key
         self.type: type = type(default)
@@ -42,6 +43,7 @@ class KeyInfo:
         self.doc = doc
         self.item = item
         self.choices = choices
+        self.most = most  # numbers: the largest value (the smallest is 1)
 
     @property
     def env_var(self) -> str:
@@ -49,6 +51,10 @@ class KeyInfo:
 
 
 _KINDS = ("feature", "bugfix", "release", "hotfix", "support")
+# The largest numbers a key takes: a timeout of an hour is already no timeout (sockets and
+# thread waits refuse far larger ones), and a ref name's part is a file name (255 bytes).
+MAX_TIMEOUT = 3600
+MAX_BRANCH_LENGTH = 250
 
 KEYS: dict[str, KeyInfo] = {
     info.key: info
@@ -133,8 +139,9 @@ KEYS: dict[str, KeyInfo] = {
         KeyInfo(
             "branch.max_length",
             60,
-            "Longest branch name (after the prefix) made from an issue; the summary is cut "
-            "at a word boundary to fit.",
+            "Longest branch name (after the prefix) made from an issue, 1 to 250; the "
+            "summary is cut at a word boundary to fit.",
+            most=MAX_BRANCH_LENGTH,
         ),
         KeyInfo("jira.url", "", "The Jira site, e.g. https://acme.atlassian.net. Empty: no Jira."),
         KeyInfo(
@@ -171,7 +178,12 @@ KEYS: dict[str, KeyInfo] = {
             False,
             "Comment on the issue when its branch is finished (where it was merged).",
         ),
-        KeyInfo("jira.timeout", 15, "Seconds to wait for a Jira response before giving up."),
+        KeyInfo(
+            "jira.timeout",
+            15,
+            "Seconds to wait for a Jira response before giving up, 1 to 3600.",
+            most=MAX_TIMEOUT,
+        ),
         KeyInfo(
             "jira.on.start",
             "In Progress",
@@ -251,7 +263,12 @@ KEYS: dict[str, KeyInfo] = {
             True,
             "Ask Bitbucket Cloud to delete the source branch when the pull request is merged.",
         ),
-        KeyInfo("bitbucket.timeout", 15, "Seconds to wait for a Bitbucket response."),
+        KeyInfo(
+            "bitbucket.timeout",
+            15,
+            "Seconds to wait for a Bitbucket response, 1 to 3600.",
+            most=MAX_TIMEOUT,
+        ),
         KeyInfo(
             "pr.title",
             "{key}: {summary}",
@@ -580,7 +597,9 @@ def _type_name(info: KeyInfo) -> str:
         return "a list of tables" if info.item == "site" else "a list of strings"
     if info.type is dict:
         return "a table of strings"
-    names = {bool: "true or false", int: "a whole number above 0", str: "a string"}
+    if info.type is int:
+        return "a whole number above 0" + (f", at most {info.most}" if info.most else "")
+    names = {bool: "true or false", str: "a string"}
     return names.get(info.type, info.type.__name__)
 
 
@@ -593,14 +612,62 @@ def _check_type(key: str, value: Any, where: str) -> Any:
     if ok and info.choices:
         ok = value in info.choices
     elif ok and info.type is int:
-        ok = value > 0
+        ok = 0 < value <= (info.most or value)
     elif ok and info.type is list:
         ok = all(_item_ok(info.item, item) for item in value)
     elif ok and info.type is dict:
         ok = all(isinstance(v, str) for v in value.values())
     if not ok:
-        raise ConfigError(f"{where}: '{key}' must be {_type_name(info)}, not {value!r}")
+        shown = repr(value) if len(repr(value)) <= 60 else repr(value)[:57] + "..."
+        raise ConfigError(f"{where}: '{key}' must be {_type_name(info)}, not {shown}")
+    if key in _URL_KEYS and value:
+        check_url(value, f"{where}: {key}")
+    elif info.item == "site":
+        for i, site in enumerate(value):
+            check_url(site["url"], f"{where}: {key}[{i}].url")
     return value
+
+
+_URL_KEYS = {"jira.url", "bitbucket.url"}
+
+
+def check_url(url: str, what: str) -> None:
+    """ConfigError (naming `what`: the key and where it was set) unless `url` is an http(s)
+    URL with a host, and no blanks, login or password in it. The rest of the rules (plain
+    http only for loopback addresses) are credentials.normalise_url's."""
+    import re
+    from urllib.parse import urlsplit
+
+    def bad(
+        why: str, hint: str = "Give the site's address, e.g. https://acme.atlassian.net."
+    ) -> ConfigError:
+        masked = re.sub(r"(?s)//.*@", "//***@", url)  # a login or password is never shown
+        shown = repr(masked) if len(repr(masked)) <= 80 else repr(masked)[:77] + "..."
+        return ConfigError(f"{what}: {shown} {why}", hint)
+
+    text = url.strip()
+    if not text or any(c.isspace() or not c.isprintable() for c in text):
+        raise bad("is not a URL (it is empty, or has blanks in it)")
+    try:
+        parts = urlsplit(text)
+        port = parts.port
+    except ValueError as exc:
+        raise bad(f"is not a URL ({exc})") from None
+    if parts.scheme.lower() not in ("http", "https"):
+        raise bad("is not an http(s) URL")
+    if parts.username is not None or parts.password is not None:
+        raise bad(
+            "has a login or password in it",
+            "Leave `user:password@` out: the login goes in jira.user or bitbucket.user, the "
+            "token in the OS keyring (`jiraflow auth login`).",
+        )
+    host = parts.hostname or ""
+    if not re.fullmatch(r"[\w-]+(?:\.[\w-]+)*\.?", host) and not (
+        ":" in host and parts.netloc.count("[") == 1
+    ):
+        raise bad("has no host name" if not host else f"has no valid host name ({host!r})")
+    if port == 0:
+        raise bad("has port 0")
 
 
 def _item_ok(kind: str, item: Any) -> bool:
@@ -722,9 +789,20 @@ def dumps(flat: Mapping[str, Any]) -> str:
     return tomli_w.dumps(nest(flat))
 
 
-def write_key(path: str, key: str, value: Any) -> bool:
-    """Set one key in a TOML file (created when missing). Returns True when the file had
-    comments, which a rewrite with tomli-w cannot keep."""
+def write_key(path: str, key: str, value: Any, *, private: bool = False) -> bool:
+    """Set one key in a TOML file (created when missing: `private`, the user's own file,
+    0600 in a 0700 directory like every file of theirs jiraflow writes). Returns True when
+    the file had comments, which a rewrite with tomli-w cannot keep."""
+    try:
+        return _write_key(path, key, value, private)
+    except OSError as exc:
+        raise ConfigError(
+            f"{path}: cannot be written ({exc.strerror or exc})",
+            f"Check `ls -ld {os.path.dirname(os.path.abspath(path))} {path}`, then try again.",
+        ) from None
+
+
+def _write_key(path: str, key: str, value: Any, private: bool) -> bool:
     import tomli_w
 
     _check_type(key, value, path)
@@ -741,6 +819,11 @@ def write_key(path: str, key: str, value: Any) -> bool:
     if os.path.exists(path):
         with open(path, encoding="utf-8") as fh:
             had_comments = any(line.lstrip().startswith("#") for line in fh)
+    elif private:
+        from jiraflow import store
+
+        store.write_private(path, tomli_w.dumps(data).encode("utf-8"))
+        return False
     os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
     with open(path, "w", encoding="utf-8") as fh:
         fh.write(tomli_w.dumps(data))

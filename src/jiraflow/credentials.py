@@ -41,14 +41,14 @@ class Credential:
 
 def normalise_url(url: str, what: str = "jira.url") -> str:
     """`HTTPS://Acme.atlassian.net:443/` -> `https://acme.atlassian.net`; refuses what is
-    not http(s) and plain http to anything but a loopback address."""
+    not http(s) (config.check_url: a malformed one is a ConfigError naming `what`, never a
+    ValueError) and plain http to anything but a loopback address."""
+    from jiraflow.config import check_url
+
+    check_url(url, what)
     parts = urlsplit(url.strip())
     scheme = parts.scheme.lower()
     host = (parts.hostname or "").lower()
-    if scheme not in ("http", "https") or not host:
-        raise ConfigError(
-            f"{what}: {url!r} is not an http(s) URL", "e.g. https://acme.atlassian.net"
-        )
     if scheme == "http" and not is_loopback(host):
         raise ConfigError(
             f"{what}: {url!r} uses plain http, which would send the token unencrypted",
@@ -224,24 +224,50 @@ def _accounts_path(app_dir: str) -> str:
     return os.path.join(app_dir, ACCOUNTS_FILE)
 
 
-def _read_accounts(app_dir: str) -> list[dict[str, str]]:
-    from jiraflow.config import read_toml
+_ACCOUNTS_SHAPE = {
+    "account?": [{"service": {"jira", "bitbucket"}, "url": str, "user": str, "kind?": str}]
+}
 
-    rows = read_toml(_accounts_path(app_dir)).get("account", [])
+
+def _read_accounts(app_dir: str) -> list[dict[str, str]]:
+    """The rows of the accounts file. jiraflow writes it, but it is a file on disk: one that
+    is not what jiraflow writes stops the command (exit 5) saying how to start it afresh."""
+    from jiraflow import store
+
+    path = _accounts_path(app_dir)
+    hint = (
+        "`cat {path}` shows the logins; `rm {path}`, then `jiraflow auth login` again "
+        "(the tokens stay in the keyring)."
+    )
+    table = store.read_json(path, {}, hint, _ACCOUNTS_SHAPE, loads=_toml)
     return [
         {k: str(row.get(k, "")) for k in ("service", "url", "user", "kind")}
-        for row in rows
-        if isinstance(row, dict)
+        for row in table.get("account", [])
     ]
 
 
+def _toml(data: bytes) -> Any:
+    import tomllib
+
+    from jiraflow.store import Damaged
+
+    try:
+        return tomllib.loads(data.decode("utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise Damaged(f"not valid TOML ({exc})") from None
+
+
 def _write_accounts(app_dir: str, entries: list[dict[str, str]]) -> None:
+    """Rewrite the accounts file, private to the user (0600) like every file of theirs
+    jiraflow writes (store.write_private)."""
     import tomli_w
 
-    os.makedirs(app_dir, exist_ok=True)
+    from jiraflow import store
+
     path = _accounts_path(app_dir)
-    tmp = path + ".tmp"
-    with open(tmp, "w", encoding="utf-8") as fh:
-        fh.write("# Written by `jiraflow auth login`: sites and users, never tokens.\n")
-        fh.write(tomli_w.dumps({"account": entries}))
-    os.replace(tmp, path)
+    text = "# Written by `jiraflow auth login`: sites and users, never tokens.\n"
+    text += tomli_w.dumps({"account": entries})
+    try:
+        store.write_private(path, text.encode("utf-8"))
+    except OSError as exc:
+        raise store.os_error(exc, path) from None

@@ -12,14 +12,25 @@ from typing import Any
 
 from jiraflow.errors import ConfigError
 
-# A Jira issue key as the server-side hooks match it: project key, dash, number.
-KEY_PATTERN = r"[A-Z][A-Z0-9_]+-[1-9][0-9]*"
-_KEY_ALONE = re.compile(rf"^{KEY_PATTERN}$")
+# The one home of what an issue key is (jira_api checks Jira's answers with it, tracker the
+# queued actions whose keys go into Jira's URLs). A project key as Jira makes them: an
+# upper-case letter, then upper-case letters, digits or underscores, two at least.
+PROJECT_PATTERN = r"[A-Z][A-Z0-9_]+"
+# An issue key as the server-side hooks match it: project key, dash, number (from 1).
+KEY_PATTERN = rf"{PROJECT_PATTERN}-[1-9][0-9]*"
+_KEY_ALONE = re.compile(KEY_PATTERN)
+_PROJECT_ALONE = re.compile(PROJECT_PATTERN)
 _KEY_IN_TEXT = re.compile(rf"(?<![A-Za-z0-9]){KEY_PATTERN}(?![0-9])")
 
 
 def is_key(text: str) -> bool:
-    return bool(_KEY_ALONE.match(text))
+    """Whether the whole of `text` is an issue key (nothing after it, not even a newline)."""
+    return _KEY_ALONE.fullmatch(text) is not None
+
+
+def is_project(text: str) -> bool:
+    """Whether the whole of `text` is a project key."""
+    return _PROJECT_ALONE.fullmatch(text) is not None
 
 
 def normalise_key(text: str, projects: list[str]) -> str | None:

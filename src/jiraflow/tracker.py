@@ -31,13 +31,21 @@ from typing import Any
 
 from jiraflow import store
 from jiraflow.config import Config
-from jiraflow.errors import ConfigError, JiraflowError, RemoteError
-from jiraflow.issues import Issue, choose_transition, project_of, screen_values
+from jiraflow.errors import ConfigError, JiraflowError, RemoteError, RepoStateError
+from jiraflow.issues import (
+    Issue,
+    choose_transition,
+    is_key,
+    is_project,
+    project_of,
+    screen_values,
+)
 from jiraflow.jira_api import IssueNotFound
 from jiraflow.retry import Ahead
 
 OUTBOX = "outbox.json"
 ISSUE_CACHE = "issues.json"
+ISSUE_CACHE_SHAPE = {str: {"summary": str, "type": str, "site": str}}
 
 
 @dataclass
@@ -314,13 +322,15 @@ class Tracker:
         if not found:
             return
         path = os.path.join(self.state_dir, ISSUE_CACHE)
-        cache = store.read_json(path, {})
+        cache = store.read_cache(path, ISSUE_CACHE_SHAPE, {})
         for issue, site in found:
             cache[issue.key] = {"summary": issue.summary, "type": issue.type, "site": site.url}
-        store.write_json(path, cache)
+        store.write_cache(path, cache)
 
     def cached(self, key: str) -> dict[str, str] | None:
-        entry = store.read_json(os.path.join(self.state_dir, ISSUE_CACHE), {}).get(key)
+        """What the issue cache has of the key (a damaged cache has nothing: it is rebuilt)."""
+        path = os.path.join(self.state_dir, ISSUE_CACHE)
+        entry = store.read_cache(path, ISSUE_CACHE_SHAPE, {}).get(key)
         return entry if isinstance(entry, dict) else None
 
     # -- what start and finish ask of an issue -----------------------------------------------
@@ -489,9 +499,19 @@ class Tracker:
         return os.path.join(self.state_dir, OUTBOX)
 
     def outbox(self) -> list[dict[str, Any]]:
-        hint = "Repair the JSON by hand: removing the file forgets the queued Jira updates."
-        data = store.read_json(self.outbox_path, [], hint)
-        return data if isinstance(data, list) else []
+        """The queued actions. A file that is not a list of actions jiraflow writes stops the
+        command (exit 5): it is never overwritten, which would lose what it queued."""
+        hint = (
+            "`cat {path}` shows the queued Jira updates; `rm {path}` forgets them "
+            "(then make them in Jira by hand)."
+        )
+        data = store.read_json(self.outbox_path, [], hint, [dict])
+        try:
+            return check_actions(data)
+        except store.Damaged as exc:
+            raise RepoStateError(
+                f"{self.outbox_path} is damaged ({exc})", hint.format(path=self.outbox_path)
+            ) from None
 
     def enqueue(self, actions: list[dict[str, Any]]) -> None:
         """Put actions in the outbox (again is harmless): from here on nothing is lost."""
@@ -521,3 +541,52 @@ class Tracker:
         pending = self.outbox()
         store.write_json(self.outbox_path, [])
         return pending
+
+
+# What each kind of action must hold (see the top of this module, and releases.py); other
+# keys are notes made on the way ("queued", "error", "tried", "reached", "result"...).
+_ACTION = {
+    "id": store.NAME,
+    "site": (str, None),
+    "key": store.NAME,
+    "do": str,
+    "queued?": str,
+    "error?": str,
+}
+_ACTION_FIELDS: dict[str, dict[str, Any]] = {
+    "assign": {"user": str, "from?": (str, None)},
+    "move": {"target": str, "from?": (str, None)},
+    "comment": {"text": str, "tried?": bool},
+    "link": {"url": str, "title": str, "resolved": bool},
+    "release": {
+        "version": str,
+        "keys": [store.NAME],
+        "released": bool,
+        "date": (str, None),
+        "target": str,
+        "result?": {str: store.ANY},
+    },
+}
+
+
+def check_actions(actions: Any, where: str = "") -> list[dict[str, Any]]:
+    """`actions` when it is a list of remote actions jiraflow could have written (in the
+    outbox or the journal), else jiraflow.store.Damaged saying what is wrong where. A key
+    goes into Jira's URLs: only an issue key (a project key for a release) as
+    jiraflow.issues defines them passes."""
+    store.check(actions, [_ACTION], where)
+    for i, action in enumerate(actions):
+        at = f"{where}[{i}]"
+        fields = _ACTION_FIELDS.get(action["do"])
+        if fields is None:
+            raise store.Damaged(f"{action['do']!r} is not an action jiraflow knows", f"{at}.do")
+        store.check(action, fields, at)
+        if action["do"] == "release":  # a version of the project `key`, for its issues `keys`
+            if not is_project(action["key"]):
+                raise store.Damaged(f"{action['key']!r} is not a project key", f"{at}.key")
+        elif not is_key(action["key"]):
+            raise store.Damaged(f"{action['key']!r} is not an issue key", f"{at}.key")
+        for key in action.get("keys", ()):
+            if not is_key(key):
+                raise store.Damaged(f"{key!r} is not an issue key", f"{at}.keys")
+    return list(actions)

@@ -244,12 +244,50 @@ def cli(
 _current: AppState | None = None  # the running command's state, for main() to finish with
 
 
+def _standard_streams() -> None:
+    """A closed standard stream (`jiraflow ... <&-`) becomes /dev/null. Otherwise the first
+    file jiraflow opens takes its number (and git, started later, reads or writes that
+    file), and sys.stdin is None, which click's prompts and every isatty() check trip on.
+    Reading /dev/null is then an ordinary end of input, which each prompt reports."""
+    for fd in (0, 1, 2):
+        try:
+            os.fstat(fd)
+        except OSError:
+            opened = os.open(os.devnull, os.O_RDWR)
+            if opened != fd:  # pragma: no cover - only when a lower one was closed too
+                os.dup2(opened, fd)
+                os.close(opened)
+    for name, fd, mode in (("stdin", 0, "r"), ("stdout", 1, "w"), ("stderr", 2, "w")):
+        if getattr(sys, name) is None:
+            setattr(sys, name, open(fd, mode, closefd=False))  # noqa: SIM115 - for the process
+
+
+def _local_failure(exc: Exception) -> Any:
+    """A RepoStateError (exit 5) for an OSError about a file or directory on this machine
+    (a read-only .git, a full disk, no permission, a file where jiraflow keeps a directory)
+    that no code nearer to it turned into a message; None for anything else. Only what the
+    user's machine can cause: any other OSError (a file that vanished under jiraflow's
+    own feet, a bad argument) is a bug, and stays an internal error that says so."""
+    import errno
+
+    if not isinstance(exc, OSError):
+        return None
+    full = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EROFS)  # the system names no file
+    refused = (errno.EACCES, errno.EPERM, errno.ENOTDIR, errno.EISDIR, errno.ENAMETOOLONG)
+    if exc.errno not in full and (exc.errno not in refused or exc.filename is None):
+        return None
+    from jiraflow.store import os_error
+
+    return os_error(exc, doing="use")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI and return its exit code; errors become one or two lines."""
     from jiraflow.errors import JiraflowError
 
     global _current
     _current = None
+    _standard_streams()
     args = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in args
     color = False if "--no-color" in args else None
@@ -287,21 +325,24 @@ def main(argv: Sequence[str] | None = None) -> int:
             renderer().result(exc.exit_code, exc.format_message())
             return exc.exit_code
         except (KeyboardInterrupt, click.exceptions.Abort):
-            code = EXIT_INTERRUPTED
-            error = (
-                "interrupted",
-                "Nothing is lost: a started finish can be resumed with --continue.",
-            )
+            from jiraflow.cli.jira_cmd import interrupted_hint
+
+            code = EXIT_INTERRUPTED  # the hint: what this state allows (continue, abort, sync)
+            error = ("interrupted", interrupted_hint(_current.path if _current else "."))
         except BrokenPipeError:
             raise
         except Exception as exc:  # the one place an unexpected error is turned into exit 1
             if debug:
                 raise
-            code = EXIT_INTERNAL
-            error = (
-                f"internal error: {type(exc).__name__}: {exc}",
-                "Run the command again with --debug for the traceback, and report it.",
-            )
+            local = _local_failure(exc)
+            if local is not None:  # a file or directory the system refused: exit 5
+                code, error = local.exit_code, (local.message, local.hint)
+            else:
+                code = EXIT_INTERNAL
+                error = (
+                    f"internal error: {type(exc).__name__}: {exc}",
+                    "Run the command again with --debug for the traceback, and report it.",
+                )
         # said outside the handlers, so that a closed stdout here is not a second error
         if error is not None:
             renderer().error(*error)

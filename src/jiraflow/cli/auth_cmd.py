@@ -84,15 +84,15 @@ def login(
 
         url = credentials.site_url(service, url or CLOUD_API, "--url")
     else:
-        url = credentials.normalise_url(url or click.prompt("Jira site URL", err=True), "--url")
-    user = user or click.prompt(_login_prompt(service, url), err=True)
+        url = credentials.normalise_url(url or _ask("Jira site URL", service), "--url")
+    user = user or _ask(_login_prompt(service, url), service)
     credentials.accounts(remote.app_dir())  # a broken accounts file fails before the prompt
     credentials.keyring_backend(service)  # no usable keyring: say so before asking for the token
     if token_stdin:
         token = sys.stdin.readline().strip()
     else:
         # the site is named: a repository's config may have chosen it
-        token = click.prompt(f"API token for {user} at {url}", hide_input=True, err=True).strip()
+        token = _ask(f"API token for {user} at {url}", service, hide_input=True).strip()
     if not token:
         raise UsageError("the token is empty", "Paste the token, or pipe it with --token-stdin.")
     credential = Credential(service, url, user, token, "the token given")
@@ -109,6 +109,24 @@ def login(
     state.renderer.summary(
         [f"logged in to {url} ({kind}) as {display or user}; the token is in the OS keyring"]
     )
+
+
+def _ask(question: str, service: str, *, hide_input: bool = False) -> str:
+    """click.prompt, where the end of a standard input that is no terminal (`</dev/null`,
+    a closed one, a pipe that said too little) is a usage error saying how to give every
+    answer as an option; Ctrl-C at a terminal stays an interruption."""
+    from jiraflow.errors import UsageError
+
+    try:
+        return str(click.prompt(question, hide_input=hide_input, err=True))
+    except click.exceptions.Abort:
+        if sys.stdin.isatty():
+            raise
+        raise UsageError(
+            f"no answer to '{question}': standard input ended",
+            "Run it at a terminal, or give every answer: "
+            f"`jiraflow auth login {service} --url URL --user LOGIN --token-stdin <token-file`.",
+        ) from None
 
 
 def _login_prompt(service: str, url: str) -> str:

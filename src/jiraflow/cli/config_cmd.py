@@ -88,7 +88,7 @@ def set_(state: AppState, key: str, value: str, user: bool) -> None:
     if state.dry_run:
         state.renderer.plan([f"write {path}: {key} = {_show(parsed)}"])
         return
-    had_comments = config_mod.write_key(path, key, parsed)
+    had_comments = config_mod.write_key(path, key, parsed, private=user)
     state.renderer.note(key=key, value=parsed, file=path)
     state.renderer.summary([f"{key} = {_show(parsed)} in {path}"])
     if had_comments:
