@@ -661,8 +661,9 @@ def test_datacenter_pages_with_start_at(dc: JiraSandbox) -> None:
 
 
 def test_every_missing_key_is_named_and_datacenter_can_only_warn(sb: JiraSandbox) -> None:
-    """Jira refuses `key in (...)` naming every key it lacks; Data Center's
-    validateQuery=warn searches anyway and reports them as warningMessages."""
+    """Jira refuses `key in (...)` naming every key it lacks; Data Center's boolean
+    validateQuery=false searches anyway and reports them as warningMessages, and Cloud's
+    enum ("warn") is refused in its POST body as Jackson refuses it."""
     jql = "key in (PROJ-1, PROJ-998, PROJ-12, NOPE-1)"
     path = "search/jql" if sb.flavour == "cloud" else "search"
     strict = call(sb, "POST", path, {"jql": jql, "fields": ["summary"]})
@@ -673,14 +674,21 @@ def test_every_missing_key_is_named_and_datacenter_can_only_warn(sb: JiraSandbox
     ]
     if sb.flavour == "cloud":
         return
-    for how in ("warn", "none"):
+    for how, warned in ((False, 2), ("false", 2), (True, None), ("true", None)):
         body = {"jql": jql, "fields": ["summary"], "validateQuery": how}
         loose = call(sb, "POST", "search", body)
+        if warned is None:
+            assert loose.status == 400
+            continue
         assert loose.status == 200
         assert sorted(i["key"] for i in loose.body["issues"]) == ["PROJ-1", "PROJ-12"]
-        assert len(loose.body.get("warningMessages", [])) == (2 if how == "warn" else 0)
-    assert call(sb, "GET", f"search?jql={q(jql)}&validateQuery=warn").status == 200
-    assert call(sb, "GET", f"search?jql={q(jql)}&validateQuery=maybe").status == 400
+        assert len(loose.body.get("warningMessages", [])) == warned
+    for enum in ("warn", "strict", "none"):
+        body = {"jql": jql, "fields": ["summary"], "validateQuery": enum}
+        assert call(sb, "POST", "search", body).status == 400
+    # a query parameter is read as Boolean.valueOf: anything but "true" is false
+    assert call(sb, "GET", f"search?jql={q(jql)}&validateQuery=false").status == 200
+    assert call(sb, "GET", f"search?jql={q(jql)}&validateQuery=true").status == 400
 
 
 # == users and fields (what the `jira` library reads) ===========================================
@@ -1085,7 +1093,7 @@ def test_validator_catches_undeclared_keys_and_types() -> None:
 # == shape conformance: captured responses ======================================================
 #
 # Every key the sandbox emits in an object of a kind must appear, with the same JSON type, in
-# some captured response of that kind under ../shared/reference/jira/. Where no capture shows a
+# some captured response of that kind under tests/data/reference/jira/. Where no capture shows a
 # kind or key, the Atlassian spec's own example bodies (documentation examples) stand in, named
 # in SPEC_EXAMPLES; keys no example shows either are listed in SPEC_ONLY with the reason.
 

@@ -1,11 +1,24 @@
 """Jira Cloud and Data Center over HTTP. The only module that imports the `jira` library.
 
-The pycontribs client is configured so that it does what the request budgets allow and no
-more: no serverInfo call on construction (`get_server_info=False`), no update check, no
-retries of its own (`max_retries=0`: it would sleep for minutes), a timeout on every request.
-Requests go through its authenticated session to endpoints built here, because its
-higher-level helpers cost extra calls (a user search before assigning, a transitions GET
-before transitioning). Retries on 429/503 are ours: Retry-After honoured, bounded.
+The pycontribs client is used to set up an authenticated session, and no more: no
+serverInfo call on construction (`get_server_info=False`), no update check, no retries of
+its own (`max_retries=0`: it would sleep for minutes). Requests go out through the plain
+requests API of that session (`requests.Session.request`, not the library's
+ResilientSession.request, which retries, and parses error bodies in ways a malformed one
+makes raise TypeError), to endpoints built here, because its higher-level helpers cost
+extra calls. Every request has a timeout and follows no redirect (`allow_redirects=False`,
+and the session is capped at `max_redirects = 0`, so no other path could follow one
+either): an answer that points elsewhere is an error naming where, so neither a request
+body nor the token ever reaches another server. Retries on 429/503
+are ours: Retry-After honoured, bounded.
+
+A request that got no answer (no connection, or none in time) is not sent again, since a
+write may have happened; and the client then sends nothing more to that site in this
+command, so that a command waits `jira.timeout` once, not once per request.
+
+Every answer is checked before it is used (the `_shape` functions below, one per kind of
+answer): a 2xx whose JSON lacks what jiraflow reads, or has it in another type, is a
+BadAnswer naming the request and what was wrong, never a KeyError further on.
 
 The library's exceptions never leave this module: JIRAError's text includes the request
 headers, which carry the token.
@@ -26,8 +39,16 @@ from typing import Any
 
 from jiraflow.credentials import Credential
 from jiraflow.errors import AuthError, JiraflowError, RemoteError
-from jiraflow.issues import Issue
-from jiraflow.retry import CONNECT_TIMEOUT, MAX_WAIT, TRIES, reason, retry_wait, together
+from jiraflow.issues import Issue, is_key
+from jiraflow.retry import (
+    CONNECT_TIMEOUT,
+    MAX_WAIT,
+    RETRY_STATUSES,
+    TRIES,
+    reason,
+    retry_wait,
+    together,
+)
 from jiraflow.store import SiteCache
 
 CLOUD, DATACENTER = "cloud", "datacenter"
@@ -36,6 +57,7 @@ ISSUE_FIELDS = "summary,issuetype,status,assignee,fixVersions"
 SEARCH_FIELDS = [*ISSUE_FIELDS.split(","), "project"]
 SEARCH_BATCH = 100  # keys per search: JQL stays short, and Cloud pages at 100 with fields
 _QUOTED = re.compile(r"'([^']+)'")
+URL_HINT = "Check jira.url: it should be the site's address, e.g. https://acme.atlassian.net."
 
 
 class IssueNotFound(RemoteError):
@@ -43,7 +65,7 @@ class IssueNotFound(RemoteError):
 
 
 class Refused(RemoteError):
-    """Jira answered with an error status; `messages` are its errorMessages and errors."""
+    """Jira answered with an error status (4xx); `messages` are its errorMessages and errors."""
 
     def __init__(
         self,
@@ -55,6 +77,20 @@ class Refused(RemoteError):
         super().__init__(message, hint)
         self.status = status
         self.messages = messages or []
+
+
+class Unavailable(RemoteError):
+    """Jira could not be asked: no connection, no answer in time, busy after the retries,
+    or a server error (5xx). Trying later may work; nothing can be said of the question."""
+
+
+class BadAnswer(RemoteError):
+    """Jira answered, but not with what the request returns: a redirect elsewhere, or JSON
+    that lacks what jiraflow reads (or has it in another type)."""
+
+
+class _Shape(ValueError):
+    """What is wrong with an answer (turned into a BadAnswer naming the request)."""
 
 
 class JiraClient:
@@ -73,11 +109,13 @@ class JiraClient:
         self.credential = credential
         self.timeout = timeout
         self.cache = cache or SiteCache(None)
-        self._kind = kind or self.cache.get(self.url, "kind") or ""
+        cached = self.cache.get(self.url, "kind")
+        self._kind = kind or (cached if cached in (CLOUD, DATACENTER) else "")
         self._sleep = sleep
         self._session: Any = None
         self._auth_kind = ""
         self._lock = threading.RLock()  # the kind and the session are made once, for all threads
+        self._gone: Unavailable | None = None  # a request got no answer: ask nothing more
 
     # -- site facts (cached) -----------------------------------------------------------------
     @property
@@ -86,7 +124,7 @@ class JiraClient:
             return self._kind
         with self._lock:
             if not self._kind:
-                info = self._request("GET", "serverInfo", api="2")
+                info = self._request("GET", "serverInfo", api="2", shape=_server_info)
                 kind = CLOUD if info.get("deploymentType") == "Cloud" else DATACENTER
                 self.cache.put(self.url, "kind", kind)
                 if self._auth_kind != kind:
@@ -103,14 +141,9 @@ class JiraClient:
         `fresh` asks the site even when cached: `auth login` checks a token that way."""
         key = f"myself {self.credential.user}"
         cached = self.cache.get(self.url, key)
-        if isinstance(cached, dict) and not fresh:
-            return cached
-        data = self._request("GET", "myself")
-        me = {
-            "id": str(data.get("accountId" if self.cloud else "name") or ""),
-            "display": str(data.get("displayName") or ""),
-            "email": str(data.get("emailAddress") or ""),
-        }
+        if _is_me(cached) and not fresh:
+            return {k: str(cached[k]) for k in ("id", "display", "email")}
+        me: dict[str, str] = self._request("GET", "myself", shape=partial(_me, cloud=self.cloud))
         self.cache.put(self.url, key, me)
         return me
 
@@ -119,10 +152,12 @@ class JiraClient:
         params = {"fields": ISSUE_FIELDS}
         if transitions:
             params["expand"] = "transitions.fields"
-        data = self._request("GET", f"issue/{key}", params=params, not_found=key)
+        shape = partial(_issue, transitions=transitions)
+        data = self._request("GET", f"issue/{key}", params=params, not_found=key, shape=shape)
         return Issue.from_json(data, cloud=self.cloud)
 
     def assign(self, key: str, user_id: str) -> None:
+        """Cloud names the user by accountId (GDPR), Data Center by name (its UserBean)."""
         body = {"accountId": user_id} if self.cloud else {"name": user_id}
         self._request("PUT", f"issue/{key}/assignee", json=body)
 
@@ -137,8 +172,9 @@ class JiraClient:
         import json
 
         params = {"orderBy": "-created", "maxResults": "50"}
-        page = self._request("GET", f"issue/{key}/comment", params=params, not_found=key)
-        return any(text in json.dumps(c.get("body")) for c in page.get("comments") or [])
+        path = f"issue/{key}/comment"
+        page = self._request("GET", path, params=params, not_found=key, shape=_comments)
+        return any(text in json.dumps(c.get("body")) for c in page["comments"])
 
     def comment(self, key: str, text: str) -> None:
         """A comment: Atlassian Document Format on Cloud (v3), plain text on Data Center."""
@@ -179,9 +215,10 @@ class JiraClient:
     ) -> tuple[list[Issue], list[str]]:
         """The issues of `keys` (that also meet the JQL condition `where`, when given), one
         search per SEARCH_BATCH keys (the searches sent together), and the keys not found. A
-        key Jira does not know makes it refuse the whole query, so Data Center is asked to
-        only warn, and on Cloud the keys it names are dropped and the query sent again.
-        `progress(done, total)` hears how many keys are answered as each search returns."""
+        key Jira does not know makes it refuse the whole query, so Data Center is asked not
+        to validate it (it then only warns), and on Cloud the keys it names are dropped and
+        the query sent again. `progress(done, total)` hears how many keys are answered as
+        each search returns."""
         lock = threading.Lock()
         answered = 0
 
@@ -233,50 +270,60 @@ class JiraClient:
         limit: int | None = None,
     ) -> list[Issue]:
         """Every issue the query finds (the first `limit`, when given), following the pages:
-        /search/jql on Cloud (page tokens), /search on Data Center (startAt,
-        validateQuery=warn: its warningMessages are added to `warnings`)."""
+        /search/jql on Cloud (page tokens), /search on Data Center (startAt, and
+        `validateQuery: false`, Data Center's boolean: its warningMessages are added to
+        `warnings`)."""
         most = min(limit, SEARCH_BATCH) if limit else SEARCH_BATCH
         body: dict[str, Any] = {"jql": jql, "fields": SEARCH_FIELDS, "maxResults": most}
         expand = ["transitions.fields"] if transitions else []
         issues: list[Issue] = []
+        shape = partial(_search_page, transitions=transitions, cloud=self.cloud)
         if self.cloud:
             if expand:
                 body["expand"] = ",".join(expand)
+            seen: set[str] = set()
             while True:
-                page = self._request("POST", "search/jql", json=body)
-                issues += [Issue.from_json(i, cloud=True) for i in page.get("issues") or []]
+                page = self._request("POST", "search/jql", json=body, shape=shape)
+                issues += [Issue.from_json(i, cloud=True) for i in page["issues"]]
                 token = page.get("nextPageToken")
                 if page.get("isLast", True) or not token or (limit and len(issues) >= limit):
                     return issues[:limit]
+                if token in seen:  # a server that pages in a circle would never end
+                    raise self._bad("POST", "search/jql", "the same nextPageToken twice")
+                seen.add(token)
                 body["nextPageToken"] = token
-        body.update(validateQuery="warn", startAt=0)
+        body.update(validateQuery=False, startAt=0)
         if expand:
             body["expand"] = expand
         while True:
-            page = self._request("POST", "search", json=body)
+            page = self._request("POST", "search", json=body, shape=shape)
             if warnings is not None:
-                warnings += [str(w) for w in page.get("warningMessages") or []]
-            batch = page.get("issues") or []
+                warnings += page.get("warningMessages") or []
+            batch = page["issues"]
             issues += [Issue.from_json(i, cloud=False) for i in batch]
             body["startAt"] += len(batch)
-            done = not batch or body["startAt"] >= int(page.get("total") or 0)
+            done = not batch or body["startAt"] >= page["total"]
             if done or (limit and len(issues) >= limit):
                 return issues[:limit]
 
     # -- versions --------------------------------------------------------------------------------
     def versions(self, project: str) -> list[dict[str, Any]]:
         """The project's versions (id, name, released, ...)."""
-        data = self._request("GET", f"project/{project}/versions")
-        return data if isinstance(data, list) else []
+        found: list[dict[str, Any]] = self._request(
+            "GET", f"project/{project}/versions", shape=_versions
+        )
+        return found
 
     def create_version(
         self, project_id: str, name: str, *, released: bool, date: str | None
     ) -> dict[str, Any]:
+        if not project_id.isdigit():  # from a search that did not say the issue's project
+            raise self._bad("POST", "search", "an issue without its project's id")
         body: dict[str, Any] = {"name": name, "projectId": int(project_id), "released": released}
         if date:
             body["releaseDate"] = date
-        data = self._request("POST", "version", json=body)
-        return data if isinstance(data, dict) else {}
+        created: dict[str, Any] = self._request("POST", "version", json=body, shape=_version)
+        return created
 
     def release_version(self, version_id: str, date: str) -> None:
         self._request("PUT", f"version/{version_id}", json={"released": True, "releaseDate": date})
@@ -299,37 +346,68 @@ class JiraClient:
         json: Any = None,
         api: str | None = None,
         not_found: str | None = None,
+        shape: Callable[[Any], Any] | None = None,
     ) -> Any:
+        """One request (tried again only on 429/503), its answer checked by `shape` (for a
+        request whose answer is used) and returned."""
+        gone = self._gone
+        if gone is not None:  # a request got no answer: this one would wait as long
+            raise Unavailable(gone.message, gone.hint)
         url = f"{self.url}/rest/api/{self._api(api)}/{path}"
         session = self._client_session()
-        from jira import JIRAError
-        from requests import RequestException
+        import requests
 
         for attempt in range(1, TRIES + 1):
             try:
-                response = session.request(method, url, params=params, json=json)
-            except JIRAError as exc:
-                status = exc.status_code or 0
-                wait = retry_wait(exc.response, attempt) if status in (429, 503) else None
-                if wait is not None and attempt < TRIES:
-                    self._sleep(wait)
-                    continue
-                raise self._error(status, exc.response, method, path, not_found) from None
-            except RequestException as exc:
-                raise RemoteError(
+                response = requests.Session.request(
+                    session,
+                    method,
+                    url,
+                    params=params,
+                    json=json,
+                    timeout=(CONNECT_TIMEOUT, self.timeout),
+                    allow_redirects=False,
+                )
+            except requests.TooManyRedirects as exc:  # max_redirects = 0: a redirect, not sent
+                redirect = exc.response
+                if redirect is None:  # pragma: no cover - requests always attaches it
+                    raise self._bad(method, path, "a redirect") from None
+                raise self._error(redirect.status_code, redirect, method, path, not_found) from None
+            except requests.RequestException as exc:
+                self._gone = Unavailable(
                     f"Jira at {self.url} cannot be reached ({reason(exc)})",
                     "Check the URL and your connection, then try again.",
-                ) from None
-            if response.status_code == 204 or not response.content:
-                return {}
+                )
+                raise self._gone from None
+            status = response.status_code
+            if status in RETRY_STATUSES and attempt < TRIES:
+                wait = retry_wait(response, attempt)
+                if wait is not None:
+                    self._sleep(wait)
+                    continue
+            if status >= 300:
+                raise self._error(status, response, method, path, not_found)
+            if shape is None:  # a write: what it answers is not used
+                return None
             try:
-                return response.json()
+                data = response.json() if response.content else None
             except ValueError:
-                raise RemoteError(
+                raise BadAnswer(
                     f"Jira at {self.url} answered {method} {path} with something not JSON",
-                    "Check jira.url: it should be the site's address, e.g. https://acme.atlassian.net.",
+                    URL_HINT,
                 ) from None
+            try:
+                return shape(data)
+            except _Shape as exc:
+                raise self._bad(method, path, str(exc)) from None
         raise AssertionError("unreachable")  # pragma: no cover
+
+    def _bad(self, method: str, path: str, what: str) -> BadAnswer:
+        return BadAnswer(
+            f"Jira at {self.url} answered {method} {path} with {what}",
+            f"{URL_HINT} If it is, something between you and Jira changes its answers; "
+            "try again, with --debug to see them.",
+        )
 
     def _error(
         self, status: int, response: Any, method: str, path: str, not_found: str | None
@@ -337,6 +415,13 @@ class JiraClient:
         messages = _messages(response)
         detail = "; ".join(messages)
         user = self.credential.user or "the token"
+        if 300 <= status < 400:
+            where = response.headers.get("Location") or "nowhere it says"
+            return BadAnswer(
+                f"Jira at {self.url} answered {method} {path} with a redirect to {where}",
+                "Set jira.url to the address Jira really answers at (jiraflow follows no "
+                "redirect: the request and your token would go elsewhere).",
+            )
         if status == 401:
             hint = f"Run `jiraflow auth login jira --url {self.url}` with a valid API token."
             if not self.credential.user and self._kind != DATACENTER:
@@ -350,15 +435,19 @@ class JiraClient:
                 f"{not_found} was not found at {self.url}" + (f": {detail}" if detail else ""),
                 "Check the key, and that your account may see the issue.",
             )
-        if status == 429 or status == 503:
-            return RemoteError(
+        if status in RETRY_STATUSES:
+            return Unavailable(
                 f"Jira at {self.url} is busy ({status}) and stayed so after {TRIES} tries, "
                 f"or asked for a wait longer than {MAX_WAIT:.0f} s",
                 "Try again in a minute.",
             )
-        what = f"{method} {path}"
+        what = f"{method} {path} ({status}{': ' + detail if detail else ''})"
+        if status >= 500:
+            return Unavailable(
+                f"Jira at {self.url} failed on {what}", "Try again; if it goes on, ask its admins."
+            )
         return Refused(
-            f"Jira refused {what} ({status}{': ' + detail if detail else ''})",
+            f"Jira refused {what}",
             "Run with --debug for details, or check the issue in Jira.",
             status,
             messages,
@@ -388,7 +477,12 @@ class JiraClient:
             timeout=(CONNECT_TIMEOUT, self.timeout),
             **auth,
         )
-        return client._session
+        session = client._session
+        # Whatever sends through this session, a redirect raises TooManyRedirects before a
+        # request goes to where it points (requests checks the count before each hop; even
+        # with allow_redirects=False it prepares the next hop, so that is how ours come back).
+        session.max_redirects = 0
+        return session
 
     def _kind_for_auth(self) -> str:
         """Cloud takes e-mail + API token (Basic), Data Center a personal access token
@@ -399,6 +493,7 @@ class JiraClient:
 
 
 def _messages(response: Any) -> list[str]:
+    """Jira's errorMessages and errors of an error answer, whatever shape the body has."""
     if response is None:
         return []
     try:
@@ -407,6 +502,197 @@ def _messages(response: Any) -> list[str]:
         return []
     if not isinstance(data, dict):
         return []
-    parts = [str(m) for m in data.get("errorMessages") or []]
-    parts += [f"{k}: {v}" for k, v in (data.get("errors") or {}).items()]
+    listed = data.get("errorMessages")
+    parts = [str(m) for m in listed] if isinstance(listed, list) else []
+    errors = data.get("errors")
+    if isinstance(errors, dict):
+        parts += [f"{k}: {v}" for k, v in errors.items()]
     return parts
+
+
+# -- what each answer must hold (the one place that checks Jira's JSON) -----------------------
+def _kind_of(value: Any) -> str:
+    if value is None:
+        return "null"
+    return {dict: "an object", list: "a list", str: "a string", bool: "a boolean"}.get(
+        type(value), "a number" if isinstance(value, int | float) else type(value).__name__
+    )
+
+
+def _object(value: Any, where: str) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise _Shape(f"{_kind_of(value)} where {where} should be an object")
+    return value
+
+
+def _list(value: Any, where: str) -> list[Any]:
+    if not isinstance(value, list):
+        raise _Shape(f"{_kind_of(value)} where {where} should be a list")
+    return value
+
+
+def _optional(data: dict[str, Any], name: str, kind: type, where: str) -> Any:
+    """data[name] when it is of `kind`; None when absent or null; else _Shape."""
+    value = data.get(name)
+    if value is None:
+        return None
+    if not isinstance(value, kind) or (kind is not bool and isinstance(value, bool)):
+        raise _Shape(f"{_kind_of(value)} where {where}.{name} should be {_kind_of(kind())}")
+    return value
+
+
+def _text(data: dict[str, Any], name: str, where: str, *, required: bool = False) -> str:
+    value = _optional(data, name, str, where)
+    if value is None and required:
+        raise _Shape(f"no {name} in {where}")
+    return value or ""
+
+
+def _ident(data: dict[str, Any], name: str, where: str) -> str:
+    """A numeric id (Jira sends "10001", or 10001): it goes into paths and bodies."""
+    value = data.get(name)
+    if isinstance(value, bool) or not isinstance(value, int | str) or not str(value).isdigit():
+        raise _Shape(f"{_kind_of(value)} where {where}.{name} should be a numeric id")
+    return str(value)
+
+
+def _server_info(data: Any) -> dict[str, Any]:
+    info = _object(data, "the server info")
+    _text(info, "deploymentType", "the server info")
+    return info
+
+
+def _me(data: Any, *, cloud: bool) -> dict[str, str]:
+    user = _object(data, "the user")
+    field = "accountId" if cloud else "name"
+    return {
+        "id": _text(user, field, "the user", required=True),
+        "display": _text(user, "displayName", "the user"),
+        "email": _text(user, "emailAddress", "the user"),
+    }
+
+
+def _is_me(cached: Any) -> bool:
+    return (
+        isinstance(cached, dict)
+        and all(isinstance(cached.get(k), str) for k in ("id", "display", "email"))
+        and bool(cached["id"])
+    )
+
+
+def _status(value: Any, where: str) -> dict[str, Any]:
+    status = _object(value, where)
+    category = _optional(status, "statusCategory", dict, where) or {}
+    return {
+        "name": _text(status, "name", where, required=True),
+        "statusCategory": {"key": _text(category, "key", f"{where}.statusCategory")},
+    }
+
+
+def _named(value: Any, where: str) -> dict[str, Any]:
+    return {"name": _text(_object(value, where), "name", where)}
+
+
+def _transition(value: Any, where: str) -> dict[str, Any]:
+    transition = _object(value, where)
+    screen: dict[str, Any] = {}
+    for field_id, spec in (_optional(transition, "fields", dict, where) or {}).items():
+        place = f"{where}.fields.{field_id}"
+        spec = _object(spec, place)
+        allowed = _optional(spec, "allowedValues", list, place)
+        schema = _optional(spec, "schema", dict, place) or {}
+        screen[str(field_id)] = {
+            "required": _optional(spec, "required", bool, place) or False,
+            "hasDefaultValue": _optional(spec, "hasDefaultValue", bool, place) or False,
+            "name": _text(spec, "name", place),
+            "schema": {"type": _text(schema, "type", f"{place}.schema")},
+            **({"allowedValues": [_option(o, place) for o in allowed]} if allowed else {}),
+        }
+    return {
+        "id": _ident(transition, "id", where),
+        "name": _text(transition, "name", where),
+        "to": _status(transition.get("to"), f"{where}.to"),
+        "fields": screen,
+        "isAvailable": _optional(transition, "isAvailable", bool, where) is not False,
+    }
+
+
+def _option(value: Any, where: str) -> dict[str, Any]:
+    option = _object(value, f"{where}.allowedValues[]")
+    kept = {k: option[k] for k in ("name", "value") if isinstance(option.get(k), str)}
+    return {"id": _ident(option, "id", f"{where}.allowedValues[]"), **kept}
+
+
+def _issue(data: Any, *, transitions: bool = False) -> dict[str, Any]:
+    """An issue as Issue.from_json reads it, every value of the type it expects."""
+    issue = _object(data, "the issue")
+    key = _text(issue, "key", "the issue", required=True)
+    if not is_key(key):
+        raise _Shape(f"the issue key {key[:40]!r}, which is no issue key")
+    where = f"issue {key}"
+    fields = _object(issue.get("fields"), f"{where}.fields")
+    assignee = _optional(fields, "assignee", dict, f"{where}.fields") or {}
+    project = _optional(fields, "project", dict, f"{where}.fields")
+    place = f"{where}.fields.assignee"
+    clean: dict[str, Any] = {
+        "key": key,
+        "fields": {
+            "summary": _text(fields, "summary", f"{where}.fields"),
+            "issuetype": _named(fields.get("issuetype") or {}, f"{where}.fields.issuetype"),
+            "status": _status(fields.get("status") or {"name": ""}, f"{where}.fields.status"),
+            "assignee": {
+                k: _optional(assignee, k, str, place) for k in ("accountId", "name", "displayName")
+            },
+            "fixVersions": [
+                _named(v, f"{where}.fields.fixVersions[]")
+                for v in _optional(fields, "fixVersions", list, f"{where}.fields") or []
+            ],
+            "project": {"id": _ident(project, "id", f"{where}.fields.project")} if project else {},
+        },
+    }
+    if transitions:
+        listed = _list(issue.get("transitions"), f"{where}.transitions")
+        clean["transitions"] = [_transition(t, f"{where}.transitions[]") for t in listed]
+    return clean
+
+
+def _comments(data: Any) -> dict[str, Any]:
+    page = _object(data, "the comments")
+    listed = _optional(page, "comments", list, "the comments") or []
+    return {"comments": [_object(c, "a comment") for c in listed]}
+
+
+def _search_page(data: Any, *, transitions: bool, cloud: bool) -> dict[str, Any]:
+    page = _object(data, "the search result")
+    clean: dict[str, Any] = {
+        "issues": [
+            _issue(i, transitions=transitions)
+            for i in _list(page.get("issues"), "the search result's issues")
+        ]
+    }
+    if cloud:
+        clean["nextPageToken"] = _optional(page, "nextPageToken", str, "the search result")
+        clean["isLast"] = _optional(page, "isLast", bool, "the search result")
+        if clean["isLast"] is None:
+            del clean["isLast"]
+        return clean
+    total = _optional(page, "total", int, "the search result")
+    if total is None:
+        raise _Shape("no total in the search result")
+    warned = _optional(page, "warningMessages", list, "the search result") or []
+    clean["total"] = total
+    clean["warningMessages"] = [str(w) for w in warned]
+    return clean
+
+
+def _version(data: Any) -> dict[str, Any]:
+    version = _object(data, "the version")
+    clean = dict(version)
+    clean["id"] = _ident(version, "id", "the version")
+    clean["name"] = _text(version, "name", "the version", required=True)
+    clean["released"] = bool(_optional(version, "released", bool, "the version"))
+    return clean
+
+
+def _versions(data: Any) -> list[dict[str, Any]]:
+    return [_version(v) for v in _list(data, "the project's versions")]

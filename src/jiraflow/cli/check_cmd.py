@@ -383,9 +383,13 @@ def _finish(
 
 def _verifier(state: AppState, flow: FlowContext, rules: Rules, report: Report):  # type: ignore[no-untyped-def]
     """Jira's answer for a list of keys, or None (report.jira says why) when it is not
-    configured, switched off (check.jira = false) or cannot be reached."""
+    configured, switched off (check.jira = false) or cannot be asked (no connection, no
+    answer in time, busy, a server error). Jira refusing the search, or answering it with
+    something that is no search result, is no reason to pass: the check stops (exit 6),
+    since whether the keys are issues was not found out."""
     from jiraflow.cli.remote import tracker_for
     from jiraflow.errors import RemoteError
+    from jiraflow.jira_api import Unavailable
 
     if not rules.jira:
         report.jira = "off"
@@ -398,13 +402,29 @@ def _verifier(state: AppState, flow: FlowContext, rules: Rules, report: Report):
     def verify(keys: list[str], jql: str) -> Verdicts | None:
         try:
             verdicts = tracker.verify(keys, jql)
-        except RemoteError as exc:
+        except Unavailable as exc:
             report.jira = f"unreachable: {exc.message}"
             return None
+        except RemoteError as exc:
+            raise RemoteError(
+                f"the keys could not be checked: {exc.message}", _refused_hint(report)
+            ) from None
         report.jira = "checked"
         return verdicts
 
     return verify
+
+
+def _refused_hint(report: Report) -> str:
+    """What to do when Jira refused the search for the keys. Inside a git hook no option
+    can be added to the check: the way through is git's --no-verify, for this push or
+    commit, and check.jira = false turns the Jira part of checks off until Jira answers."""
+    fix = "Fix what Jira names (is jira.url right? `jiraflow auth login jira` renews a token)"
+    off = "`jiraflow config set check.jira false` stops asking Jira in checks"
+    git = {"push": "git push", "commit-msg": "git commit"}.get(report.check)
+    if git:  # the pre-push hook (check_pushes), or a commit-msg hook running the check
+        return f"{fix}. Meanwhile `{git} --no-verify` skips the check once; {off}."
+    return f"{fix}, or add --offline to check the key pattern and projects only; {off}."
 
 
 _SKIPPED_JIRA = {

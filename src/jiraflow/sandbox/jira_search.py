@@ -3,7 +3,9 @@
 Cloud: ``/search/jql`` (GET and POST) returns only issue ids unless fields are asked for, pages
 with an opaque ``nextPageToken`` and ``isLast``, has no total, and refuses unbounded queries;
 the old ``/search`` answers 410 Gone there. Data Center: ``/search`` (GET and POST) pages with
-``startAt``/``maxResults`` and reports ``total``.
+``startAt``/``maxResults`` and reports ``total``; its ``validateQuery`` is a boolean (false:
+what would be refused comes back as ``warningMessages``), and its POST body is Jackson's
+SearchRequestBean, which refuses keys it does not have and a non-boolean validateQuery.
 """
 
 from __future__ import annotations
@@ -148,6 +150,10 @@ def _sort_value(call: Call, field: str, issue: Issue) -> tuple[Any, ...]:
     return (not values, values[0] if values else "")
 
 
+#: The keys of Data Center's SearchRequestBean; Jackson refuses any other (no nextPageToken).
+DC_SEARCH_KEYS = frozenset({"jql", "startAt", "maxResults", "fields", "expand", "validateQuery"})
+
+
 @dataclass(frozen=True)
 class SearchArguments:
     jql: str
@@ -156,7 +162,7 @@ class SearchArguments:
     max_results: int
     start_at: int
     next_page_token: str | None
-    validate: str = "strict"  # Data Center's validateQuery: strict | warn | none | true | false
+    validate: bool = True  # Data Center's validateQuery, a boolean there
 
     @classmethod
     def of(cls, call: Call) -> SearchArguments:
@@ -170,9 +176,13 @@ class SearchArguments:
                 call.int_param("maxResults", 50),
                 call.int_param("startAt", 0),
                 request.param("nextPageToken"),
-                (request.param("validateQuery") or "strict").lower(),
+                # a Boolean query parameter: Jersey takes Boolean.valueOf, so anything but
+                # "true" means false (validateQuery=warn searches without validating)
+                (request.param("validateQuery") or "true").lower() == "true",
             )
         body = call.body()
+        if not call.cloud:
+            _check_datacenter_body(body)
         fields, expand = body.get("fields") or [], body.get("expand") or []
         if not isinstance(fields, list):
             raise bad_request("'fields' must be a list of field names")
@@ -182,6 +192,7 @@ class SearchArguments:
             max_results, start_at = int(body.get("maxResults", 50)), int(body.get("startAt", 0))
         except (TypeError, ValueError):
             raise bad_request("'maxResults' and 'startAt' must be integers") from None
+        validate = body.get("validateQuery")
         return cls(
             str(body.get("jql") or ""),
             [part.strip() for f in fields for part in str(f).split(",") if part.strip()],
@@ -189,8 +200,32 @@ class SearchArguments:
             max_results,
             start_at,
             body.get("nextPageToken"),
-            str(body.get("validateQuery") or "strict").lower(),
+            True if validate is None else str(validate).lower() == "true",
         )
+
+
+def _check_datacenter_body(body: Json) -> None:
+    """What Jackson refuses when it reads Data Center's SearchRequestBean: keys it does not
+    have (Cloud's nextPageToken, say), a validateQuery that is no boolean (Cloud's
+    "strict"/"warn"/"none"), and a string where a list of strings goes."""
+    bean = "(Class com.atlassian.jira.rest.v2.search.SearchRequestBean)"
+    unknown = sorted(set(body) - DC_SEARCH_KEYS)
+    if unknown:
+        raise bad_request(f'Unrecognized field "{unknown[0]}" {bean}, not marked as ignorable')
+    validate = body.get("validateQuery")
+    if isinstance(validate, str) and validate.lower() not in ("true", "false"):
+        raise bad_request(
+            f'Can not deserialize value of type java.lang.Boolean from String "{validate}": '
+            'only "true" or "false" recognized'
+        )
+    if validate is not None and not isinstance(validate, bool | str):
+        raise bad_request("Can not deserialize instance of java.lang.Boolean")
+    for name in ("fields", "expand"):
+        if isinstance(body.get(name), str):
+            raise bad_request(
+                f"Can not deserialize instance of java.util.ArrayList out of VALUE_STRING token "
+                f'(through reference chain: {bean[7:-1]}["{name}"])'
+            )
 
 
 def _page_token(offset: int, query: str) -> str:
@@ -239,9 +274,7 @@ def search(call: Call) -> Response:
     if call.cloud:
         raise ApiError(HTTPStatus.GONE, [SEARCH_GONE])
     args = SearchArguments.of(call)
-    if args.validate not in ("strict", "warn", "none", "true", "false"):
-        raise bad_request(f"Invalid value for validateQuery: '{args.validate}'")
-    warnings: list[str] | None = None if args.validate in ("strict", "true") else []
+    warnings: list[str] | None = None if args.validate else []
     issues = run_jql(call, args.jql, warnings)
     start, limit = max(args.start_at, 0), min(max(args.max_results, 0), 1000)
     fields = call.view.select_fields(args.fields, "*navigable")
@@ -254,7 +287,7 @@ def search(call: Call) -> Response:
             "maxResults": limit,
             "total": len(issues),
             "issues": [call.view.issue(issue, fields, args.expand) for issue in page],
-            # "none" checks nothing, so it has nothing to report
-            **({"warningMessages": warnings} if warnings and args.validate == "warn" else {}),
+            # validateQuery=false: what strict validation would refuse, as warnings
+            **({"warningMessages": warnings} if warnings else {}),
         },
     )

@@ -506,7 +506,7 @@ def check_values(
     warnings: list[str] | None = None,
 ) -> None:
     """Refuse literal values that do not exist, as Jira does before it searches; with a
-    ``warnings`` list (Data Center's ``validateQuery=warn``) collect the messages instead.
+    ``warnings`` list (Data Center's ``validateQuery=false``) collect the messages instead.
 
     ``known_values(field)`` gives the lower-cased values that exist, or None when any value goes.
     """
