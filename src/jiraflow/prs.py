@@ -7,6 +7,7 @@ decides; the CLI renders.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import time
@@ -263,6 +264,9 @@ def landing(
         result.merged_pr = merged = None  # an older branch of the same name: not this work
     if merged is not None and fetch:
         repo.fetch(remote)
+    elif result.note and fetch:  # Bitbucket could not say: the remote may show the merge
+        with contextlib.suppress(JiraflowError):
+            repo.fetch(remote)
     remote_target = repo.remote_branch(remote, target)
     if remote_target is None:
         return result
@@ -273,9 +277,10 @@ def landing(
     ):
         if not _contained(flow, tip, merged):
             raise RepoStateError(
-                f"'{branch}' has commits that are not in the merged pull request #{merged.id}",
-                "Open a new pull request for them (`jiraflow pr create`), or keep the branch "
-                "and merge them yourself.",
+                f"'{branch}' has commits that are not in the merged pull request #{merged.id}: "
+                + _beyond(flow, tip, merged),
+                "They were never reviewed: open a pull request for them (`jiraflow pr create`), "
+                "and finish once it is merged.",
             )
         if repo.is_ancestor(merged.merge_commit, remote_target):
             result.merge_commit = repo.out("rev-parse", merged.merge_commit)
@@ -300,10 +305,7 @@ def remote_has_more(flow: FlowContext, branch: str, target: str, landed: Landing
 
 
 def _commit(flow: FlowContext, rev: str) -> str | None:
-    if not rev:
-        return None
-    found = flow.repo.run("rev-parse", "--verify", "--quiet", rev + "^{commit}", check=False)
-    return found.stdout.strip() if found.returncode == 0 else None
+    return flow.repo.commit_of(rev)
 
 
 def _related(flow: FlowContext, tip: str, merged: PullRequest) -> bool:
@@ -325,6 +327,18 @@ def _contained(flow: FlowContext, tip: str, merged: PullRequest) -> bool:
         return True
     source = _commit(flow, merged.source_commit)
     return source is not None and repo.is_ancestor(tip, source)
+
+
+def _beyond(flow: FlowContext, tip: str, merged: PullRequest, shown: int = 3) -> str:
+    """The commits of `tip` that the merged pull request did not bring, for a message:
+    "abc1234 Fix it; def5678 And this" (the first few, then how many more)."""
+    exclude = [f"^{merged.merge_commit}"]
+    source = _commit(flow, merged.source_commit)
+    if source is not None:
+        exclude.append(f"^{source}")
+    lines = flow.repo.out("log", "--reverse", "--format=%h %s", tip, *exclude).splitlines()
+    more = len(lines) - shown
+    return "; ".join(lines[:shown]) + (f"; and {more} more" if more > 0 else "")
 
 
 def _first_containing(flow: FlowContext, tip: str, remote_target: str) -> str:

@@ -116,9 +116,20 @@ def open_pull_request(
         try:
             pull, created = _create(flow, forge, proposal, use_draft)
         except JiraflowError as exc:
+            from jiraflow.bitbucket import Unconfirmed
+
+            if isinstance(exc, Unconfirmed):  # maybe opened: never "opened #0", never sent again
+                exc.message = f"the pull request may or may not be open: {exc.message}"
+                exc.hint = (
+                    "Run `jiraflow pr create` again: it finds the pull request if Bitbucket "
+                    "opened it (and links it in Jira), or opens it."
+                )
             if not pushed:
                 raise
             # the push stays (it loses nothing); running the command again opens the PR
+            if isinstance(exc, Unconfirmed):
+                exc.message = f"pushed '{branch}', but {exc.message}"
+                raise
             exc.message = f"pushed '{branch}', but no pull request was opened: {exc.message}"
             exc.hint = (exc.hint + " " if exc.hint else "") + (
                 "`jiraflow pr create` again pushes nothing twice and opens it."

@@ -73,13 +73,25 @@ class BitbucketSandbox(SandboxServer):
     flavour's API shapes.
     """
 
-    def __init__(self, flavour: str = "cloud") -> None:
+    def __init__(self, flavour: str = "cloud", *, q_lifts_state_default: bool = True) -> None:
         if flavour not in FLAVOURS:
             raise ValueError(f"flavour must be 'cloud' or 'datacenter', not {flavour!r}")
         super().__init__()
         self.flavour: Flavour = "cloud" if flavour == "cloud" else "datacenter"
         self._lock = threading.RLock()
         self._state = BitbucketState.seeded(self.flavour)
+        self.q_lifts_state_default = q_lifts_state_default
+
+    @property
+    def q_lifts_state_default(self) -> bool:
+        """Cloud: whether a ``q`` query alone lifts the pull-request list's OPEN-only default
+        (True), or only the repeated ``state`` parameter does (False). Kept across reset()."""
+        return self._state.q_lifts_state_default
+
+    @q_lifts_state_default.setter
+    def q_lifts_state_default(self, value: bool) -> None:
+        with self._lock:
+            self._state.q_lifts_state_default = value
 
     def __enter__(self) -> BitbucketSandbox:
         self.start()
@@ -301,7 +313,9 @@ class BitbucketSandbox(SandboxServer):
     def reset(self) -> None:
         """Back to the seed data (faults and the request log are separate)."""
         with self._lock:
+            switch = self._state.q_lifts_state_default
             self._state = BitbucketState.seeded(self.flavour)
+            self._state.q_lifts_state_default = switch
 
     def state_json(self) -> dict[str, Any]:
         with self._lock:

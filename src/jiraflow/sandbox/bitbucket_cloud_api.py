@@ -8,9 +8,12 @@ other clients; the rest is marked as the sandbox's guess):
   not);
 * the author among the reviewers, or an unknown reviewer, is a 400 with ``error.fields.reviewers``;
   a missing branch is a 400 ``source: branch not found: NAME``;
-* ``GET .../pullrequests`` defaults to OPEN, takes ``state`` repeatedly, and *ignores* ``state``
-  whenever ``q`` is given (a BBQL query then sees every state); ``pagelen`` is 10 by default and
-  at most 50 (more is a 400 "Invalid pagelen"); ``next`` is an absolute URL;
+* ``GET .../pullrequests`` defaults to OPEN and takes ``state`` repeatedly (as the spec
+  documents). Whether ``q`` alone lifts the OPEN-only default is reported both ways, so it is a
+  switch (``BitbucketSandbox(q_lifts_state_default=...)``): True, a BBQL query sees every state
+  and ``state`` is ignored beside it; False, the states are those of ``state`` (OPEN without
+  it) and ``q`` filters within them. ``pagelen`` is 10 by default and at most 50 (more is a 400
+  "Invalid pagelen"); ``next`` is an absolute URL;
 * merge failures (conflicts, impossible fast-forward, closed pull request) are 400s.
 """
 
@@ -217,7 +220,7 @@ def list_pull_requests(call: Call) -> Response:
         except bbql.QueryError as exc:
             raise ApiError(HTTPStatus.BAD_REQUEST, str(exc)) from None
         candidates = [pr for pr in candidates if predicate(_fields(pr, call))]
-    else:
+    if not query or not call.state.q_lifts_state_default:
         states = [s.upper() for s in call.request.params("state")] or ["OPEN"]
         unknown = [s for s in states if s not in STATES]
         if unknown:

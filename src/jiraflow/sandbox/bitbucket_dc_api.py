@@ -11,7 +11,11 @@ delete a source branch after a merge). What Data Center does and the sandbox cop
 * merge and decline need ``?version=N`` matching the pull request's version (the sandbox treats a
   missing version as a stale one, expectedVersion -1);
 * ``GET .../pull-requests`` defaults to state OPEN and direction INCOMING (``at`` then names the
-  target branch; with OUTGOING, the source), newest first, 25 a page.
+  target branch; with OUTGOING, the source), newest first, 25 a page. ``state`` is one value
+  (OPEN, DECLINED, MERGED or ALL; a repeated one counts once, as JAX-RS reads the first);
+  anything else is a 400, as are a bad ``direction``, ``order``, ``start`` or ``limit``;
+* a new pull request's ``fromRef`` and ``toRef`` name their repository (slug and project key)
+  and its reviewers are ``{"user": {"name": ...}}``: other shapes are 400s.
 """
 
 from __future__ import annotations
@@ -220,16 +224,21 @@ def _ref_branch(body: Json, side: str, repo: Repository) -> str:
     ref_id = ref.get("id") if isinstance(ref, dict) else None
     if not isinstance(ref_id, str) or not ref_id:
         raise bad_request(f'{side} must name a branch: {{"id": "refs/heads/..."}}', side)
+    # The spec's create body names each ref's repository by slug and project key (a ref
+    # without one is refused: the message is the sandbox's wording).
     target = ref.get("repository") if isinstance(ref, dict) else None
-    if isinstance(target, dict):
-        project = target.get("project") if isinstance(target.get("project"), dict) else {}
-        slug, key = target.get("slug"), (project or {}).get("key")
-        if (slug is not None and slug.lower() != repo.slug) or (
-            key is not None and key.upper() != repo.project_key
-        ):
-            raise bad_request(
-                "Pull requests between repositories are not supported by the sandbox.", side
-            )
+    project = target.get("project") if isinstance(target, dict) else None
+    slug = target.get("slug") if isinstance(target, dict) else None
+    key = project.get("key") if isinstance(project, dict) else None
+    if not isinstance(slug, str) or not isinstance(key, str):
+        raise bad_request(
+            f'{side} must name its repository: {{"slug": ..., "project": {{"key": ...}}}}',
+            f"{side}.repository",
+        )
+    if slug.lower() != repo.slug or key.upper() != repo.project_key:
+        raise bad_request(
+            "Pull requests between repositories are not supported by the sandbox.", side
+        )
     if ref_id.startswith("refs/") and not ref_id.startswith("refs/heads/"):
         raise bad_request(f"{ref_id} is not a branch", side)
     return ref_id.removeprefix("refs/heads/")
@@ -241,7 +250,9 @@ def _reviewers(call: Call, raw: Any) -> tuple[list[Account], list[str]]:
     for entry in json_list(raw, "reviewers"):
         user = entry.get("user") if isinstance(entry, dict) else None
         name = user.get("name") or user.get("slug") if isinstance(user, dict) else None
-        account = call.state.accounts.get(str(name).lower()) if name else None
+        if not isinstance(name, str) or not name:
+            raise bad_request('each reviewer must be {"user": {"name": ...}}', "reviewers")
+        account = call.state.accounts.get(name.lower())
         if account is None or account.bot_repository is not None:
             unknown.append(str(name))
         else:

@@ -247,6 +247,10 @@ class BitbucketState:
     repositories: dict[str, Repository]  # by full name, lower case
     access_tokens: dict[str, str] = field(default_factory=dict)  # token -> repository key
     clock: Clock = field(default_factory=Clock)
+    #: Cloud's pull-request list: whether a ``q`` query alone lifts the OPEN-only default
+    #: (True), or only the ``state`` parameter does (False: without ``state``, only OPEN
+    #: pull requests are listed, whatever ``q`` says). Reports differ; clients must send both.
+    q_lifts_state_default: bool = True
 
     @classmethod
     def seeded(cls, flavour: Flavour) -> BitbucketState:

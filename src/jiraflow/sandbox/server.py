@@ -43,8 +43,8 @@ __all__ = [
 
 CONTROL_PREFIX = "/_sandbox/"
 JSON_CONTENT_TYPE = "application/json;charset=UTF-8"
-FaultKind = Literal["status", "latency", "drop"]
-FAULT_KINDS: tuple[str, ...] = ("status", "latency", "drop")
+FaultKind = Literal["status", "latency", "drop", "body"]
+FAULT_KINDS: tuple[str, ...] = ("status", "latency", "drop", "body")
 #: Status recorded for a request whose connection the sandbox dropped on purpose.
 DROPPED = 0
 
@@ -170,13 +170,18 @@ class Fault:
     status: int = HTTPStatus.SERVICE_UNAVAILABLE
     retry_after: float | None = None
     delay: float = 0.0
+    body: Any = None  # "body": this JSON is the answer (with ``status``), whatever was asked
+    location: str | None = None  # "status": sent as Location (a 3xx that points elsewhere)
 
     def matches(self, method: str, path: str) -> bool:
-        """Whether this fault applies to a request (method exact, path by substring)."""
+        """Whether this fault applies to a request (method exact, path by substring; a path
+        ending in ``$`` must end the request's path)."""
         if self.times is not None and self.times <= 0:
             return False
         if self.method is not None and self.method.upper() != method.upper():
             return False
+        if self.path is not None and self.path.endswith("$"):
+            return path.endswith(self.path[:-1])
         return self.path is None or self.path in path
 
 
@@ -439,12 +444,19 @@ class SandboxServer:
         status: int = HTTPStatus.SERVICE_UNAVAILABLE,
         retry_after: float | None = None,
         delay: float = 0.0,
+        body: Any = None,
+        location: str | None = None,
     ) -> None:
-        """Make the next ``times`` matching requests fail (``times=None``: until cleared)."""
+        """Make the next ``times`` matching requests fail (``times=None``: until cleared).
+        ``body`` (kind "body"): answer with this JSON and ``status`` instead, a well-formed
+        answer of the wrong shape, and nothing changes on the server."""
         if kind not in FAULT_KINDS:
             raise ValueError(f"unknown fault kind {kind!r}; use one of {', '.join(FAULT_KINDS)}")
         with self._faults_lock:
-            fault = Fault(cast(FaultKind, kind), method, path, times, status, retry_after, delay)
+            fault = Fault(
+                cast(FaultKind, kind), method, path, times, status, retry_after, delay, body
+            )
+            fault.location = location
             self._faults.append(fault)
 
     def clear_faults(self) -> None:
@@ -479,9 +491,14 @@ class SandboxServer:
             if fault is not None:
                 self._sleep(fault.delay)
             response = self._handle_safely(request)
+        elif fault.kind == "body":
+            response = Response.json(fault.status, fault.body)
         elif fault.kind == "status":
             response = self.error_response(
-                fault.status, _status_message(fault.status), _retry_after(fault.retry_after)
+                fault.status,
+                _status_message(fault.status),
+                _retry_after(fault.retry_after)
+                + ((("Location", fault.location),) if fault.location else ()),
             )
         else:
             response = None
@@ -546,7 +563,8 @@ class SandboxServer:
         return Response.json(HTTPStatus.NOT_FOUND, {"error": f"no control endpoint {name!r}"})
 
     def _control_fault(self, spec: Mapping[str, Any]) -> None:
-        allowed = {"kind", "method", "path", "times", "status", "retry_after", "delay"}
+        allowed = {"kind", "method", "path", "times", "status", "retry_after", "delay", "body"}
+        allowed.add("location")
         unknown = set(spec) - allowed
         if unknown:
             raise ValueError(f"unknown fault arguments: {', '.join(sorted(unknown))}")
@@ -557,7 +575,9 @@ class SandboxServer:
             times=spec.get("times", 1),
             status=int(spec.get("status", HTTPStatus.SERVICE_UNAVAILABLE)),
             retry_after=spec.get("retry_after"),
+            location=spec.get("location"),
             delay=float(spec.get("delay", 0.0)),
+            body=spec.get("body"),
         )
 
 
