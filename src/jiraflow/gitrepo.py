@@ -309,6 +309,14 @@ class GitRepo:
                 found[commit] = mine
         return found
 
+    def commit_of(self, rev: str) -> str | None:
+        """The commit `rev` names (a tag peeled to its commit), or None when it names none.
+        A rev that starts with '-' names none: git would read it as an option."""
+        if not rev or rev.startswith("-"):
+            return None
+        proc = self.run("rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}", check=False)
+        return proc.stdout.strip() if proc.returncode == 0 else None
+
     def is_ancestor(self, ancestor: str, descendant: str) -> bool:
         return self.ok("merge-base", "--is-ancestor", ancestor, descendant)
 

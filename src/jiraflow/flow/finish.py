@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from jiraflow.errors import ConfigError, RepoStateError
 from jiraflow.flow.context import FlowContext
+from jiraflow.flow.journal import section_record
 from jiraflow.flow.start import require_not_behind
 from jiraflow.notes import NOTES_COMMIT
 from jiraflow.plan import MERGE, PUSH, REBASE, SQUASH, WRITE, Plan
@@ -125,14 +126,15 @@ def _plan_work(
     if landed is not None:
         _update_from_remote(ctx, plan, base, landed)
         if opts.push and not repo.is_ancestor(base, f"{ctx.model.remote}/{base}"):
-            plan.add("push", "--quiet", ctx.model.remote, base, kind=PUSH)
+            plan.add("push", "--quiet", ctx.model.remote, base, kind=PUSH, expect=_seen(ctx, base))
             plan.summary.append(f"pushed '{base}' to '{ctx.model.remote}'")
         return plan
     if opts.rebase:
         plan.add("rebase", "--quiet", base, branch, kind=REBASE)
     plan.add("checkout", "--quiet", base)
     if opts.squash:
-        plan.add("merge", "--quiet", "--squash", branch, kind=SQUASH, source=branch)
+        head = {"HEAD": repo.refs()[f"refs/heads/{base}"]}  # the commit the squash goes on
+        plan.add("merge", "--quiet", "--squash", branch, kind=SQUASH, source=branch, expect=head)
     else:
         # AVH's rule: exactly one commit fast-forwards, anything else gets a merge commit.
         single = not opts.no_ff and repo.count(f"{base}..{branch}") == 1
@@ -140,9 +142,15 @@ def _plan_work(
         plan.add("merge", "--quiet", ff, "--no-edit", branch, kind=MERGE, source=branch)
     plan.summary.append(f"merged '{branch}' into '{base}'" + (" (squashed)" if opts.squash else ""))
     if opts.push:
-        plan.add("push", "--quiet", ctx.model.remote, base, kind=PUSH)
+        plan.add("push", "--quiet", ctx.model.remote, base, kind=PUSH, expect=_seen(ctx, base))
         plan.summary.append(f"pushed '{base}' to '{ctx.model.remote}'")
     return plan
+
+
+def _seen(ctx: FlowContext, *branches: str) -> dict[str, str | None]:
+    """The remote's branches as last fetched: what a push of them changes there."""
+    refs = ctx.repo.refs()
+    return {f"refs/heads/{b}": refs.get(f"refs/remotes/{ctx.model.remote}/{b}") for b in branches}
 
 
 def _plan_version(
@@ -184,13 +192,18 @@ def _plan_version(
     merged = landed is not None or repo.is_ancestor(branch, target)
     if opts.changelog is not None and not merged:
         path, text = opts.changelog
-        add_changelog_commit(plan, branch, path, text, version)
+        add_changelog_commit(
+            plan, branch, path, text, version, head=repo.refs()[f"refs/heads/{branch}"]
+        )
     if landed is not None:
         _update_from_remote(ctx, plan, target, landed)
     elif not merged:
         plan.add("checkout", "--quiet", target)
         if opts.squash:
-            plan.add("merge", "--quiet", "--squash", branch, kind=SQUASH, source=branch)
+            head = {"HEAD": repo.refs()[f"refs/heads/{target}"]}
+            plan.add(
+                "merge", "--quiet", "--squash", branch, kind=SQUASH, source=branch, expect=head
+            )
         else:
             plan.add("merge", "--quiet", "--no-ff", "--no-edit", branch, kind=MERGE, source=branch)
         plan.summary.append(f"merged '{branch}' into '{target}'")
@@ -216,8 +229,11 @@ def _plan_version(
         plan.summary.append(f"merged '{source}' back into '{back}'")
     if opts.push:
         refs = [r for r in (back, target) if r] + ([f"refs/tags/{tag}"] if not opts.no_tag else [])
+        seen = _seen(ctx, *[r for r in (back, target) if r])
+        if tag_now:  # a tag made by an earlier, interrupted finish may be there already
+            seen[f"refs/tags/{tag}"] = None
         # --atomic: the remote gets all of them or none, never main without its tag
-        plan.add("push", "--quiet", "--atomic", model.remote, *refs, kind=PUSH)
+        plan.add("push", "--quiet", "--atomic", model.remote, *refs, kind=PUSH, expect=seen)
         plan.summary.append(f"pushed {', '.join(repr(r) for r in refs)} to '{model.remote}'")
     if not back and merged and landed is None:
         plan.add("checkout", "--quiet", target)  # the merge step did not check it out
@@ -225,14 +241,18 @@ def _plan_version(
     return plan
 
 
-def add_changelog_commit(plan: Plan, branch: str, path: str, text: str, version: str) -> None:
+def add_changelog_commit(
+    plan: Plan, branch: str, path: str, text: str, version: str, *, head: str | None = None
+) -> None:
     """Steps that commit the release notes (`text`, the whole new file) to `path` on
-    `branch`; like the version bump, a commit-msg hook must not stop a release."""
+    `branch` (at commit `head`, when known: a resumed run tells from it whether the commit
+    was made); like the version bump, a commit-msg hook must not stop a release."""
     plan.add("checkout", "--quiet", branch)
     plan.add(path, kind=WRITE, message=text)
     plan.add("add", "--", path)
     message = NOTES_COMMIT.format(version=version)
-    plan.add("commit", "--quiet", "--no-verify", "-m", message, "--", path)
+    expect = {"HEAD": head} if head else None
+    plan.add("commit", "--quiet", "--no-verify", "-m", message, "--", path, expect=expect)
     plan.summary.append(f"added the release notes to {path} on '{branch}'")
 
 
@@ -259,17 +279,34 @@ def _cleanup(
         plan.summary.append(f"kept '{branch}'")
         return
     on_remote = repo.remote_branch(model.remote, branch)
+    stays = bool(on_remote)
     if on_remote and keep_remote:
         plan.summary.append(f"kept '{branch}' on '{model.remote}': {keep_remote}")
     elif ctx.config.finish.delete_remote and on_remote:
         # only what we have seen goes: a commit pushed meanwhile makes the delete fail
-        lease = f"--force-with-lease=refs/heads/{branch}:{repo.refs()[on_remote]}"
-        plan.add("push", "--quiet", lease, model.remote, "--delete", branch, kind=PUSH)
+        seen = repo.refs()[on_remote]
+        lease = f"--force-with-lease=refs/heads/{branch}:{seen}"
+        plan.add(
+            "push",
+            "--quiet",
+            lease,
+            model.remote,
+            "--delete",
+            branch,
+            kind=PUSH,
+            expect={f"refs/heads/{branch}": seen},
+        )
         plan.summary.append(f"deleted '{branch}' on '{model.remote}'")
-    # A squashed branch is not an ancestor of its base, so -d would refuse it.
-    plan.add("branch", "--quiet", "-D" if force else "-d", branch)
-    if f"gitflow.branch.{branch}.base" in repo.config():
-        plan.add("config", "--remove-section", f"gitflow.branch.{branch}")
+        stays = False
+    # A squashed branch is not an ancestor of its base, so -d would refuse it. Nor does -d
+    # take commits that the remote branch it tracks lacks, when that stays: the merge
+    # carried them into the base (as for any local branch), so they are not lost.
+    unpushed = stays and repo.count(f"{on_remote}..{branch}") > 0
+    plan.add("branch", "--quiet", "-D" if force or unpushed else "-d", branch)
+    section = f"gitflow.branch.{branch}"
+    held = section_record(repo, section)
+    if held:  # recorded: --abort puts it back, or the branch would lose its base
+        plan.add("config", "--remove-section", section, message=held)
     plan.summary.append(f"deleted '{branch}'")
 
 
