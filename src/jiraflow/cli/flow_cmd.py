@@ -41,6 +41,7 @@ def run_plan(
         if not state.dry_run:
             journal.refuse_if_busy(flow.repo)
         plan = build()
+        _refuse_checked_out_elsewhere(flow, plan)
         if state.dry_run:
             lines = plan.describe() + (remote.describe(tracker, plan.remote) if tracker else [])
             if lines:
@@ -69,6 +70,31 @@ def run_plan(
             )
 
 
+def _refuse_checked_out_elsewhere(flow: FlowContext, plan: Plan) -> None:
+    """Exit 5 before anything changes when a branch the plan moves is checked out in another
+    work tree (`git worktree`): git would refuse half-way, after the first steps ran."""
+    import os
+    import shlex
+
+    from jiraflow.errors import RepoStateError
+
+    repo = flow.repo
+    if not os.path.isdir(os.path.join(repo.common_dir, "worktrees")):
+        return  # no linked work tree: nothing to ask git
+    here = os.path.realpath(repo.root)
+    for block in repo.out("worktree", "list", "--porcelain").split("\n\n"):
+        fields = dict(line.partition(" ")[::2] for line in block.splitlines())
+        path, ref = fields.get("worktree", ""), fields.get("branch", "")
+        if ref in plan.moves and path and os.path.realpath(path) != here:
+            name = ref[len("refs/heads/") :]
+            raise RepoStateError(
+                f"'{name}' is checked out in the work tree {path}: the {plan.operation} "
+                "cannot change it from here",
+                f"Leave it there first (`git -C {shlex.quote(path)} switch --detach`), "
+                "then run the command again.",
+            )
+
+
 def resume_or_abort(state: AppState, kind: str, cont: bool) -> None:
     from jiraflow.cli import remote
     from jiraflow.errors import UsageError
@@ -81,10 +107,9 @@ def resume_or_abort(state: AppState, kind: str, cont: bool) -> None:
         if entry is None:
             raise UsageError(f"there is no {operation} to {'continue' if cont else 'abort'}")
         if entry.operation != operation:
-            flag = "--continue" if cont else "--abort"
             raise UsageError(
                 f"the operation in progress is a {entry.operation}",
-                f"Run `jiraflow {entry.operation} {flag}`.",
+                journal.what_to_run(flow.repo, entry),
             )
         tracker = remote.tracker_for(flow, state) if entry.remote else None
         if state.dry_run:
@@ -104,14 +129,13 @@ def resume_or_abort(state: AppState, kind: str, cont: bool) -> None:
             if tracker is not None:
                 remote.deliver(state, tracker, entry.remote, done=done)
         else:
-            pushed = journal.abort(flow.repo, entry)
-            state.renderer.summary(
-                [f"aborted the {operation} of '{entry.branch}'; every branch and tag is back"]
-            )
-            if pushed:
-                state.renderer.warn(
-                    "already pushed, not undone on the remote: " + "; ".join(pushed)
-                )
+            # what a remote has of it, not undone: asked while the local refs say what was pushed
+            left = journal.remote_changes(flow.repo, entry)
+            journal.abort(flow.repo, entry)
+            back = "every local branch and tag" if left else "every branch and tag"
+            state.renderer.summary([f"aborted the {operation} of '{entry.branch}'; {back} is back"])
+            for line in journal.remote_undo(left):
+                state.renderer.warn(line)
             state.renderer.note(branch=flow.repo.head().branch)
 
 
@@ -143,6 +167,16 @@ def _start_command(kind: str) -> click.Command:
         shell_complete=complete_base(kind),
     )
     @click.option("-F", "--fetch", is_flag=True, help="Fetch the base from the remote first.")
+    @click.option(
+        "--abort",
+        is_flag=True,
+        is_eager=True,  # before the arguments it does not need are found missing
+        expose_value=False,
+        callback=lambda ctx, _, value: (
+            _abort_start(ctx, kind) if value and not ctx.resilient_parsing else None  # not on TAB
+        ),
+        help=f"Undo a {kind} start that was killed half-way (a failed one undoes itself).",
+    )
     @pass_state
     def start(
         state: AppState,
@@ -189,6 +223,26 @@ def _start_command(kind: str) -> click.Command:
         "the branch is named from its summary, and the issue assigned and moved to In Progress.",
     )
     return start
+
+
+def _abort_start(ctx: click.Context, kind: str) -> None:
+    """`<kind> start --abort`: undo a start that was killed half-way (see abort_start), then
+    end the command (the option is eager: NAME and the other options are not used)."""
+    from jiraflow.flow import journal
+    from jiraflow.flow.start import abort_start
+
+    state = ctx.find_object(AppState)
+    if state is None:  # parsed, not run (the docs' checks): nothing to do
+        return
+    flow = state.flow()
+    with journal.lock(flow.repo):
+        lines = abort_start(flow, kind, dry_run=state.dry_run)
+    if state.dry_run:
+        state.renderer.plan(lines)
+    else:
+        state.renderer.summary(lines)
+        state.renderer.note(branch=flow.repo.head().branch)
+    ctx.exit(0)
 
 
 def _version_part(kind: str, version: str | None, flags: dict[str, Any]) -> str | None:

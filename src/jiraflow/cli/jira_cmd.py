@@ -91,7 +91,33 @@ def status(state: AppState) -> None:
     if state.json:
         state.renderer.data(info)
         return
-    _print_status(state, info)
+    _print_status(state, info, journal.what_to_run(repo, entry) if entry else "")
+
+
+def interrupted_hint(path: str) -> str:
+    """What to do after Ctrl-C, from what the command left: a stopped finish (continue or
+    abort it), a start killed before it could undo itself, or Jira updates queued after the
+    git part (`jiraflow sync`). Never fails: it is said while the program is going away."""
+    general = "Run the command again; what it had done is either complete or put back."
+    try:
+        from jiraflow.flow import journal
+        from jiraflow.gitrepo import GitRepo
+
+        repo = GitRepo.discover(path)
+        entry = journal.Journal.load(repo)
+        if entry is not None:
+            return f"The {entry.operation} of '{entry.branch}' stopped. " + journal.what_to_run(
+                repo, entry
+            )
+        from jiraflow import store
+        from jiraflow.tracker import OUTBOX, check_actions
+
+        # a damaged outbox raises store.Damaged: `sync` would only stop on it
+        if check_actions(store.read_cache(repo.state_path(OUTBOX), store.ANY, [])):
+            return "The git part is done; the Jira updates are queued: run `jiraflow sync`."
+    except (Exception, KeyboardInterrupt):  # no repository, a damaged file, a second Ctrl-C
+        pass
+    return general
 
 
 def _pull_request(flow: Any, branch: str | None) -> dict[str, Any] | None:
@@ -113,7 +139,7 @@ def _pull_request(flow: Any, branch: str | None) -> dict[str, Any] | None:
     return found[0].to_json() if found else None
 
 
-def _print_status(state: AppState, info: dict[str, Any]) -> None:
+def _print_status(state: AppState, info: dict[str, Any], what_to_run: str = "") -> None:
     out = state.renderer.line
     branch = info["branch"] or "(detached HEAD)"
     line = f"On {branch}"
@@ -138,7 +164,10 @@ def _print_status(state: AppState, info: dict[str, Any]) -> None:
     if info["jira"].startswith("unavailable"):
         state.renderer.warn(f"Jira {info['jira']}")
     if info["operation"]:
-        out(f"A {info['operation']} is stopped: run it again with --continue or --abort.")
+        from jiraflow.flow.journal import resumable
+
+        how = "is stopped" if resumable(info["operation"]) else "was interrupted"
+        out(f"A {info['operation']} {how}. {what_to_run}")
     if info["outbox"]:
         out(f"Waiting for `jiraflow sync` ({len(info['outbox'])}):")
         for entry in info["outbox"]:

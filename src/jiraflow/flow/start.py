@@ -8,10 +8,11 @@ from dataclasses import dataclass
 from jiraflow.errors import ConfigError, RepoStateError, UsageError
 from jiraflow.flow import versions
 from jiraflow.flow.context import FlowContext
-from jiraflow.flow.journal import refuse_if_busy
+from jiraflow.flow.journal import Journal, refuse_if_busy
 from jiraflow.flow.naming import check_branch_name
 from jiraflow.flow.versions import Version
-from jiraflow.plan import WRITE, Plan
+from jiraflow.gitrepo import GitRepo
+from jiraflow.plan import WRITE, Plan, Step
 
 
 @dataclass(frozen=True, eq=False, repr=False)
@@ -111,7 +112,7 @@ def plan_start(
 def _check_base(ctx: FlowContext, kind: str, base: str) -> None:
     repo, model = ctx.repo, ctx.model
     if kind == "support":
-        if not repo.ok("rev-parse", "--verify", "--quiet", base + "^{commit}"):
+        if repo.commit_of(base) is None:
             raise UsageError(f"'{base}' is not a commit, branch or tag")
         if not repo.is_ancestor(base, model.main):
             raise UsageError(f"'{base}' is not a commit on '{model.main}'")
@@ -223,3 +224,113 @@ def require_not_behind(ctx: FlowContext, branch: str) -> None:
             f"'{branch}' is behind '{remote_name}' by {behind} commit{'s' if behind > 1 else ''}",
             f"Update it first (`git checkout {branch} && git pull`), then run the command again.",
         )
+
+
+# -- undoing a start that was killed ----------------------------------------------------------
+def abort_start(ctx: FlowContext, kind: str, *, dry_run: bool = False) -> list[str]:
+    """`<kind> start --abort`: undo a start that was killed (SIGKILL, power loss) half-way,
+    which the journal it left shows. A start that fails or gets Ctrl-C undoes itself; a
+    killed one cannot, and every changing command refuses until this has run. Only what the
+    start made goes: its branch while it holds the base or the start's own version commit,
+    the version files while they hold what it wrote, its `gitflow.branch.*` setting. A branch
+    the user has since committed on, or a file they changed, is kept and said so. Returns
+    what was (with `dry_run`: would be) done."""
+    from jiraflow.flow import journal as journals
+
+    repo = ctx.repo
+    entry = Journal.load(repo)
+    operation = f"{kind} start"
+    if entry is None:
+        raise UsageError(
+            f"there is no {operation} to abort",
+            "A start that fails or is interrupted with Ctrl-C puts everything back itself.",
+        )
+    if entry.operation != operation:
+        raise UsageError(
+            f"the operation in progress is a {entry.operation}", journals.what_to_run(repo, entry)
+        )
+    what = repo.operation_in_progress()
+    if what:
+        raise RepoStateError(
+            f"{what} is in progress in this repository", journals.git_way_out(what)
+        )
+    branch, head = entry.branch, repo.head()
+    tip = repo.refs(fresh=True).get(f"refs/heads/{branch}")
+    kept = _not_made_by(repo, entry, tip)
+    changed = [p for p in _written(entry) if not _holds_written(repo, entry, p)]
+    if changed:
+        kept = kept or f"{', '.join(changed)} changed since the start wrote it"
+    done = f"undid the interrupted {operation} of '{branch}'"
+    if kept:
+        # Someone built on it: nothing is taken away, the journal alone goes.
+        if not dry_run:
+            entry.remove(repo)
+        return [f"{done}: kept '{branch}' as it is ({kept})"]
+    lines = [done] if not dry_run else [f"would undo the interrupted {operation} of '{branch}'"]
+    if tip is not None:
+        lines.append(f"deleted '{branch}'")
+    restored = [p for p in _written(entry) if _differs_from_head(repo, p)]
+    if restored:
+        lines.append(f"put back {', '.join(restored)}")
+    original = entry.head.get("branch")
+    if head.branch not in (branch, original):
+        entry.head = {"branch": head.branch, "commit": head.commit}  # stay where the user went
+    lines.append(f"you are on '{entry.head.get('branch') or head.commit}'")
+    if not dry_run:
+        journals.abort(repo, entry)
+    return lines
+
+
+def _written(entry: Journal) -> list[str]:
+    """The files the start's write steps wrote or may have been writing when it stopped."""
+    return [s.argv[0] for s in entry.steps[: entry.next + 1] if s.kind == WRITE]
+
+
+def _holds_written(repo: GitRepo, entry: Journal, path: str) -> bool:
+    """Whether the file holds what the start wrote, part of it (killed while writing), or
+    what the commit has (not written yet, or put back): anything else is the user's."""
+    step = next(s for s in entry.steps if s.kind == WRITE and s.argv[0] == path)
+    text = _read(repo, path)
+    if text is None or (step.message or "").startswith(text):
+        return True
+    return not _differs_from_head(repo, path)
+
+
+def _differs_from_head(repo: GitRepo, path: str) -> bool:
+    return not repo.ok("diff", "--quiet", "HEAD", "--", path)
+
+
+def _read(repo: GitRepo, path: str) -> str | None:
+    import os
+
+    try:
+        with open(os.path.join(repo.root, path), encoding="utf-8", newline="") as fh:
+            return fh.read()
+    except (OSError, UnicodeDecodeError):
+        return None
+
+
+def _not_made_by(repo: GitRepo, entry: Journal, tip: str | None) -> str:
+    """Why the start's branch is not the start's own work any more ("" when it is): it
+    holds the base (the start's first step) or, on top of it, the start's version commit."""
+    if tip is None:
+        return ""
+    create = entry.steps[0].argv if entry.steps else ()
+    base = create[-1] if create[:3] == ("checkout", "--quiet", "-b") else None
+    base_commit = repo.commit_of(base) if base else None
+    if tip == base_commit:
+        return ""
+    commit = next((s for s in entry.steps if s.argv[:1] == ("commit",)), None)
+    message = _message_of(commit) if commit else None
+    if base_commit and message is not None:
+        line = repo.out("log", "-1", "--format=%P%x00%B", tip)
+        parents, _, body = line.partition("\0")
+        if parents == base_commit and body.strip() == message.strip():
+            return ""
+    subject = repo.out("log", "-1", "--format=%h %s", tip)
+    return f"it has commits the start did not make: {subject}"
+
+
+def _message_of(step: Step) -> str | None:
+    argv = step.argv
+    return argv[argv.index("-m") + 1] if "-m" in argv[:-1] else None
