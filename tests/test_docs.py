@@ -123,8 +123,13 @@ def parse(args: list[str]) -> None:
             raise  # a path in the docs need not exist here
 
 
+USAGE_ERROR = re.compile(
+    r"error: (no such (command|option)|missing (argument|option)|invalid value|got unexpected)"
+)
+
+
 def shows_usage_error(output: list[str]) -> bool:
-    return any(line.startswith("Error: ") for line in output)
+    return any(line.startswith("Error: ") or USAGE_ERROR.match(line) for line in output)
 
 
 def command_problems(text: str) -> list[str]:

@@ -33,7 +33,7 @@ def test_exit_1_internal_error_without_traceback_unless_debug(repo: Repo, run, m
     [
         (["feature", "start", "a..b"], "cannot be used in a branch name: it contains '..'"),
         (["feature", "start", "with space"], "it contains a space"),
-        (["feature", "frobnicate"], "No such command"),
+        (["feature", "frobnicate"], "no such command"),
         (["feature", "finish", "--continue", "--abort"], "cannot be used together"),
         (["-C", "/nonexistent/place", "feature", "list"], "is not a directory"),
     ],

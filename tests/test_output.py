@@ -127,6 +127,9 @@ def test_every_command_prints_one_json_document(
     assert dry["dry_run"] is True and dry["plan"] and dry["done"] == []
     finish = step("feature", "finish")
     assert finish["branch"] == "develop" and finish["dry_run"] is False
+    step("feature", "start", "--no-jira", "extra")
+    repo.commit("extra.txt", "extra\n", "PROJ-1 Extra")
+    assert step("finish")["branch"] == "develop"  # whatever the type
     kind, name = step("start", "PROJ-2")["branch"].split("/", 1)
     step("bugfix", "list")
     step("bugfix", "track", "nothing-there", code=5)
@@ -209,8 +212,8 @@ def test_a_usage_error_with_json_says_so_in_the_document(repo: Repo, run: Any) -
 @pytest.mark.parametrize(
     ("args", "error"),
     [
-        (("nosuch",), "No such command 'nosuch'."),
-        (("-C", "/nowhere", "status"), "Invalid value for -C: '/nowhere' is not a directory"),
+        (("nosuch",), "no such command 'nosuch'"),
+        (("-C", "/nowhere", "status"), "invalid value for -C: '/nowhere' is not a directory"),
         (("feature",), "a command is needed"),
     ],
 )

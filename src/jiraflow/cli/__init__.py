@@ -156,6 +156,8 @@ SUMMARIES: dict[str, str | None] = {
     "demo": "Walk the whole flow with real jiraflow commands against a sandbox Jira and "
     "Bitbucket: start from an issue, commit, open the pull request, merge it, finish, release.",
     "feature": "Feature branches: new work, merged into develop.",
+    "finish": "Finish the current branch (or NAME), whatever its type: as `feature finish`, "
+    "`bugfix finish`, `release finish` or `hotfix finish` would.",
     "hooks": "Git hooks: the issue key put in front of commit messages, messages and pushes "
     "checked.",
     "hotfix": "Hotfix branches: from main, merged into main, tagged, and merged back.",
@@ -184,6 +186,7 @@ SUMMARIES: dict[str, str | None] = {
         "init": "jiraflow.cli.init_cmd:init",
         "config": "jiraflow.cli.config_cmd:config",
         "feature": "jiraflow.cli.flow_cmd:feature",
+        "finish": "jiraflow.cli.flow_cmd:finish_any",
         "bugfix": "jiraflow.cli.flow_cmd:bugfix",
         "release": "jiraflow.cli.flow_cmd:release",
         "hotfix": "jiraflow.cli.flow_cmd:hotfix",
@@ -281,6 +284,83 @@ def _local_failure(exc: Exception) -> Any:
     return os_error(exc, doing="use")
 
 
+GLOBAL_FLAGS = frozenset({"--dry-run", "--json", "-v", "--verbose", "--debug", "--no-color"})
+
+
+def globals_first(args: list[str]) -> list[str]:
+    """The global options typed after the command (`jiraflow feature start --dry-run x`)
+    moved in front of it, where click looks for them (after those typed there: a later -C
+    still wins). Stops at `--`; leaves alone an option
+    the command itself has under the same name (and every option's value), and the
+    arguments of a command that passes unknown options through (the hooks' runner)."""
+    ctx = click.Context(cli)
+    command: click.Command = cli
+    moved: list[str] = []
+    kept: list[str] = []
+    i = at = 0
+    while i < len(args):
+        arg = args[i]
+        i += 1
+        passed_on = command.context_settings.get("ignore_unknown_options")
+        if arg == "--" or passed_on or command.ignore_unknown_options:
+            kept += args[i - 1 :]
+            break
+        options = [p for p in command.params if isinstance(p, click.Option)]
+        if arg in {name for p in options for name in (*p.opts, *p.secondary_opts)}:
+            kept.append(arg)
+            valued = any(arg in p.opts and not p.is_flag and not p.count for p in options)
+            if valued and i < len(args):  # its value, whatever it looks like
+                kept.append(args[i])
+                i += 1
+        elif arg in GLOBAL_FLAGS:
+            moved.append(arg)
+        elif arg == "-C" and i < len(args):
+            moved += [arg, args[i]]
+            i += 1
+        elif arg.startswith("-C") and command is not cli and not arg.startswith("--"):
+            moved.append(arg)  # -CPATH
+        else:
+            kept.append(arg)
+            if isinstance(command, click.Group) and not arg.startswith("-"):
+                sub = command.get_command(ctx, arg)
+                if sub is None:  # click says so
+                    kept += args[i:]
+                    break
+                if command is cli:
+                    at = len(kept) - 1  # where the command starts: the moved options go there
+                command = sub
+    return kept[:at] + moved + kept[at:]
+
+
+def usage_error(exc: click.ClickException, prog: str) -> tuple[str, str]:
+    """click's error (a wrong command line) as jiraflow's message and hint: what is wrong,
+    then click's "did you mean" and the help of the command it was said about."""
+    message = exc.format_message().strip()
+    guess = ""
+    if isinstance(exc, click.NoSuchOption) and exc.possibilities:
+        guess = "Did you mean " + " or ".join(f"'{p}'" for p in sorted(exc.possibilities)) + "? "
+        message = f"No such option '{exc.option_name}'"
+    elif " Did you mean " in message:
+        message, _, rest = message.partition(" Did you mean ")
+        guess = f"Did you mean {rest} "
+    elif isinstance(exc, click.UsageError) and message.startswith("No such command '"):
+        ctx = exc.ctx
+        group = ctx.command if ctx is not None else None
+        if isinstance(group, click.Group) and ctx is not None:
+            from difflib import get_close_matches  # here: only a mistyped command needs it
+
+            name = message.split("'")[1]
+            visible = [n for n in group.list_commands(ctx) if not n.startswith("_")]
+            close = get_close_matches(name, visible, n=2)
+            guess = ("Did you mean " + " or ".join(f"'{c}'" for c in close) + "? ") if close else ""
+    message = message.rstrip(".")
+    if message[:1].isupper() and message[1:2].islower():
+        message = message[0].lower() + message[1:]
+    ctx = getattr(exc, "ctx", None)
+    path = ctx.command_path if ctx is not None else prog
+    return message, f"{guess}See `{path} --help`."
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI and return its exit code; errors become one or two lines."""
     from jiraflow.errors import JiraflowError
@@ -288,7 +368,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     global _current
     _current = None
     _standard_streams()
-    args = list(sys.argv[1:] if argv is None else argv)
+    args = globals_first(list(sys.argv[1:] if argv is None else argv))
     debug = "--debug" in args
     color = False if "--no-color" in args else None
     prog = os.path.basename(sys.argv[0]) if argv is None else "jiraflow"
@@ -320,10 +400,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             exc.show()
             renderer().result(exc.exit_code, "a command is needed", f"Run `{prog} --help`.")
             return exc.exit_code
-        except click.ClickException as exc:
-            exc.show()
-            renderer().result(exc.exit_code, exc.format_message())
-            return exc.exit_code
+        except click.ClickException as exc:  # usage errors: in the shape of every other error
+            code, error = exc.exit_code, usage_error(exc, prog)
         except (KeyboardInterrupt, click.exceptions.Abort):
             from jiraflow.cli.jira_cmd import interrupted_hint
 

@@ -70,19 +70,22 @@ def commit_msg_cmd(state: AppState, file: str, add_key: bool, offline: bool) -> 
 
 
 @check.command("range", context_settings=CONTEXT_SETTINGS)
-@click.argument("rev_range", metavar="REV_RANGE")
+@click.argument("rev_range", metavar="[REV_RANGE]", required=False)
 @offline_option
 @pass_state
-def range_cmd(state: AppState, rev_range: str, offline: bool) -> None:
-    """Every commit of REV_RANGE (e.g. origin/develop..HEAD) names an issue; with
-    check.commits = any, at least one does. Merge commits are skipped unless check.merges."""
+def range_cmd(state: AppState, rev_range: str | None, offline: bool) -> None:
+    """Every commit of REV_RANGE (e.g. origin/develop..HEAD; default: the commits of the
+    current branch not on its base, BASE..HEAD) names an issue; with check.commits = any, at
+    least one does. Merge commits are skipped unless check.merges."""
     from jiraflow.checks import Report, Rules, commit_items
     from jiraflow.errors import UsageError
     from jiraflow.notes import commits_in
 
-    if not rev_range.strip():
+    if rev_range is not None and not rev_range.strip():
         raise UsageError("the revision range is empty", "Give one, e.g. origin/develop..HEAD.")
     flow = state.flow()
+    if rev_range is None:
+        rev_range = _branch_range(flow)
     rules = Rules.from_config(flow.config)
     report = Report("range", rev_range)
     commits = commits_in(flow.repo, rev_range)
@@ -327,6 +330,32 @@ def _destination_ref(state: AppState, flow: FlowContext, destination: str) -> st
 
 
 # -- shared ------------------------------------------------------------------------------------
+def _branch_range(flow: FlowContext) -> str:
+    """BASE..HEAD for the current branch: the commits on it that are not on its base (where
+    its pull request goes: develop for a feature, main for a release...), the local base
+    branch, else the remote's copy of it."""
+    from jiraflow.errors import RepoStateError, UsageError
+    from jiraflow.prs import destination
+
+    branch = flow.current_branch()
+    example = f"`jiraflow check range {flow.model.remote}/{flow.model.develop}..HEAD`"
+    try:
+        base = destination(flow, branch)
+    except RepoStateError:  # develop, main, a support branch: they have no base
+        raise UsageError(
+            f"'{branch}' is a long-lived branch: it has no base to check it against",
+            f"Give the range, e.g. {example}.",
+        ) from None
+    if flow.repo.has_branch(base):
+        return f"{base}..HEAD"
+    if flow.repo.remote_branch(flow.model.remote, base):
+        return f"{flow.model.remote}/{base}..HEAD"
+    raise UsageError(
+        f"the base of '{branch}', '{base}', is neither here nor on {flow.model.remote}",
+        f"Give the range, e.g. {example}.",
+    )
+
+
 def _branch_key(flow: FlowContext, rules: Rules) -> str | None:
     head = flow.repo.head().branch
     return rules.branch_key(head) if head else None

@@ -692,3 +692,122 @@ bugfix = FlowGroup("bugfix")
 release = FlowGroup("release")
 hotfix = FlowGroup("hotfix")
 support = FlowGroup("support")
+
+
+# -- `jiraflow finish`: whatever the type ----------------------------------------------------------
+FINISHED_KINDS = ("feature", "bugfix", "release", "hotfix")
+_GROUPS = {"feature": feature, "bugfix": bugfix, "release": release, "hotfix": hotfix}
+
+
+def _complete_work_branches(
+    ctx: click.Context, param: click.Parameter, incomplete: str
+) -> list[Any]:
+    """NAME of `jiraflow finish`: the feature, bugfix, release and hotfix branches."""
+    from jiraflow.cli.complete import _flow, _items, _refs
+
+    try:
+        flow = _flow(ctx)
+        bases = ["refs/heads/" + flow.model.prefixes[k] for k in FINISHED_KINDS]
+        refs = _refs(flow, "", *bases)
+        return _items([b[11:] + n for b in bases for n in refs[b]], incomplete)
+    except Exception:  # a TAB never fails
+        return []
+
+
+def _which(flow: FlowContext, name: str | None) -> tuple[str, str]:
+    """(type, branch) of the branch `jiraflow finish [NAME]` finishes: the current branch,
+    or the one NAME names (its full name, or its name in one of the types)."""
+    from jiraflow.errors import JiraflowError, UsageError
+
+    kinds = ", ".join(FINISHED_KINDS[:-1]) + " or " + FINISHED_KINDS[-1]
+    if not name:
+        current = flow.current_branch()
+        parsed = flow.model.parse(current)
+        if parsed and parsed[0] in FINISHED_KINDS:
+            return parsed[0], current
+        prefixes = [flow.model.prefixes[k] for k in FINISHED_KINDS]
+        branches = [b for p in prefixes for b in flow.repo.branches(p)]
+        raise UsageError(
+            f"the current branch '{current}' is no {kinds} branch: there is nothing to finish",
+            f"Name the branch: `jiraflow finish {branches[0]}`."
+            if branches
+            else "Start one first: `jiraflow feature start NAME`.",
+        )
+    parsed = flow.model.parse(name)
+    if parsed and parsed[0] in FINISHED_KINDS and flow.repo.has_branch(name):
+        return parsed[0], name
+    found: list[tuple[str, str]] = []
+    for kind in FINISHED_KINDS:
+        try:
+            found.append((kind, flow.resolve(kind, name)))
+        except JiraflowError:
+            continue
+    if len(found) == 1:
+        return found[0]
+    if found:
+        shown = ", ".join(branch for _, branch in found)
+        raise UsageError(
+            f"'{name}' matches several branches: {shown}",
+            f"Name one in full: `jiraflow finish {found[0][1]}`.",
+        )
+    raise UsageError(
+        f"there is no {kinds} branch '{name}'",
+        "`jiraflow feature list` (or bugfix, release, hotfix list) shows them.",
+    )
+
+
+@click.command("finish", context_settings=CONTEXT_SETTINGS)
+@click.argument("name", metavar="[NAME]", required=False, shell_complete=_complete_work_branches)
+@click.option("-F", "--fetch/--no-fetch", default=None, help="Fetch from the remote first.")
+@click.option("-S", "--squash", is_flag=True, help="Squash the branch into one commit.")
+@click.option("-k", "--keep/--no-keep", default=None, help="Keep the branch afterwards.")
+@click.option(
+    "-p", "--push/--no-push", default=None, help="Push the results, then delete the remote branch."
+)
+@click.option("--continue", "cont", is_flag=True, help="Resume after resolving a conflict.")
+@click.option("--abort", is_flag=True, help="Undo the interrupted finish completely.")
+@click.option("--no-ff", is_flag=True, help="Always make a merge commit (feature, bugfix).")
+@click.option("-r", "--rebase", is_flag=True, help="Rebase onto the base first (feature, bugfix).")
+@click.option("-m", "--message", metavar="MSG", help="The tag message (release, hotfix).")
+@click.option("-n", "--no-tag", is_flag=True, help="Do not tag (release, hotfix).")
+@click.option(
+    "--pr",
+    is_flag=True,
+    help="Push and open a pull request into main instead of merging here (release, hotfix).",
+)
+@click.pass_context
+def finish_any(ctx: click.Context, /, name: str | None, **kw: Any) -> None:
+    """Finish the current branch (or NAME), whatever its type: as `feature finish`,
+    `bugfix finish`, `release finish` or `hotfix finish` would. NAME is a branch's full name
+    (feature/x) or its name in its type."""
+    from jiraflow.errors import UsageError
+    from jiraflow.flow import journal
+
+    state: AppState = ctx.find_object(AppState)  # type: ignore[assignment]
+    flow = state.flow()
+    if (kw["cont"] or kw["abort"]) and not name:  # the type of the finish that stopped
+        entry = journal.in_progress(flow.repo)
+        if entry is None:
+            raise UsageError(
+                f"there is no finish to {'continue' if kw['cont'] else 'abort'}",
+                "`jiraflow status` shows where you are.",
+            )
+        kind, branch = entry.operation.split()[0], None
+        if kind not in FINISHED_KINDS or not entry.operation.endswith(" finish"):
+            raise UsageError(
+                f"the operation in progress is a {entry.operation}",
+                journal.what_to_run(flow.repo, entry),
+            )
+    else:
+        kind, branch = _which(flow, name)
+    command = _GROUPS[kind].get_command(ctx, "finish")
+    assert command is not None
+    accepted = {p.name for p in command.params}
+    for option, value in kw.items():
+        if value and option not in accepted:
+            flag = "--" + option.replace("_", "-")
+            raise UsageError(
+                f"{flag} does not apply to a {kind} finish", f"See `jiraflow {kind} finish --help`."
+            )
+    arg = "version" if kind in ("release", "hotfix") else "name"
+    ctx.invoke(command, **{arg: branch}, **{k: v for k, v in kw.items() if k in accepted})
