@@ -99,10 +99,11 @@ def test_set_warns_when_a_higher_layer_wins(repo: Repo, run) -> None:
     )
 
 
-def test_set_warns_that_comments_are_lost(repo: Repo, run) -> None:
+def test_set_keeps_comments(repo: Repo, run) -> None:
     (repo.path / ".jiraflow.toml").write_text("# team settings\n[finish]\npush = false\n")
     result = run(repo, "config", "set", "finish.push", "true")
-    assert result.code == 0 and "comments were not kept" in result.err
+    assert result.code == 0 and "comments were not kept" not in result.err
+    assert (repo.path / ".jiraflow.toml").read_text() == "# team settings\n[finish]\npush = true\n"
 
 
 def test_git_config_value_of_the_wrong_type_names_the_key(repo: Repo, run) -> None:

@@ -563,6 +563,9 @@ def parse_value(key: str, raw: str, where: str) -> Any:
         except ValueError:
             raise ConfigError(f"{where}: '{key}' must be a whole number, not {raw!r}") from None
         return _check_type(key, number, where)
+    opener = "[" if info.type is list else "{"
+    if info.type in (list, dict) and info.item == "str" and raw.strip().startswith(opener):
+        return _check_type(key, _toml_value(key, info, raw, where), where)
     if info.type is list and info.item == "str":
         return [part.strip() for part in raw.split(",") if part.strip()]
     if info.type is dict:
@@ -578,6 +581,22 @@ def parse_value(key: str, raw: str, where: str) -> Any:
     if info.type is not str:
         raise ConfigError(f"{where}: '{key}' can only be set in a config file")
     return _check_type(key, raw, where)
+
+
+def _toml_value(key: str, info: KeyInfo, raw: str, where: str) -> Any:
+    """A list or table written in TOML's own syntax: ["a", "b"], {name = "value"}."""
+    import tomllib
+
+    try:
+        return tomllib.loads(f"value = {raw.strip()}\n")["value"]
+    except tomllib.TOMLDecodeError:
+        example = '{name = "value"}' if info.type is dict else '["a", "b"]'
+        shown = repr(raw) if len(repr(raw)) <= 60 else repr(raw)[:57] + "..."
+        raise ConfigError(
+            f"{where}: '{key}' must be {_type_name(info)} in TOML syntax, e.g. {example}, "
+            f"not {shown}",
+            f"Quote each item: `jiraflow config set {key} '{example}'`.",
+        ) from None
 
 
 def known_key(key: str, where: str) -> KeyInfo:
@@ -791,8 +810,10 @@ def dumps(flat: Mapping[str, Any]) -> str:
 
 def write_key(path: str, key: str, value: Any, *, private: bool = False) -> bool:
     """Set one key in a TOML file (created when missing: `private`, the user's own file,
-    0600 in a 0700 directory like every file of theirs jiraflow writes). Returns True when
-    the file had comments, which a rewrite with tomli-w cannot keep."""
+    0600 in a 0700 directory like every file of theirs jiraflow writes). An existing file is
+    edited in place, its comments, blank lines, order and inline tables kept. Returns True
+    only when it could not be (a layout tomlkit cannot edit) and was rewritten without its
+    comments."""
     try:
         return _write_key(path, key, value, private)
     except OSError as exc:
@@ -815,11 +836,17 @@ def _write_key(path: str, key: str, value: Any, private: bool) -> bool:
             raise ConfigError(f"{path}: '{part}' is a value, not a table; fix the file by hand")
         node = child
     node[parts[-1]] = value
-    had_comments = False
     if os.path.exists(path):
-        with open(path, encoding="utf-8") as fh:
-            had_comments = any(line.lstrip().startswith("#") for line in fh)
-    elif private:
+        with open(path, encoding="utf-8", newline="") as fh:  # CRLF stays CRLF
+            text = fh.read()
+        edited = _edit_toml(text, parts, value, data)
+        if edited is not None:
+            _replace(path, edited)
+            return False
+        had_comments = any(line.lstrip().startswith("#") for line in text.splitlines())
+        _replace(path, tomli_w.dumps(data))
+        return had_comments
+    if private:
         from jiraflow import store
 
         store.write_private(path, tomli_w.dumps(data).encode("utf-8"))
@@ -827,4 +854,46 @@ def _write_key(path: str, key: str, value: Any, private: bool) -> bool:
     os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
     with open(path, "w", encoding="utf-8") as fh:
         fh.write(tomli_w.dumps(data))
-    return had_comments
+    return False
+
+
+def _edit_toml(text: str, parts: list[str], value: Any, expected: dict[str, Any]) -> str | None:
+    """`text` with the key at `parts` set to `value`, everything else kept byte for byte
+    (tomlkit: a well-kept style-preserving TOML library, imported only here); None when the
+    edit does not give exactly `expected` when read back."""
+    import tomllib
+
+    import tomlkit
+    from tomlkit.items import InlineTable
+
+    try:
+        doc = tomlkit.parse(text)
+        node: Any = doc
+        for part in parts[:-1]:
+            if part not in node:
+                if isinstance(node, InlineTable):
+                    node[part] = tomlkit.inline_table()
+                else:
+                    table = tomlkit.table()
+                    if text.strip():
+                        table.trivia.indent = "\n"  # a blank line before its [header]
+                    node[part] = table
+            node = node[part]
+        if isinstance(value, dict) and (
+            isinstance(node, InlineTable) or isinstance(node.get(parts[-1]), InlineTable)
+        ):
+            inline = tomlkit.inline_table()  # a table written inline stays inline
+            inline.update(value)
+            value = inline
+        node[parts[-1]] = value
+        edited = tomlkit.dumps(doc)
+        return edited if tomllib.loads(edited) == expected else None
+    except Exception:  # tomlkit's own errors, on a layout it cannot edit: rewrite instead
+        return None
+
+
+def _replace(path: str, text: str) -> None:
+    """Write `text` over the file at `path`, keeping its permissions (a user file is 0600)."""
+    with open(path, "r+", encoding="utf-8", newline="") as fh:
+        fh.write(text)
+        fh.truncate()

@@ -71,6 +71,7 @@ def login(
     bitbucket = service == "bitbucket"
     site = _bitbucket_site(state, cfg) if bitbucket else None
     section = cfg.bitbucket if bitbucket else cfg.jira
+    given_url = url
     url = url or section.url or (site.api if site is not None else "")
     user = user or section.user
     if token_stdin and not ((url or bitbucket) and user):
@@ -101,13 +102,33 @@ def login(
         kind, display = _check_bitbucket(credential, cfg, site)
     else:
         kind, display = _check_jira(credential, cfg)
+    # the site named here (or asked for) becomes the configured one when no layer names a
+    # site yet; a Bitbucket site found from the remote counts as named
+    if bitbucket:
+        record = given_url is not None and not section.url and site is None
+    else:
+        record = not section.url and not cfg.jira.sites
+    from jiraflow.cli import user_config_path
+
+    user_path = user_config_path()
+    key = f"{service}.url"
     if state.dry_run:
-        state.renderer.plan([f"store the token for {user} at {url} in the OS keyring"])
+        state.renderer.plan(
+            [f"store the token for {user} at {url} in the OS keyring"]
+            + ([f"write {user_path}: {key} = {url}"] if record else [])
+        )
         return
     credentials.store(credential, kind, app_dir=remote.app_dir())
-    state.renderer.note(service=service, url=url, user=user, kind=kind)
+    if record:
+        from jiraflow import config as config_mod
+
+        config_mod.write_key(user_path, key, url, private=True)
+    state.renderer.note(
+        service=service, url=url, user=user, kind=kind, recorded=user_path if record else None
+    )
     state.renderer.summary(
         [f"logged in to {url} ({kind}) as {display or user}; the token is in the OS keyring"]
+        + ([f"recorded {key} = {url} in {user_path}"] if record else [])
     )
 
 

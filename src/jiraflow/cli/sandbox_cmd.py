@@ -66,13 +66,20 @@ def serve(state: AppState, port: int, kind: str, git_dir: str | None) -> None:
                     f"--git-dir {git_dir}: {exc}", "Give a bare repository, e.g. your origin."
                 ) from None
         settings = _settings(jira, bitbucket)
+        commands = _commands(settings)
         if state.json:
-            state.renderer.data({"kind": kind, "environment": settings})
+            state.renderer.data({"kind": kind, "environment": settings, "commands": commands})
         else:
             out = state.renderer.line
             out(f"Sandbox Jira and Bitbucket ({kind}); these are sandbox credentials, not secrets:")
             for name, value in settings.items():
                 out(f"  export {name}={value}")
+            out(
+                "Or, inside the repository you try it in, keep the sites in .jiraflow.toml and "
+                "the tokens in the OS keyring:"
+            )
+            for command in commands:
+                out(f"  {command}")
             out(
                 "Issues PROJ-1 to PROJ-12, OPS-1 and OPS-2 are waiting in Jira, and the "
                 f"repository {bitbucket.repository_name} (default reviewers alice and bob) in "
@@ -99,3 +106,19 @@ def _settings(jira: Any, bitbucket: Any) -> dict[str, str]:
         "JIRAFLOW_BITBUCKET_TOKEN": bitbucket.token(),
         "JIRAFLOW_BITBUCKET_REPOSITORY": bitbucket.repository_name,
     }
+
+
+def _commands(settings: dict[str, str]) -> list[str]:
+    """The same settings as `jiraflow config set` and `auth login` commands: the sites and
+    logins in .jiraflow.toml, the tokens in the OS keyring (never in a file)."""
+    import shlex
+
+    lines = []
+    for name, value in settings.items():
+        if not name.endswith("_TOKEN"):
+            key = name.removeprefix("JIRAFLOW_").lower().replace("_", ".", 1)
+            lines.append(f"jiraflow config set {key} {shlex.quote(value)}")
+    for service in ("jira", "bitbucket"):
+        token = shlex.quote(settings[f"JIRAFLOW_{service.upper()}_TOKEN"])
+        lines.append(f"echo {token} | jiraflow auth login {service} --token-stdin")
+    return lines
