@@ -155,7 +155,7 @@ def test_any_needs_one_valid_key_in_the_range(repo: Repo, run) -> None:
     assert run(repo, "check", "range", "develop..HEAD").code == 0
     result = run(repo, "check", "range", "HEAD~1..HEAD")
     assert result.code == 1
-    assert result.out.startswith("✗ 1 commits: none of them names a valid Jira issue.")
+    assert result.out.startswith("✗ 1 commit: none of them names a valid Jira issue.")
 
 
 def test_off_checks_no_commit(repo: Repo, run) -> None:

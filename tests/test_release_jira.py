@@ -53,8 +53,7 @@ def test_release_creates_the_version_sets_fix_versions_moves_and_releases(
         assert issue["status"] == "Done", key
     assert jira.issue("PROJ-4")["fixVersions"] == ["1.0.0", "1.5.0"]  # the old one kept
     assert releases.describe_done(result.done[0]) == (
-        "PROJ 1.5.0: created, 3 issue(s) have fixVersion 1.5.0, 2 moved to Done, "
-        "released 2026-11-22"
+        "PROJ 1.5.0: created, 3 issues have fixVersion 1.5.0, 2 moved to Done, released 2026-11-22"
     )
 
 

@@ -80,7 +80,7 @@ def test_a_minor_release_keeps_jira_in_step(released: Repo, run, jira: JiraSandb
     jira.clear_requests()
     finished = run(repo, "release", "finish")
     assert finished.code == 0, finished.err
-    assert "PROJ 1.5.0: created, 3 issue(s) have fixVersion 1.5.0" in finished.out
+    assert "PROJ 1.5.0: created, 3 issues have fixVersion 1.5.0" in finished.out
     made = versions(jira)["1.5.0"]
     assert made["released"] and made["releaseDate"] == TODAY
     for key in ("PROJ-1", "PROJ-5", "PROJ-2"):
@@ -250,7 +250,7 @@ def test_a_large_release_shows_progress(released: Repo, run, jira: JiraSandbox) 
     result = run(repo, "release", "finish")
     assert result.code == 0, result.err
     assert "jira: updating the issues of PROJ 1.5.0: 30/30" in result.err
-    assert "PROJ 1.5.0: created, 30 issue(s) have fixVersion 1.5.0" in result.out
+    assert "PROJ 1.5.0: created, 30 issues have fixVersion 1.5.0" in result.out
     assert jira.count(path_contains="/search") == 1
 
 

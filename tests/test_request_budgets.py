@@ -236,7 +236,7 @@ def test_release_finish_of_200_issues(repo: Repo, run, sites: Sites) -> None:
     # 53 in a perfect lockstep; over 50 waves of writes, requests drifting by a few
     # milliseconds can let a chain hop between writers, so allow a little
     assert got.trips <= 1 + 1 + 2 * math.ceil(200 / WRITERS) + 1 + 2
-    assert "200 issue(s) have fixVersion 1.1.0" in got.result.out
+    assert "200 issues have fixVersion 1.1.0" in got.result.out
 
 
 # -- check range -----------------------------------------------------------------------------

@@ -28,7 +28,15 @@ from urllib.parse import quote
 from jiraflow.credentials import Credential
 from jiraflow.errors import AuthError, ConfigError, JiraflowError, RemoteError
 from jiraflow.forge import Repository
-from jiraflow.retry import CONNECT_TIMEOUT, MAX_WAIT, RETRY_STATUSES, TRIES, reason, retry_wait
+from jiraflow.retry import (
+    CONNECT_TIMEOUT,
+    MAX_WAIT,
+    RETRY_STATUSES,
+    TRIES,
+    reason,
+    retry_wait,
+    retrying,
+)
 from jiraflow.store import SiteCache
 
 T = TypeVar("T")
@@ -514,6 +522,7 @@ class BitbucketClient:
             if response.status_code in RETRY_STATUSES and attempt < TRIES:
                 wait = retry_wait(response, attempt)
                 if wait is not None:
+                    retrying("Bitbucket", wait, attempt)
                     self._sleep(wait)
                     continue
             if response.status_code >= 300:

@@ -390,7 +390,7 @@ def evaluate(rules: Rules, report: Report, items: list[Item], verify: Verify | N
             loose.append(problem)
     if loose and None not in loose:  # commits = any, and not one of them names a valid issue
         why = sorted({p.text for p in loose if p is not None and p.code != "no-key"})
-        summary = Item("range", f"{len(loose)} commits", "", "")
+        summary = Item("range", f"{len(loose)} commit{'s' if len(loose) != 1 else ''}", "", "")
         summary.keys = [k for item in items if not item.needs_key for k in item.keys]
         report.problems.append(
             Problem(

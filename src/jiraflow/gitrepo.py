@@ -247,10 +247,15 @@ class GitRepo:
 
     def is_clean(self) -> bool:
         """No staged or unstaged changes to tracked files (untracked files are fine)."""
+        return not self.changed_files()
+
+    def changed_files(self) -> list[str]:
+        """The tracked files with staged or unstaged changes, in git's order (untracked
+        files are left out): one `git status`, which is_clean asks too."""
         proc = self.run(
             "status", "--porcelain", "-z", "--untracked-files=no", "--ignore-submodules"
         )
-        return not proc.stdout
+        return porcelain_paths(proc.stdout)
 
     def unmerged_files(self) -> list[str]:
         text = self.run("diff", "--name-only", "--diff-filter=U", "-z").stdout
@@ -390,6 +395,26 @@ def hook_output(text: str, most: int = 20) -> list[str]:
         return []
     own = [line for line in lines if not line.startswith(_GIT_PUSH_LINES)]
     return own[:most]
+
+
+def porcelain_paths(text: str) -> list[str]:
+    """The paths of `git status --porcelain -z`: each entry is "XY path", and a rename or
+    copy is followed by the path it came from, which is skipped."""
+    paths: list[str] = []
+    entries = iter(text.split("\0"))
+    for entry in entries:
+        if len(entry) < 4:
+            continue
+        paths.append(entry[3:])
+        if "R" in entry[:2] or "C" in entry[:2]:
+            next(entries, None)  # the source of the rename or copy
+    return paths
+
+
+def changes_named(paths: Sequence[str], most: int = 5) -> str:
+    """The first `most` paths, and how many more: "app.py, README (and 3 more)"."""
+    shown = ", ".join(paths[:most])
+    return f"{shown} (and {len(paths) - most} more)" if len(paths) > most else shown
 
 
 def reason(text: str) -> str:

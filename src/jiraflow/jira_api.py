@@ -47,6 +47,7 @@ from jiraflow.retry import (
     TRIES,
     reason,
     retry_wait,
+    retrying,
     together,
 )
 from jiraflow.store import SiteCache
@@ -383,6 +384,7 @@ class JiraClient:
             if status in RETRY_STATUSES and attempt < TRIES:
                 wait = retry_wait(response, attempt)
                 if wait is not None:
+                    retrying("Jira", wait, attempt)
                     self._sleep(wait)
                     continue
             if status >= 300:

@@ -92,7 +92,9 @@ def describe(action: dict[str, Any]) -> str:
 def describe_done(action: dict[str, Any]) -> str:
     result = action.get("result") or {}
     name = f"{action['key']} {action['version']}"
-    parts = [f"{result.get('issues', 0)} issue(s) have fixVersion {action['version']}"]
+    count = result.get("issues", 0)  # "1 issue has", "3 issues have"
+    have = "issue has" if count == 1 else "issues have"
+    parts = [f"{count} {have} fixVersion {action['version']}"]
     if result.get("moved"):
         parts.append(f"{result['moved']} moved to {result.get('reached') or action['target']}")
     if result.get("created"):

@@ -24,6 +24,27 @@ READERS = 4  # reads in flight at once for `together`
 
 T = TypeVar("T")
 
+_listener: Callable[[str], None] | None = None  # told of each retry: the CLI shows it on stderr
+_listener_lock = threading.Lock()  # requests run in threads: one note at a time
+
+
+def hear_retries(listener: Callable[[str], None] | None) -> None:
+    """Who is told, in a line, that a request is tried again ("Jira is busy; retrying in 2 s
+    (1/3)"): the CLI, which shows it on stderr; None: nobody. The clients never print."""
+    global _listener
+    _listener = listener
+
+
+def retrying(service: str, wait: float, attempt: int) -> None:
+    """Tell the listener that `service` answered busy to try `attempt` (of TRIES), and is
+    asked again in `wait` seconds."""
+    listener = _listener
+    if listener is None:
+        return
+    seconds = f"{wait:.1f}".rstrip("0").rstrip(".")
+    with _listener_lock:
+        listener(f"{service} is busy; retrying in {seconds} s ({attempt}/{TRIES})")
+
 
 def retry_wait(response: Any, attempt: int) -> float | None:
     """Seconds to wait before the next try: Retry-After (seconds or an HTTP date) when

@@ -235,6 +235,8 @@ def refresh_issues(state: AppState, claimed: bool) -> None:
             raise
     finally:
         cache.release()
+    from jiraflow.cli.render import plural
+
     for site, answer in answers:
-        what = f"{answer} open issues" if isinstance(answer, int) else f"failed: {answer}"
+        what = plural(answer, "open issue") if isinstance(answer, int) else f"failed: {answer}"
         state.renderer.line(f"{site.url}: {what}")

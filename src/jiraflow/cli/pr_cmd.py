@@ -32,6 +32,7 @@ def pr() -> None:
 def forge_for(flow: FlowContext) -> Forge:
     from jiraflow.prs import Forge
 
+    remote.hear_retries()
     return Forge(flow, app_dir=remote.app_dir())
 
 
@@ -306,16 +307,20 @@ def _print_plan(
 
 def _push(state: AppState, flow: FlowContext, push: tuple[str, ...] | None) -> bool:
     from jiraflow.errors import RemoteError
-    from jiraflow.gitrepo import reason
+    from jiraflow.gitrepo import hook_output, reason
 
     if push is None:
         return False
     state.renderer.step("git " + " ".join(push))
     proc = flow.repo.run(*push, check=False)
     if proc.returncode != 0:
+        why, fix = reason(proc.stderr), "Check the remote and your access"
+        said = hook_output(f"{proc.stdout}\n{proc.stderr}")
+        if said:  # a pre-push hook refused it, and said why: show that, not git's last words
+            why, fix = "its pre-push hook refused it:\n" + "\n".join(said), "Fix what it says"
         raise RemoteError(
-            f"git push to '{flow.model.remote}' failed: {reason(proc.stderr)}",
-            "Check the remote and your access, then run `jiraflow pr create` again.",
+            f"git push to '{flow.model.remote}' failed: {why}",
+            f"{fix}, then run `jiraflow pr create` again.",
         )
     flow.repo.forget_refs()
     return True

@@ -4,6 +4,7 @@ the remote actions a plan carries (queued in the outbox when they fail: exit 7).
 from __future__ import annotations
 
 import os
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -26,10 +27,21 @@ def tracker_for(flow: FlowContext, state: AppState | None = None) -> Tracker:
 
     state_dir = os.path.dirname(flow.repo.state_path("outbox.json"))
     tracker = Tracker(flow.config, state_dir=state_dir, app_dir=app_dir())
+    hear_retries()
     if state is not None:
         tracker.progress = state.renderer.progress
         tracker.dry_run = state.dry_run
     return tracker
+
+
+def hear_retries() -> None:
+    """Retries of the running command's Jira and Bitbucket requests are shown as a line on
+    stderr (never on stdout: --json stays one document); none outside a command (TAB)."""
+    from jiraflow import retry
+
+    ctx = click.get_current_context(silent=True)
+    renderer = getattr(ctx.find_root().obj, "renderer", None) if ctx is not None else None
+    retry.hear_retries(None if renderer is None else partial(renderer.line, err=True))
 
 
 def describe(tracker: Tracker, actions: list[dict[str, Any]]) -> list[str]:

@@ -8,7 +8,7 @@ from jiraflow import config as config_mod
 from jiraflow.config import Config
 from jiraflow.errors import ConfigError, RepoStateError, UsageError
 from jiraflow.flow.model import BranchModel
-from jiraflow.gitrepo import GitRepo
+from jiraflow.gitrepo import GitRepo, changes_named
 
 
 class FlowContext:
@@ -50,9 +50,10 @@ class FlowContext:
                 )
 
     def require_clean(self) -> None:
-        if not self.repo.is_clean():
+        changed = self.repo.changed_files()  # the same one git call as is_clean
+        if changed:
             raise RepoStateError(
-                "the working tree has uncommitted changes",
+                f"the working tree has uncommitted changes: {changes_named(changed)}",
                 "Commit or stash them first (`git stash`), then run the command again.",
             )
 
