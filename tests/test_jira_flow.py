@@ -4,12 +4,16 @@ Jira (Cloud and Data Center) over real HTTP, the CLI in-process."""
 from __future__ import annotations
 
 import json
+import threading
+import time
 
 import pytest
 
 from conftest import login_of
 from gitutil import Repo
 from jiraflow.sandbox.jira import JiraSandbox
+from jiraflow.sandbox.server import Request, Response
+from jiraflow.tracker import COMMENT_GRACE
 
 pytestmark = pytest.mark.usefixtures("jira")
 
@@ -378,17 +382,61 @@ def test_every_request_has_a_timeout(repo: Repo, run, jira: JiraSandbox) -> None
 
 # -- replays never do a thing twice, nor undo what people did meanwhile -------------------------
 def test_a_comment_is_posted_once_even_when_the_first_post_timed_out(
+    repo: Repo, run, jira: JiraSandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (repo.path / ".jiraflow.toml").write_text("[jira]\ncomment_on_finish = true\ntimeout = 1\n")
+    assert run(repo, "feature", "start", "PROJ-1").code == 0
+    repo.commit()
+    # Jira saves the first comment only when the test lets it: long after jiraflow gave up
+    arrived, release, handle = [], threading.Event(), jira.handle
+
+    def held(request: Request) -> Response:
+        if request.method == "POST" and request.path.endswith("/comment"):
+            arrived.append(request.path)
+            if len(arrived) == 1:
+                release.wait(60)
+        return handle(request)
+
+    monkeypatch.setattr(jira, "handle", held)
+    result = run(repo, "feature", "finish")
+    assert result.code == 7
+    assert jira.issue("PROJ-1")["status"] == "Done"  # the move went first
+    # a sync before Jira saved it: not there yet, and not posted again
+    result = run(repo, "sync")
+    assert result.code == 6 and "posting it again now could post it twice" in result.err
+    assert "`jiraflow sync` after" in result.err and len(arrived) == 1
+    release.set()
+    deadline = time.monotonic() + 60  # the sandbox records a request once it has answered it
+    while jira.count(method="POST", path_contains="/comment") < len(arrived):
+        assert time.monotonic() < deadline, "the sandbox never answered the held comment"
+        time.sleep(0.05)
+    assert len(jira.issue("PROJ-1")["comments"]) == 1
+    # after the grace period (the outbox's clock is turned back), sync finds it: done
+    path = repo.path / ".git" / "jiraflow" / "outbox.json"
+    queued = outbox(repo)
+    queued[0]["sent"] -= max(COMMENT_GRACE, 4) + 1
+    path.write_text(json.dumps(queued))
+    assert run(repo, "sync").code == 0
+    assert len(jira.issue("PROJ-1")["comments"]) == 1 and len(arrived) == 1
+    assert outbox(repo) == []
+
+
+def test_a_comment_that_never_arrived_is_posted_after_the_grace_period(
     repo: Repo, run, jira: JiraSandbox
 ) -> None:
     (repo.path / ".jiraflow.toml").write_text("[jira]\ncomment_on_finish = true\ntimeout = 1\n")
     assert run(repo, "feature", "start", "PROJ-1").code == 0
     repo.commit()
-    jira.fault("latency", delay=2, method="POST", path="/comment")  # Jira saves it, too late
-    result = run(repo, "feature", "finish")
-    assert result.code == 7
-    assert jira.issue("PROJ-1")["status"] == "Done"  # the move went first
+    jira.fault("drop", method="POST", path="/comment")  # no answer, and nothing saved
+    assert run(repo, "feature", "finish").code == 7
+    assert run(repo, "sync").code == 6  # too early to know
+    assert jira.issue("PROJ-1")["comments"] == []
+    path = repo.path / ".git" / "jiraflow" / "outbox.json"
+    queued = outbox(repo)
+    queued[0]["sent"] -= max(COMMENT_GRACE, 4) + 1
+    path.write_text(json.dumps(queued))
     assert run(repo, "sync").code == 0
-    assert len(jira.issue("PROJ-1")["comments"]) == 1
+    assert len(jira.issue("PROJ-1")["comments"]) == 1 and outbox(repo) == []
 
 
 def test_sync_leaves_an_issue_alone_that_people_moved_meanwhile(

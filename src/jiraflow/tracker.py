@@ -9,7 +9,8 @@ Remote actions are plain JSON-able dicts so that the journal and the outbox can 
   {"id", "site", "key": project, "do": "release", ...}: a release's version (see releases.py)
 "site" is None when it was not known which site has the issue. Every action is idempotent
 when delivered, so `jiraflow sync` can replay the outbox safely: a move re-reads the status
-first, an assignment the assignee, a comment carries the action's id, and a link is upserted
+first, an assignment the assignee, a comment carries the action's id (and one whose POST got
+no answer is not posted again within a grace period: see Tracker._comment), and a link is upserted
 by a globalId made from its URL; an issue changed in Jira since the action was planned
 ("from") is left alone.
 
@@ -46,6 +47,9 @@ from jiraflow.retry import Ahead
 OUTBOX = "outbox.json"
 ISSUE_CACHE = "issues.json"
 ISSUE_CACHE_SHAPE = {str: {"summary": str, "type": str, "site": str}}
+# Seconds after a comment's POST got no answer before jiraflow may post it again (when it is
+# still not in Jira): a server can save a request after the client stopped waiting for it.
+COMMENT_GRACE = 120
 
 
 @dataclass
@@ -485,12 +489,36 @@ class Tracker:
 
     def _comment(self, client: Any, action: dict[str, Any]) -> str:
         """Post once: the comment carries the action's id, and a second attempt (after a
-        timeout or a crash that may have followed a successful POST) looks for it first."""
+        timeout or a crash that may have followed a successful POST) looks for it first.
+        A POST that got no answer may still be saved by Jira after the client gave up: until
+        a grace period after it was sent (COMMENT_GRACE, and at least four timeouts) has
+        passed, a comment not found yet is not posted again but stays queued."""
+        from jiraflow.jira_api import Unavailable
+
         marker = f"[jiraflow {action['id'][:12]}]"
         if action.get("tried") and client.has_comment(action["key"], marker):
             return ""
-        self._note(action, tried=True)
-        client.comment(action["key"], f"{action['text']} {marker}")
+        sent = action.get("sent")
+        if sent is not None:
+            grace = max(COMMENT_GRACE, 4 * self.config.jira.timeout)
+            due = sent + grace
+            if time.time() < due:
+                at = time.strftime("%H:%M:%S", time.localtime(due))
+                raise RemoteError(
+                    f"the comment sent at {time.strftime('%H:%M:%S', time.localtime(sent))} "
+                    "was not confirmed and is not in Jira yet; posting it again now could post "
+                    "it twice",
+                    f"Run `jiraflow sync` after {at}: it posts the comment only if the first "
+                    "one never arrived.",
+                )
+        self._note(action, tried=True, sent=time.time())
+        try:
+            client.comment(action["key"], f"{action['text']} {marker}")
+        except Unavailable:  # no answer, or a 5xx: Jira may still save it
+            raise
+        except JiraflowError:  # a plain refusal: nothing was saved, no need to wait
+            self._forget(action, "sent")
+            raise
         return ""
 
     # -- the outbox ------------------------------------------------------------------------------
@@ -532,6 +560,14 @@ class Tracker:
                 entry.update(facts)
         store.write_json(self.outbox_path, queued)
 
+    def _forget(self, action: dict[str, Any], fact: str) -> None:
+        action.pop(fact, None)
+        queued = self.outbox()
+        for entry in queued:
+            if entry["id"] == action["id"]:
+                entry.pop(fact, None)
+        store.write_json(self.outbox_path, queued)
+
     def sync(self) -> Delivery:
         """Deliver everything in the outbox."""
         return self.deliver(self.outbox())
@@ -556,7 +592,7 @@ _ACTION = {
 _ACTION_FIELDS: dict[str, dict[str, Any]] = {
     "assign": {"user": str, "from?": (str, None)},
     "move": {"target": str, "from?": (str, None)},
-    "comment": {"text": str, "tried?": bool},
+    "comment": {"text": str, "tried?": bool, "sent?": float},
     "link": {"url": str, "title": str, "resolved": bool},
     "release": {
         "version": str,
