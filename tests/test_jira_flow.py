@@ -83,9 +83,9 @@ def test_an_issue_someone_has_is_not_taken_and_long_summaries_are_cut(
     assert jira.count(method="PUT") == 0 and jira.count(method="POST") == 0  # already there
 
 
-def test_assign_always_takes_the_issue(repo: Repo, run, jira: JiraSandbox) -> None:
+def test_assign_always_takes_the_issue_with_assign(repo: Repo, run, jira: JiraSandbox) -> None:
     (repo.path / ".jiraflow.toml").write_text('[jira]\nassign = "always"\n')
-    assert run(repo, "feature", "start", "PROJ-3").code == 0
+    assert run(repo, "feature", "start", "--assign", "PROJ-3").code == 0  # a script: not without
     assert jira.issue("PROJ-3")["assignee"] == jira.me["name"]
 
 

@@ -338,14 +338,31 @@ class Tracker:
         return entry if isinstance(entry, dict) else None
 
     # -- what start and finish ask of an issue -----------------------------------------------
-    def start_actions(self, issue: Issue, site: Site) -> list[dict[str, Any]]:
+    def start_actions(
+        self,
+        issue: Issue,
+        site: Site,
+        *,
+        assign: bool = False,
+        take_over: Callable[[Issue, bool], bool] | None = None,
+    ) -> list[dict[str, Any]]:
         """Assign (as configured) and move to the start status. Checked now, before any
-        branch exists: a move that cannot happen stops `start` with nothing changed."""
+        branch exists: a move that cannot happen stops `start` with nothing changed.
+
+        An issue someone else has is never taken over silently: only with `assign`
+        (--assign), or when `take_over(issue, default)` says so (it asks on a terminal, with
+        Yes as the default under jira.assign = "always"; in a script it says the issue is
+        left)."""
         actions = []
         mode = self.config.jira.assign
-        if mode == "always" or (mode == "unassigned" and issue.assignee is None):
+        if assign or mode != "never":
             me = self.client(site).myself()
-            if issue.assignee != me["id"]:
+            theirs = issue.assignee is not None and issue.assignee != me["id"]
+            if theirs and not assign:
+                wanted = take_over is not None and take_over(issue, mode == "always")
+            else:
+                wanted = issue.assignee != me["id"]
+            if wanted:
                 had = {"from": issue.assignee}
                 actions.append(self.new_action(site.url, issue.key, "assign", user=me["id"], **had))
         target = self.config.jira.on.start

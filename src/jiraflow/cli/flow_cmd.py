@@ -58,8 +58,9 @@ def run_plan(
         )
         state.renderer.summary(plan.summary)
         state.renderer.note(branch=flow.repo.head().branch)
-        if known is not None:
-            state.renderer.note(issue=known.key)
+        if known is not None:  # a start from an issue: whether it was assigned to you
+            assigned = any(a["do"] == "assign" for a in plan.remote)
+            state.renderer.note(issue=known.key, assigned=assigned)
         if tracker is not None:
             remote.deliver(
                 state,
@@ -140,6 +141,9 @@ def resume_or_abort(state: AppState, kind: str, cont: bool) -> None:
 
 
 # -- command factories ----------------------------------------------------------------------
+ASSIGN_HELP = "Assign the issue to you, also taking it over from someone who has it."
+
+
 def _start_command(kind: str) -> click.Command:
     version_kind = kind in ("release", "hotfix", "support")
     arg = "version" if version_kind else "name"
@@ -185,6 +189,7 @@ def _start_command(kind: str) -> click.Command:
         base_opt: str | None,
         fetch: bool,
         no_jira: bool = False,
+        assign: bool = False,
         **kw: Any,
     ) -> None:
         from jiraflow.cli import remote
@@ -194,8 +199,12 @@ def _start_command(kind: str) -> click.Command:
         base = base_opt or base_arg
         name, tracker, known = kw[arg], None, None
         actions: list[dict[str, Any]] = []
+        if assign and no_jira:
+            from jiraflow.errors import UsageError
+
+            raise UsageError("--assign and --no-jira cannot be used together", "Give one.")
         if kind in ("feature", "bugfix") and not no_jira:
-            started = remote.issue_start(flow, kind, name)
+            started = remote.issue_start(flow, kind, name, state, assign=assign)
             if started is not None:
                 _, name, actions, known, tracker = started
         start_branch(state, flow, kind, name, base, fetch, actions, tracker, known, part=part)
@@ -204,6 +213,7 @@ def _start_command(kind: str) -> click.Command:
         start = click.option(
             "--no-jira", is_flag=True, help="Take NAME as a plain name; do not ask Jira."
         )(start)
+        start = click.option("--assign", is_flag=True, help=ASSIGN_HELP)(start)
     if computed:
         for part in ("major", "minor", "patch") if kind == "release" else ("patch",):
             start = click.option(

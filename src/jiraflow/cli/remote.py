@@ -36,12 +36,18 @@ def tracker_for(flow: FlowContext, state: AppState | None = None) -> Tracker:
 
 def hear_retries() -> None:
     """Retries of the running command's Jira and Bitbucket requests are shown as a line on
-    stderr (never on stdout: --json stays one document); none outside a command (TAB)."""
+    stderr (never on stdout: --json stays one document); none outside a command (TAB). For
+    this command only: the listener goes when its context closes (ended or failed), so that
+    a later command in the same process (tests) is never told of, nor prints, these."""
     from jiraflow import retry
 
     ctx = click.get_current_context(silent=True)
-    renderer = getattr(ctx.find_root().obj, "renderer", None) if ctx is not None else None
+    root = ctx.find_root() if ctx is not None else None
+    renderer = getattr(root.obj, "renderer", None) if root is not None else None
     retry.hear_retries(None if renderer is None else partial(renderer.line, err=True))
+    if root is not None and not root.meta.get("jiraflow.retries_heard"):
+        root.meta["jiraflow.retries_heard"] = True
+        root.call_on_close(partial(retry.hear_retries, None))
 
 
 def describe(tracker: Tracker, actions: list[dict[str, Any]]) -> list[str]:
@@ -63,6 +69,8 @@ def deliver(
     from jiraflow.errors import PartialError, RemoteError
 
     result = tracker.deliver(actions, known)
+    if known is not None:  # a start
+        refresh_issue_cache(state, tracker)
     report(state, result)
     failed = result.failed
     if failed:
@@ -77,6 +85,20 @@ def deliver(
             else "Queued: run `jiraflow sync` when Jira can be reached "
             "(`jiraflow status` shows the queue).",
         )
+
+
+def refresh_issue_cache(state: AppState, tracker: Tracker) -> None:
+    """After a start: the issues TAB offers are refreshed in the background when their
+    cache is there (TAB completion is in use) but stale. Never fails the start."""
+    from jiraflow import issue_cache
+
+    if not os.path.exists(issue_cache.default_path()):
+        return
+    try:
+        root = state.flow().repo.root
+    except Exception:  # the start is done; the next TAB refreshes it
+        return
+    issue_cache.refresh_after(root, tracker.config)
 
 
 def report(state: AppState, result: Delivery) -> None:
@@ -108,7 +130,12 @@ def describe_done(actions: list[dict[str, Any]]) -> list[str]:
 
 
 def issue_start(
-    flow: FlowContext, kind: str | None, name: str
+    flow: FlowContext,
+    kind: str | None,
+    name: str,
+    state: AppState | None = None,
+    *,
+    assign: bool = False,
 ) -> tuple[str, str, list[dict[str, Any]], Issue, Tracker] | None:
     """For `start KEY`: the branch type, the branch name made from the issue, the Jira
     actions, the issue as fetched and the tracker. None when NAME is a plain name (allowed
@@ -147,7 +174,26 @@ def issue_start(
             )
     cfg = flow.config.branch
     name = branch_name(cfg.name, issue.key, issue.summary, issue.type, cfg.max_length)
-    return kind, name, tracker.start_actions(issue, site), issue, tracker
+    take_over = None if state is None else partial(take_over_or_not, state)
+    actions = tracker.start_actions(issue, site, assign=assign, take_over=take_over)
+    return kind, name, actions, issue, tracker
+
+
+def take_over_or_not(state: AppState, issue: Issue, default: bool) -> bool:
+    """Whether `start` takes over an issue someone else has (without --assign): asked on a
+    terminal, `default` the answer Enter gives (Yes with jira.assign = "always", else No);
+    in a script (or --json) left, and said on stderr."""
+    import sys
+
+    whose = f"{issue.key} ({issue.type}) is assigned to {issue.assignee_name or issue.assignee}"
+    terminal = not state.json and sys.stdin.isatty() and sys.stdout.isatty()
+    if terminal and not state.dry_run:
+        return bool(click.confirm(f"{whose}. Take it over?", default=default, err=True))
+    if terminal:  # a dry run asks nothing: it says what start would do
+        state.renderer.line(f"{whose}; start would ask whether to take it over", err=True)
+    else:
+        state.renderer.line(f"{whose}; left as it is (--assign takes it over)", err=True)
+    return False
 
 
 def finish_key(tracker: Tracker, flow: FlowContext, branch: str) -> str | None:
