@@ -14,11 +14,17 @@ from jiraflow import issue_cache
 from jiraflow.cli import cli
 from jiraflow.issue_cache import IssueCache
 
-# what alice has open in the seeded sandbox (Done and others' issues left out), newest first
+# what alice could start in the seeded sandbox, no project configured: hers and unassigned
+# ones (Done and others' issues left out), newest first
 ALICE_OPEN = [
+    ("OPS-1", "Rotate certificates"),
     ("PROJ-11", "Onboarding"),
+    ("PROJ-10", "Login rate limiting"),
+    ("PROJ-8", "Upgrade dependencies"),
     ("PROJ-6", "Dark mode"),
     ("PROJ-5", "Password reset email"),
+    ("PROJ-2", "Crash when the password has “smart quotes”"),
+    ("PROJ-1", "Add login form"),
 ]
 
 

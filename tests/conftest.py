@@ -260,9 +260,23 @@ def log_in_to(
         monkeypatch.setattr("sys.stdin", io.StringIO(site.token() + "\n"))
         args = ("auth", "login", "--url", site.url, "--user", login_of(site), "--token-stdin")
         assert run(repo, *args).code == 0
+        wait_for_issue_refresh()
     text = "\n".join(f'[[jira.sites]]\nurl = "{site.url}"\n' for site in sites)
     (repo.path / ".jiraflow.toml").write_text(text)
     return text
+
+
+def wait_for_issue_refresh(limit: float = 60) -> None:
+    """Until the background refresh of TAB's issue cache that a login (or start) may have
+    started has ended: its search then cannot land in the middle of a later count of
+    requests. The refresher holds its marker from before it starts until it has written."""
+    from jiraflow.issue_cache import IssueCache, default_path
+
+    marker = IssueCache(default_path()).marker
+    deadline = time.monotonic() + limit
+    while os.path.exists(marker):
+        assert time.monotonic() < deadline, f"the issue refresher never ended ({marker})"
+        time.sleep(0.05)
 
 
 def _wait_for_secret_service(env: dict[str, str]) -> None:

@@ -1,10 +1,13 @@
-"""My open Jira issues for TAB completion: a small JSON file in the user's cache directory
+"""The Jira issues I could start, for TAB completion: mine and unassigned ones, not done, of
+the projects a site is used for. A small JSON file in the user's cache directory
 (`cache_dir()/my-issues.json`), read on every TAB and refreshed in the background.
 
 TAB never waits for Jira: it answers from the file as it is (stale, or empty the first
 time) and, when the file is missing or older than TTL, starts one detached
-`jiraflow _refresh-issues` process that searches each configured site for
-`assignee = currentUser() AND statusCategory != Done` and rewrites the file atomically.
+`jiraflow _refresh-issues` process that searches each configured site (`jql`:
+`(assignee = currentUser() OR assignee is EMPTY) AND project in (...) AND statusCategory !=
+Done`) and rewrites the file atomically. `auth login` starts one too (the first TAB after a
+login has keys), and so does `start` when the file is there but stale (`refresh_after`).
 A marker file next to it (`my-issues.json.refreshing`, stale after REFRESH_STALE seconds)
 keeps a second refresher from starting while one runs. A site that failed is asked again
 after RETRY_AFTER_ERROR seconds, keeping the issues it gave before.
@@ -33,7 +36,8 @@ TTL = 300.0  # seconds an answer is fresh
 RETRY_AFTER_ERROR = 60.0  # seconds before a site that failed is asked again
 REFRESH_STALE = 120.0  # seconds after which a refresher's marker no longer counts
 LIMIT = 50  # issues kept per site, most recently updated first
-JQL = "assignee = currentUser() AND statusCategory != Done ORDER BY updated DESC"
+WHO = "(assignee = currentUser() OR assignee is EMPTY)"
+OPEN = "statusCategory != Done ORDER BY updated DESC"
 REFRESH_COMMAND = "_refresh-issues"  # the hidden command (jiraflow.cli.complete)
 FORMAT = 1
 
@@ -73,6 +77,15 @@ def sites_of(config: Config) -> list[SiteKey]:
         )
         for row in rows
     ]
+
+
+def jql(projects: list[str]) -> str:
+    """The search for the issues I could start: mine and unassigned ones, not done, of the
+    projects given (any project when none are)."""
+    if not projects:
+        return f"{WHO} AND {OPEN}"
+    quoted = ", ".join('"' + p.replace("\\", "\\\\").replace('"', '\\"') + '"' for p in projects)
+    return f"{WHO} AND project in ({quoted}) AND {OPEN}"
 
 
 def default_path(environ: Mapping[str, str] | None = None) -> str:
@@ -247,8 +260,26 @@ def _keep_descriptors_to_ourselves() -> None:
         return
 
 
+def refresh_after(root: str, config: Config, *, url: str | None = None) -> None:
+    """After a command that talked to Jira: with `url` (`auth login`), refresh in the
+    background when that site is one of the configured ones; without (`start`), when the
+    cache file is there (TAB completion is in use) but stale. Never raises: the command
+    has done its work."""
+    try:
+        sites = sites_of(config)
+        cache = IssueCache(default_path())
+        if url is not None:
+            wanted = any(site.url == url.rstrip("/") for site in sites)
+        else:
+            wanted = bool(sites) and os.path.exists(cache.path) and cache.stale(sites)
+        if wanted:
+            refresh_in_background(root, cache)
+    except Exception:  # the next TAB refreshes it
+        pass
+
+
 def refresh(cache: IssueCache, tracker: Tracker) -> list[tuple[SiteKey, int | str]]:
-    """Search each of the tracker's sites for my open issues (one search each, the newest
+    """Search each of the tracker's sites for the issues I could start (one search each, the newest
     LIMIT kept) and store the answers. Returns per site the number of issues, or the
     error that site gave."""
     from jiraflow.errors import JiraflowError
@@ -257,7 +288,7 @@ def refresh(cache: IssueCache, tracker: Tracker) -> list[tuple[SiteKey, int | st
     results: list[tuple[SiteKey, list[tuple[str, str]] | None, str]] = []
     for key, site in zip(keys, tracker.sites, strict=True):
         try:
-            found = tracker.client(site).search(JQL, limit=LIMIT)  # one request
+            found = tracker.client(site).search(jql(key.projects), limit=LIMIT)  # one request
         except JiraflowError as exc:
             results.append((key, None, exc.message))
             continue

@@ -123,6 +123,8 @@ def login(
         from jiraflow import config as config_mod
 
         config_mod.write_key(user_path, key, url, private=True)
+    if not bitbucket:
+        _fill_issue_cache(state, url)
     state.renderer.note(
         service=service, url=url, user=user, kind=kind, recorded=user_path if record else None
     )
@@ -130,6 +132,20 @@ def login(
         [f"logged in to {url} ({kind}) as {display or user}; the token is in the OS keyring"]
         + ([f"recorded {key} = {url} in {user_path}"] if record else [])
     )
+
+
+def _fill_issue_cache(state: AppState, url: str) -> None:
+    """Start filling the cache of issues TAB offers (in the background: the login does not
+    wait for it, nor fail by it), so the first TAB after the login has keys. Only inside a
+    repository that uses the site."""
+    from jiraflow import issue_cache
+    from jiraflow.errors import JiraflowError
+
+    try:
+        flow = state.flow()  # read again: the login may have recorded jira.url
+    except JiraflowError:
+        return
+    issue_cache.refresh_after(flow.repo.root, flow.config, url=url)
 
 
 def _ask(question: str, service: str, *, hide_input: bool = False) -> str:
