@@ -21,15 +21,20 @@ pass_state = click.make_pass_decorator(AppState)
     shell_complete=complete_base("feature"),
 )
 @click.option("-F", "--fetch", is_flag=True, help="Fetch the base from the remote first.")
+@click.option(
+    "--assign",
+    is_flag=True,
+    help="Assign the issue to you, also taking it over from someone who has it.",
+)
 @pass_state
-def start(state: AppState, key: str, base: str | None, fetch: bool) -> None:
+def start(state: AppState, key: str, base: str | None, fetch: bool, assign: bool) -> None:
     """Start work on issue KEY: a bugfix for a Bug, a feature otherwise (see
     jira.branch_types), named from the issue's summary."""
     from jiraflow.cli.flow_cmd import start_branch
     from jiraflow.errors import UsageError
 
     flow = state.flow()
-    started = remote.issue_start(flow, None, key)
+    started = remote.issue_start(flow, None, key, state, assign=assign)
     if started is None:
         if not remote.tracker_for(flow).enabled:
             raise UsageError(
@@ -62,6 +67,10 @@ def status(state: AppState) -> None:
         info["type"], info["base"] = kind, base
         if repo.has_branch(base):
             info["ahead"], info["behind"] = repo.ahead_behind(head.branch or "HEAD", base)
+    info["upstream"] = None
+    long_lived = {model.develop, model.main, *flow.config.where.environments}
+    if head.branch in long_lived and not info["base"]:
+        info["upstream"] = _upstream(repo, model.remote, head.branch)
     tracker = remote.tracker_for(flow)
     key = key_in(parsed[1]) if parsed else None
     info["issue"] = None
@@ -120,6 +129,25 @@ def interrupted_hint(path: str) -> str:
     return general
 
 
+def _upstream(repo: Any, default_remote: str, branch: str) -> dict[str, Any] | None:
+    """A long-lived branch against its remote-tracking branch (its upstream, else
+    REMOTE/BRANCH), as of the last fetch (nothing is fetched): {"branch": "origin/develop",
+    "ahead": 2, "behind": 1}; None when there is no such branch. One git process at most:
+    none when both point at the same commit."""
+    config = repo.config()
+    remote_name = config.get(f"branch.{branch}.remote") or default_remote
+    merge = config.get(f"branch.{branch}.merge") or f"refs/heads/{branch}"
+    if remote_name == "." or not merge.startswith("refs/heads/"):
+        return None  # a local upstream is no remote branch
+    name = f"{remote_name}/{merge[len('refs/heads/') :]}"
+    refs = repo.refs()
+    theirs, mine = refs.get(f"refs/remotes/{name}"), refs.get(f"refs/heads/{branch}")
+    if theirs is None or mine is None:
+        return None
+    ahead, behind = (0, 0) if theirs == mine else repo.ahead_behind(mine, theirs)
+    return {"branch": name, "ahead": ahead, "behind": behind}
+
+
 def _pull_request(flow: Any, branch: str | None) -> dict[str, Any] | None:
     """The branch's newest pull request (one request), when Bitbucket is set up and the
     branch was pushed; {"error": ...} when Bitbucket cannot be asked."""
@@ -149,6 +177,13 @@ def _print_status(state: AppState, info: dict[str, Any], what_to_run: str = "") 
             line += f": {info['ahead']} ahead, {info['behind']} behind"
         line += ")"
     out(line)
+    upstream = info.get("upstream")
+    if upstream:
+        if upstream["ahead"] or upstream["behind"]:
+            where = f"{upstream['ahead']} ahead, {upstream['behind']} behind {upstream['branch']}"
+        else:
+            where = f"up to date with {upstream['branch']}"
+        out(f"{branch}: {where} (as of the last fetch)")
     issue = info["issue"]
     if issue:
         out(f"Issue {issue['key']}: {issue.get('summary') or '(summary unknown)'}")
