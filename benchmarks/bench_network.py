@@ -252,7 +252,7 @@ def main() -> int:
     parser.add_argument("--show", action="store_true", help="list the requests of each run")
     args = parser.parse_args()
     latency = args.latency / 1000
-    for module in ("jira", "requests", "git", "jiraflow.jira_api", "jiraflow.bitbucket"):
+    for module in ("jira", "requests", "git", "jiraflow.jira.client", "jiraflow.bitbucket.client"):
         importlib.import_module(module)  # no measured command pays for the first import
     chosen = [s for s in SCENARIOS if not args.only or args.only in s.name]
     print(

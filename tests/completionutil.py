@@ -10,9 +10,9 @@ from collections.abc import Callable
 from click.shell_completion import ShellComplete
 
 from gitutil import Repo
-from jiraflow import issue_cache
 from jiraflow.cli import cli
-from jiraflow.issue_cache import IssueCache
+from jiraflow.jira import issue_cache
+from jiraflow.jira.issue_cache import IssueCache
 
 # what alice could start in the seeded sandbox, no project configured: hers and unassigned
 # ones (Done and others' issues left out), newest first

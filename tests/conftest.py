@@ -270,7 +270,7 @@ def wait_for_issue_refresh(limit: float = 60) -> None:
     """Until the background refresh of TAB's issue cache that a login (or start) may have
     started has ended: its search then cannot land in the middle of a later count of
     requests. The refresher holds its marker from before it starts until it has written."""
-    from jiraflow.issue_cache import IssueCache, default_path
+    from jiraflow.jira.issue_cache import IssueCache, default_path
 
     marker = IssueCache(default_path()).marker
     deadline = time.monotonic() + limit

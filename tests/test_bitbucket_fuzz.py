@@ -19,8 +19,8 @@ from hypothesis import strategies as st
 
 from conftest import Sites
 from gitutil import Repo
-from jiraflow import bitbucket as bb
 from jiraflow import store
+from jiraflow.bitbucket import client as bb
 from jiraflow.sandbox.bitbucket import BitbucketSandbox
 
 FEATURE = "feature/PROJ-1-add-login-form"

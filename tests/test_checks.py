@@ -11,7 +11,9 @@ import pytest
 
 from conftest import log_in_to
 from gitutil import Repo
-from jiraflow import checks, config, issues
+from jiraflow import config
+from jiraflow.checks import rules as checks
+from jiraflow.jira import issues
 from jiraflow.sandbox.jira import JiraSandbox
 
 

@@ -67,7 +67,7 @@ def test_help_imports_no_heavy_library(argv: list[str]) -> None:
 def test_completion_imports_no_heavy_library(repo: Repo, words: str) -> None:
     """A TAB, also one offering my Jira issues from a warm cache (which must not load the
     Jira client to say so)."""
-    from jiraflow.issue_cache import IssueCache, SiteKey, default_path
+    from jiraflow.jira.issue_cache import IssueCache, SiteKey, default_path
 
     site = "https://jira.example.com"
     IssueCache(default_path()).store([(SiteKey(site, "ada", []), [("PROJ-1", "One")], "")])
@@ -80,9 +80,9 @@ def test_completion_imports_no_heavy_library(repo: Repo, words: str) -> None:
     }
     loaded = modules_loaded([], env, cwd=repo.path)
     assert not [m for m in HEAVY if m in loaded]
-    assert "jiraflow.tracker" not in loaded and "jiraflow.jira_api" not in loaded
+    assert "jiraflow.jira.tracker" not in loaded and "jiraflow.jira.client" not in loaded
     if words == "feature start ":
-        assert "jiraflow.issue_cache" in loaded  # the issues were looked up
+        assert "jiraflow.jira.issue_cache" in loaded  # the issues were looked up
 
 
 def test_the_import_check_can_fail() -> None:
@@ -123,7 +123,7 @@ def test_issue_key_completion_without_jira_starts_no_process(repo: Repo, tmp_pat
     path, log = git_that_counts(tmp_path)
     env = {"_JIRAFLOW_COMPLETE": "bash_complete", "COMP_CWORD": "3", **path}
     loaded = modules_loaded([], {**env, "COMP_WORDS": "jiraflow feature start "}, cwd=repo.path)
-    assert "jiraflow.gitrepo" in loaded and "subprocess" not in loaded
+    assert "jiraflow.git" in loaded and "subprocess" not in loaded
     assert log.read_text() == ""
     modules_loaded([], {**env, "COMP_WORDS": "jiraflow feature finish "}, cwd=repo.path)
     assert [line.split()[2] for line in log.read_text().splitlines()] == [
@@ -146,7 +146,7 @@ def test_branch_completion_spawns_git_without_subprocess_and_parses_toml_once(
         "COMP_WORDS": "jiraflow feature finish ",
     }
     first = modules_loaded([], env, cwd=repo.path)
-    assert "jiraflow.gitrepo" in first and "subprocess" not in first
+    assert "jiraflow.git" in first and "subprocess" not in first
     assert "tomllib" in first  # new bytes: parsed
     again = modules_loaded([], env, cwd=repo.path)
     assert not {"subprocess", "tomllib"} & again

@@ -19,8 +19,8 @@ import pytest
 from completionutil import ALICE_OPEN, cache, refreshed, tab, wait_for
 from conftest import require_tool
 from gitutil import Repo
-from jiraflow import issue_cache
-from jiraflow.issue_cache import IssueCache, SiteKey
+from jiraflow.jira import issue_cache
+from jiraflow.jira.issue_cache import IssueCache, SiteKey
 from jiraflow.sandbox.jira import JiraSandbox
 
 BIN = Path(sys.executable).parent
@@ -244,7 +244,7 @@ def test_tab_outside_a_repository_offers_nothing(tmp_path: Path, fake_site: None
 
 
 def _config(repo: Repo):  # type: ignore[no-untyped-def]
-    from jiraflow.flow.context import FlowContext
+    from jiraflow.gitflow.context import FlowContext
 
     return FlowContext.open(str(repo.path), user_path=None).config
 

@@ -120,7 +120,7 @@ def test_continue_without_anything_to_continue(repo: Repo, run) -> None:
 
 def test_an_interrupted_finish_can_be_continued(repo: Repo, run, mocker) -> None:
     """Ctrl-C between two steps (the clock of a real interrupt cannot be made real)."""
-    from jiraflow.flow import journal
+    from jiraflow.gitflow import journal
 
     run(repo, "release", "start", "2.0")
     repo.commit()
@@ -148,7 +148,7 @@ def test_a_second_jiraflow_process_is_refused(repo: Repo, run) -> None:
 
     lock = repo.path / ".git" / "jiraflow" / "lock"
     holder = (
-        "import sys, time\nfrom jiraflow.flow import journal\nfrom jiraflow.gitrepo import "
+        "import sys, time\nfrom jiraflow.gitflow import journal\nfrom jiraflow.git import "
         "GitRepo\nwith journal.lock(GitRepo.discover(sys.argv[1])):\n"
         "    print('held', flush=True)\n    time.sleep(30)\n"
     )
@@ -179,7 +179,7 @@ def test_continued_merge_message_has_no_conflict_notes(repo: Repo, run) -> None:
 
 
 def test_an_interrupted_start_puts_back_what_it_did(repo: Repo, run, mocker) -> None:
-    from jiraflow.flow import journal
+    from jiraflow.gitflow import journal
 
     real = journal._run_step
     calls = {"n": 0}

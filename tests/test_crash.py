@@ -36,7 +36,7 @@ import pytest
 from conftest import point_bitbucket_at, require_merge_tree
 from gitutil import Repo, Result, git, jf
 from hintutil import hinted, wait_for_group
-from jiraflow.plan import WRITE
+from jiraflow.gitflow.plan import WRITE
 from jiraflow.sandbox.bitbucket import BitbucketSandbox
 
 # Counts the ref updates (and checkouts) of a running jiraflow plan in $CRASH_DIR/count and
@@ -833,9 +833,9 @@ def test_abort_puts_back_the_base_the_finish_removed(
 def test_a_checkout_that_creates_its_branch_is_done_when_the_branch_is_made_and_checked_out(
     tmp_path: Path,
 ) -> None:
-    from jiraflow.flow.journal import already_done
-    from jiraflow.gitrepo import GitRepo
-    from jiraflow.plan import Step
+    from jiraflow.git import GitRepo
+    from jiraflow.gitflow.journal import already_done
+    from jiraflow.gitflow.plan import Step
 
     case = make_case(tmp_path / "case")
     repo = GitRepo.discover(str(case.work))
@@ -855,9 +855,9 @@ def test_a_checkout_that_creates_its_branch_is_done_when_the_branch_is_made_and_
 
 def test_a_merge_is_done_when_its_source_is_in_the_branch_it_was_for(tmp_path: Path) -> None:
     """Not in whatever branch is checked out now: the tag is in main, not in develop."""
-    from jiraflow.flow.journal import already_done
-    from jiraflow.gitrepo import GitRepo
-    from jiraflow.plan import MERGE, Step
+    from jiraflow.git import GitRepo
+    from jiraflow.gitflow.journal import already_done
+    from jiraflow.gitflow.plan import MERGE, Step
 
     case = make_case(tmp_path / "case")
     repo = Repo(case.work)

@@ -12,8 +12,8 @@ import pytest
 
 from conftest import Sites
 from gitutil import Repo
-from jiraflow import releases
 from jiraflow.cli.render import plural
+from jiraflow.jira import releases
 from jiraflow.sandbox.jira import JiraSandbox
 
 # -- a dirty tree names its files -----------------------------------------------------------------

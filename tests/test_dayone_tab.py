@@ -14,8 +14,8 @@ import pytest
 from completionutil import cache, refreshed, tab, wait_for
 from conftest import login_of, point_at
 from gitutil import Repo, Result
-from jiraflow import issue_cache
-from jiraflow.flow.context import FlowContext
+from jiraflow.gitflow.context import FlowContext
+from jiraflow.jira import issue_cache
 from jiraflow.sandbox import jql
 from jiraflow.sandbox.jira import JiraSandbox
 

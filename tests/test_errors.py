@@ -19,7 +19,7 @@ def test_exit_0_and_version(repo: Repo, run) -> None:
 
 def test_exit_1_internal_error_without_traceback_unless_debug(repo: Repo, run, mocker) -> None:
     # an internal bug cannot be made real on purpose, so one is injected
-    mocker.patch("jiraflow.flow.start.plan_start", side_effect=RuntimeError("boom"))
+    mocker.patch("jiraflow.gitflow.start.plan_start", side_effect=RuntimeError("boom"))
     result = run(repo, "feature", "start", "x")
     assert result.code == 1
     assert "internal error: RuntimeError: boom" in result.err and "--debug" in result.err
@@ -107,7 +107,9 @@ def test_every_error_class_maps_to_its_documented_code(repo: Repo, run, mocker, 
         "RepoStateError": 5,
         "UsageError": 2,
     }[error]
-    mocker.patch("jiraflow.flow.start.plan_start", side_effect=cls("what happened", "what to do"))
+    mocker.patch(
+        "jiraflow.gitflow.start.plan_start", side_effect=cls("what happened", "what to do")
+    )
     result = run(repo, "feature", "start", "x")
     assert result.code == expected
     assert result.err == "error: what happened\nhint: what to do\n"

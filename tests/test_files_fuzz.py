@@ -22,11 +22,11 @@ from hypothesis import strategies as st
 
 from jiraflow import config, credentials, store
 from jiraflow.errors import REPO_STATE, RepoStateError
-from jiraflow.flow.journal import Journal, resumable
-from jiraflow.gitrepo import GitRepo
-from jiraflow.issue_cache import IssueCache, SiteKey
-from jiraflow.plan import MERGE, PUSH, WRITE, Plan
-from jiraflow.tracker import Tracker
+from jiraflow.git import GitRepo
+from jiraflow.gitflow.journal import Journal, resumable
+from jiraflow.gitflow.plan import MERGE, PUSH, WRITE, Plan
+from jiraflow.jira.issue_cache import IssueCache, SiteKey
+from jiraflow.jira.tracker import Tracker
 
 SHA = "a" * 40
 SETTINGS = settings(

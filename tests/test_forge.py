@@ -5,8 +5,7 @@ from __future__ import annotations
 import pytest
 
 from jiraflow import config as config_mod
-from jiraflow.errors import ConfigError
-from jiraflow.forge import (
+from jiraflow.bitbucket.repository import (
     CLOUD_API,
     RemoteRepo,
     Repository,
@@ -15,6 +14,7 @@ from jiraflow.forge import (
     parse_remote_url,
     resolve,
 )
+from jiraflow.errors import ConfigError
 
 CLOUD, DC = "cloud", "datacenter"
 

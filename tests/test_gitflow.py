@@ -208,7 +208,7 @@ def test_list_json_and_text(repo: Repo, run) -> None:
 
 def test_list_of_many_branches_counts_as_git_does(repo: Repo, run) -> None:
     """More branches than ahead_behind_many asks git about one by one: one walk."""
-    from jiraflow.gitrepo import _FEW_PAIRS
+    from jiraflow.git import _FEW_PAIRS
 
     for i in range(_FEW_PAIRS + 4):
         run(repo, "feature", "start", f"f{i}", "--base", "develop")
@@ -231,7 +231,7 @@ def test_list_of_many_branches_counts_as_git_does(repo: Repo, run) -> None:
 @given(st.data())
 def test_ahead_behind_many_is_git_own_count(tmp_path_factory, data) -> None:  # type: ignore[no-untyped-def]
     """Random histories (merges, several roots): the one-walk count is git's."""
-    from jiraflow.gitrepo import GitRepo
+    from jiraflow.git import GitRepo
 
     path = tmp_path_factory.mktemp("dag")
     size = data.draw(st.integers(2, 40))

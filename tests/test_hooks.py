@@ -16,9 +16,7 @@ from pathlib import Path
 import pytest
 
 from gitutil import Repo, Result
-from jiraflow.errors import UsageError
-from jiraflow.gitrepo import GitRepo
-from jiraflow.hooks import (
+from jiraflow.checks.hooks import (
     HOOKS,
     MARKER,
     Push,
@@ -26,6 +24,8 @@ from jiraflow.hooks import (
     pushes_from_env,
     pushes_from_lines,
 )
+from jiraflow.errors import UsageError
+from jiraflow.git import GitRepo
 from jiraflow.sandbox.jira import JiraSandbox
 from test_cli import HEAVY, modules_loaded
 

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from jiraflow.credentials import normalise_url
 from jiraflow.errors import ConfigError
-from jiraflow.issues import (
+from jiraflow.jira.issues import (
     Issue,
     NoTransition,
     Status,

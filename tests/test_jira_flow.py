@@ -11,9 +11,9 @@ import pytest
 
 from conftest import login_of
 from gitutil import Repo
+from jiraflow.jira.tracker import COMMENT_GRACE
 from jiraflow.sandbox.jira import JiraSandbox
 from jiraflow.sandbox.server import Request, Response
-from jiraflow.tracker import COMMENT_GRACE
 
 pytestmark = pytest.mark.usefixtures("jira")
 

@@ -17,8 +17,8 @@ from conftest import login_of
 from gitutil import Repo, outbox
 from jiraflow.credentials import Credential
 from jiraflow.errors import JiraflowError
-from jiraflow.issues import choose_transition, screen_values
-from jiraflow.jira_api import JiraClient
+from jiraflow.jira.client import JiraClient
+from jiraflow.jira.issues import choose_transition, screen_values
 from jiraflow.sandbox.jira import JiraSandbox
 
 # Keys Jira's answers use, so that generated objects come near the real shapes.

@@ -300,7 +300,7 @@ def test_jira_answering_with_a_key_jiraflow_would_not_take_is_a_bad_answer(
     repo: Repo, run: Any, jira: JiraSandbox, key: str
 ) -> None:
     """The issue key in Jira's answer goes into the URLs of the next requests: it must be a
-    key by the rule jiraflow uses everywhere (jiraflow.issues), not a looser one of its own.
+    key by the rule jiraflow uses everywhere (jiraflow.jira.issues), not a looser one of its own.
     PROJ-1 is the control: the same answer with the right key starts the branch."""
     answer = _issue_json(jira, "PROJ-1")
     answer["key"] = key
@@ -371,12 +371,12 @@ def test_only_what_the_machine_refused_is_a_local_failure(
     jiraflow, and exit 5 with a hint about the file would hide it: it stays exit 1, an
     internal error that says so. (The system call is made to fail: a bug cannot be made
     real here.)"""
-    import jiraflow.notes
+    import jiraflow.gitflow.notes
 
     def fails(*args: Any, **kwargs: Any) -> Any:
         raise error
 
-    monkeypatch.setattr(jiraflow.notes, "commits_in", fails)
+    monkeypatch.setattr(jiraflow.gitflow.notes, "commits_in", fails)
     repo.commit("b.py", "b = 1\n", "PROJ-1 an issue")
     result = run(repo, "check", "range", "--offline", "develop~1..develop")
     assert result.code == code, result.err

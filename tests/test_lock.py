@@ -17,8 +17,8 @@ import pytest
 
 from gitutil import Repo, Result
 from jiraflow.errors import RepoStateError
-from jiraflow.flow import journal
-from jiraflow.gitrepo import GitRepo
+from jiraflow.git import GitRepo
+from jiraflow.gitflow import journal
 
 Run = Callable[..., Result]
 
@@ -28,8 +28,8 @@ Run = Callable[..., Result]
 RACER = r"""
 import os, sys, time
 from jiraflow.errors import RepoStateError
-from jiraflow.flow import journal
-from jiraflow.gitrepo import GitRepo
+from jiraflow.gitflow import journal
+from jiraflow.git import GitRepo
 
 root, log, ready, go, n = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4], int(sys.argv[5])
 repo = GitRepo.discover(root)
@@ -56,8 +56,8 @@ print(taken, refused)
 # Takes the lock, says so, and keeps it until its standard input closes.
 HOLDER = r"""
 import sys
-from jiraflow.flow import journal
-from jiraflow.gitrepo import GitRepo
+from jiraflow.gitflow import journal
+from jiraflow.git import GitRepo
 
 with journal.lock(GitRepo.discover(sys.argv[1])):
     print("held", flush=True)

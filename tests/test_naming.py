@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from jiraflow.errors import UsageError
-from jiraflow.flow.naming import check_branch_name, ref_format_problem
+from jiraflow.gitflow.naming import check_branch_name, ref_format_problem
 
 
 def git_accepts(name: str) -> bool:

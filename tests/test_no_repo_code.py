@@ -17,7 +17,7 @@ import pytest
 from completionutil import ALICE_OPEN, refreshed, tab, wait_for
 from conftest import Sites
 from gitutil import Repo, Result
-from jiraflow.hooks import HOOKS, MARKER
+from jiraflow.checks.hooks import HOOKS, MARKER
 from jiraflow.sandbox.jira import JiraSandbox
 
 Run = Callable[..., Result]

@@ -12,8 +12,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from gitutil import Repo
-from jiraflow import notes
-from jiraflow.gitrepo import GitRepo
+from jiraflow.git import GitRepo
+from jiraflow.gitflow import notes
 from jiraflow.sandbox.jira import JiraSandbox
 
 FEATURE_TYPES = ["Story", "New Feature", "Feature", "Improvement", "Epic"]

@@ -702,7 +702,7 @@ def test_a_release_through_a_pull_request_carries_its_notes_and_releases_jira(
     """--pr commits the notes to the changelog before pushing; the finish after Bitbucket's
     merge tags the merge commit and releases the Jira version (the changelog is not added
     twice)."""
-    monkeypatch.setattr("jiraflow.releases.today", lambda: "2026-11-22")
+    monkeypatch.setattr("jiraflow.jira.releases.today", lambda: "2026-11-22")
     assert run(repo, "config", "set", "release.changelog", "CHANGELOG.md").code == 0
     repo.git("add", ".jiraflow.toml")
     repo.git("commit", "-q", "-m", "Keep a changelog")

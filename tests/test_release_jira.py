@@ -10,9 +10,10 @@ from typing import Any
 
 import pytest
 
-from jiraflow import config, releases
+from jiraflow import config
+from jiraflow.jira import releases
+from jiraflow.jira.tracker import Tracker
 from jiraflow.sandbox.jira import JiraSandbox
-from jiraflow.tracker import Tracker
 
 pytestmark = pytest.mark.usefixtures("jira")
 

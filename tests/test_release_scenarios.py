@@ -20,7 +20,7 @@ TODAY = "2026-11-22"
 
 @pytest.fixture(autouse=True)
 def release_day(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("jiraflow.releases.today", lambda: TODAY)
+    monkeypatch.setattr("jiraflow.jira.releases.today", lambda: TODAY)
 
 
 def versions(jira: JiraSandbox, project: str = "PROJ") -> dict[str, dict[str, Any]]:

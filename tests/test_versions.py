@@ -11,8 +11,8 @@ import pytest
 
 from gitutil import Repo
 from jiraflow.errors import ConfigError, UsageError
-from jiraflow.flow.version_files import bumped
-from jiraflow.flow.versions import Version, bump, check_new, parse
+from jiraflow.gitflow.version_files import bumped
+from jiraflow.gitflow.versions import Version, bump, check_new, parse
 
 
 # -- semantic versions ---------------------------------------------------------------------

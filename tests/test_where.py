@@ -11,8 +11,8 @@ import pytest
 
 from conftest import Sites, point_at
 from gitutil import Repo, Result
+from jiraflow.gitflow.where import mentions, merged_branch, stands_for
 from jiraflow.sandbox.jira import JiraSandbox
-from jiraflow.where import mentions, merged_branch, stands_for
 
 
 def where(run, repo: Repo, *args: str) -> dict[str, Any]:  # type: ignore[no-untyped-def]

@@ -17,7 +17,7 @@ from typing import Any
 from jiraflow.errors import ConfigError
 
 REPO_FILE = ".jiraflow.toml"
-# The shape of a Jira issue key (jiraflow.issues.KEY_PATTERN; not imported: start-up path).
+# The shape of a Jira issue key (jiraflow.jira.issues.KEY_PATTERN; not imported: start-up path).
 KEY_PATTERN_DEFAULT = r"[A-Z][A-Z0-9_]+-[1-9][0-9]*"
 
 

@@ -66,7 +66,7 @@ def site_url(service: str, url: str, what: str) -> str:
     always its API address (bitbucket.org and api.bitbucket.org/2.0 are one site)."""
     normal = normalise_url(url, what)
     if service == "bitbucket":
-        from jiraflow.forge import canonical_api
+        from jiraflow.bitbucket.repository import canonical_api
 
         return canonical_api(normal)
     return normal

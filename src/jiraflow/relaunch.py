@@ -1,5 +1,5 @@
 """Starting jiraflow again as a process of its own (the demo's commands, TAB's refresher; the
-git hooks do the same in sh, see jiraflow.hooks), so that no Python file of the user's
+git hooks do the same in sh, see jiraflow.checks.hooks), so that no Python file of the user's
 repository runs in it.
 
 These processes run in a work tree, and `python -m jiraflow` puts the current directory first

@@ -18,7 +18,7 @@ from jiraflow import __version__
 from jiraflow.cli.render import Renderer
 
 if TYPE_CHECKING:
-    from jiraflow.flow.context import FlowContext
+    from jiraflow.gitflow.context import FlowContext
 
 EXIT_USAGE = 2
 EXIT_INTERNAL = 1
@@ -47,7 +47,7 @@ class AppState:
         self.renderer = renderer if renderer is not None else Renderer()
 
     def flow(self) -> FlowContext:
-        from jiraflow.flow.context import FlowContext
+        from jiraflow.gitflow.context import FlowContext
 
         return FlowContext.open(self.path, user_path=user_config_path())
 

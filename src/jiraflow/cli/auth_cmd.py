@@ -8,7 +8,8 @@ from typing import Any
 
 import click
 
-from jiraflow.cli import CONTEXT_SETTINGS, AppState, remote
+from jiraflow.cli import CONTEXT_SETTINGS, AppState
+from jiraflow.services import remote
 
 pass_state = click.make_pass_decorator(AppState)
 SERVICES = click.Choice(["jira", "bitbucket"])
@@ -35,7 +36,7 @@ def _bitbucket_site(state: AppState, cfg: Any) -> Any:
     """The Bitbucket repository of the current directory (for its API address, and to check
     an access token against), or None outside one."""
     from jiraflow.errors import JiraflowError
-    from jiraflow.prs import Forge
+    from jiraflow.services.pull_requests import Forge
 
     try:
         forge = Forge(state.flow(), app_dir=remote.app_dir())
@@ -81,7 +82,7 @@ def login(
             "Add --url URL --user LOGIN.",
         )
     if bitbucket:
-        from jiraflow.forge import CLOUD_API
+        from jiraflow.bitbucket.repository import CLOUD_API
 
         url = credentials.site_url(service, url or CLOUD_API, "--url")
     else:
@@ -138,8 +139,8 @@ def _fill_issue_cache(state: AppState, url: str) -> None:
     """Start filling the cache of issues TAB offers (in the background: the login does not
     wait for it, nor fail by it), so the first TAB after the login has keys. Only inside a
     repository that uses the site."""
-    from jiraflow import issue_cache
     from jiraflow.errors import JiraflowError
+    from jiraflow.jira import issue_cache
 
     try:
         flow = state.flow()  # read again: the login may have recorded jira.url
@@ -169,7 +170,7 @@ def _ask(question: str, service: str, *, hide_input: bool = False) -> str:
 def _login_prompt(service: str, url: str) -> str:
     if service == "jira":
         return "Login (e-mail on Cloud, name on Data Center)"
-    from jiraflow.forge import CLOUD, kind_of_url
+    from jiraflow.bitbucket.repository import CLOUD, kind_of_url
 
     if kind_of_url(url) == CLOUD:
         return "Atlassian account e-mail (x-token-auth for an access token)"
@@ -177,7 +178,7 @@ def _login_prompt(service: str, url: str) -> str:
 
 
 def _check_jira(credential: Any, cfg: Any) -> tuple[str, str]:
-    from jiraflow.jira_api import JiraClient
+    from jiraflow.jira.client import JiraClient
 
     client = JiraClient(credential, kind=cfg.jira.kind)
     me = client.myself(fresh=True)
@@ -187,9 +188,9 @@ def _check_jira(credential: Any, cfg: Any) -> tuple[str, str]:
 def _check_bitbucket(credential: Any, cfg: Any, site: Any) -> tuple[str, str]:
     """Verify with one request: /user on Cloud, the user on Data Center; a Cloud access
     token (which has no user) against the repository it was made for."""
-    from jiraflow.bitbucket import ACCESS_TOKEN_USER, BitbucketClient
+    from jiraflow.bitbucket.client import ACCESS_TOKEN_USER, BitbucketClient
+    from jiraflow.bitbucket.repository import Repository, kind_of_url
     from jiraflow.errors import UsageError
-    from jiraflow.forge import Repository, kind_of_url
 
     kind = cfg.bitbucket.kind or kind_of_url(credential.url)
     if site is not None and site.api == credential.url:
@@ -211,7 +212,7 @@ def status(state: AppState) -> None:
     """Who is logged in where, and where each token comes from (never the token)."""
     from jiraflow import credentials
     from jiraflow.errors import JiraflowError
-    from jiraflow.tracker import configured_sites
+    from jiraflow.jira.tracker import configured_sites
 
     cfg = _configured(state)
     rows: dict[tuple[str, str], dict[str, Any]] = {}

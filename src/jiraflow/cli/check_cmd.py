@@ -1,4 +1,4 @@
-"""`jiraflow check branch|commit-msg|range|pr`: the rules of `[check]` (jiraflow.checks)
+"""`jiraflow check branch|commit-msg|range|pr`: the rules of `[check]` (jiraflow.checks.rules)
 applied to a branch name, a commit message, a range of commits or a pull request, before
 Bitbucket's server-side hooks would refuse them. One line per problem; exit 1 on any.
 The git hooks (cli/hooks_cmd.py) call check_commit_message and check_pushes."""
@@ -14,10 +14,10 @@ import click
 from jiraflow.cli import CONTEXT_SETTINGS, AppState, user_config_path
 
 if TYPE_CHECKING:
-    from jiraflow.checks import Item, Report, Rules
-    from jiraflow.flow.context import FlowContext
-    from jiraflow.hooks import Push
-    from jiraflow.tracker import Verdicts
+    from jiraflow.checks.hooks import Push
+    from jiraflow.checks.rules import Item, Report, Rules
+    from jiraflow.gitflow.context import FlowContext
+    from jiraflow.jira.tracker import Verdicts
 
 pass_state = click.make_pass_decorator(AppState)
 
@@ -42,7 +42,7 @@ def check() -> None:
 def branch_cmd(state: AppState, name: str | None, offline: bool) -> None:
     """The branch NAME (default: the current one) follows the branch model and, for the
     types in check.branch_types, names an issue."""
-    from jiraflow.checks import Report, Rules, branch_items
+    from jiraflow.checks.rules import Report, Rules, branch_items
 
     flow = state.flow()
     rules = Rules.from_config(flow.config)
@@ -77,9 +77,9 @@ def range_cmd(state: AppState, rev_range: str | None, offline: bool) -> None:
     """Every commit of REV_RANGE (e.g. origin/develop..HEAD; default: the commits of the
     current branch not on its base, BASE..HEAD) names an issue; with check.commits = any, at
     least one does. Merge commits are skipped unless check.merges."""
-    from jiraflow.checks import Report, Rules, commit_items
+    from jiraflow.checks.rules import Report, Rules, commit_items
     from jiraflow.errors import UsageError
-    from jiraflow.notes import commits_in
+    from jiraflow.gitflow.notes import commits_in
 
     if rev_range is not None and not rev_range.strip():
         raise UsageError("the revision range is empty", "Give one, e.g. origin/develop..HEAD.")
@@ -101,7 +101,7 @@ def pr_cmd(state: AppState, offline: bool) -> None:
     """The pull request's branch, title and commits. In Bitbucket Pipelines it reads
     BITBUCKET_PR_ID, BITBUCKET_BRANCH, BITBUCKET_PR_DESTINATION_BRANCH and BITBUCKET_COMMIT;
     elsewhere it checks the current branch and its open pull request."""
-    from jiraflow.checks import Report, Rules
+    from jiraflow.checks.rules import Report, Rules
 
     environ = os.environ
     flow = _open(state, environ)
@@ -119,9 +119,9 @@ def check_commit_message(
     """Check the message being committed in `path`; with add_key, first start a message
     that names no issue with the branch's key. Prints the problems (and, unless quiet, the
     summary); returns the exit code."""
-    from jiraflow.checks import Report, Rules, message_item, message_text
+    from jiraflow.checks.hooks import message_with_key, read_message, write_message
+    from jiraflow.checks.rules import Report, Rules, message_item, message_text
     from jiraflow.errors import UsageError
-    from jiraflow.hooks import message_with_key, read_message, write_message
 
     flow = state.flow()
     rules = Rules.from_config(flow.config)
@@ -153,7 +153,7 @@ def _stripped_comments(flow: FlowContext) -> str | None:
     """What starts the comment lines git will strip from the message: none when no editor
     was used (`git commit -m`: git then keeps `#` lines, and tells hooks GIT_EDITOR=:),
     unless commit.cleanup says to strip them anyway."""
-    from jiraflow.hooks import comment_prefix
+    from jiraflow.checks.hooks import comment_prefix
 
     cleanup = flow.repo.config().get("commit.cleanup", "default")
     if os.environ.get("GIT_EDITOR") == ":" and cleanup not in ("strip", "scissors"):
@@ -164,8 +164,8 @@ def _stripped_comments(flow: FlowContext) -> str | None:
 def check_pushes(state: AppState, pushes: list[Push], *, offline: bool) -> int:
     """Check what a push sends: each branch's name and new commits, with one Jira search
     for all their keys. Prints the problems; returns the exit code."""
-    from jiraflow.checks import Report, Rules, branch_items, commit_items
-    from jiraflow.notes import commits_in
+    from jiraflow.checks.rules import Report, Rules, branch_items, commit_items
+    from jiraflow.gitflow.notes import commits_in
 
     flow = state.flow()
     rules = Rules.from_config(flow.config)
@@ -212,7 +212,7 @@ PIPELINE_VARS = ("BITBUCKET_BRANCH", "BITBUCKET_PR_DESTINATION_BRANCH")
 def _open(state: AppState, environ: Mapping[str, str]) -> FlowContext:
     """The repository; in Bitbucket Pipelines, the Bitbucket repository is the one built
     (BITBUCKET_REPO_FULL_NAME) unless JIRAFLOW_BITBUCKET_REPOSITORY names one."""
-    from jiraflow.flow.context import FlowContext
+    from jiraflow.gitflow.context import FlowContext
 
     env = dict(environ)
     if env.get("BITBUCKET_REPO_FULL_NAME") and "JIRAFLOW_BITBUCKET_REPOSITORY" not in env:
@@ -240,7 +240,7 @@ def _pr_target(state: AppState, flow: FlowContext, environ: Mapping[str, str]) -
             int(number_text),
             None,
         )
-    from jiraflow.prs import destination
+    from jiraflow.services.pull_requests import destination
 
     branch = flow.current_branch()
     target = PrTarget(branch, destination(flow, branch), branch, None, None)
@@ -268,9 +268,9 @@ def _forge(flow: FlowContext):  # type: ignore[no-untyped-def]
 def _pr_items(
     state: AppState, flow: FlowContext, rules: Rules, report: Report, target: PrTarget
 ) -> list[Item]:
-    from jiraflow.checks import branch_items, commit_items, title_item
+    from jiraflow.checks.rules import branch_items, commit_items, title_item
     from jiraflow.errors import JiraflowError
-    from jiraflow.notes import commits_in
+    from jiraflow.gitflow.notes import commits_in
 
     items = branch_items(rules, target.branch, report)
     if rules.branch_exempt(target.branch):
@@ -308,7 +308,7 @@ def _destination_ref(state: AppState, flow: FlowContext, destination: str) -> st
     clones one branch), with the history made whole when a shallow clone does not reach
     where the branch left it."""
     from jiraflow.errors import RemoteError
-    from jiraflow.gitrepo import GitError
+    from jiraflow.git import GitError
 
     repo = flow.repo
     remote = flow.model.remote
@@ -335,7 +335,7 @@ def _branch_range(flow: FlowContext) -> str:
     its pull request goes: develop for a feature, main for a release...), the local base
     branch, else the remote's copy of it."""
     from jiraflow.errors import RepoStateError, UsageError
-    from jiraflow.prs import destination
+    from jiraflow.services.pull_requests import destination
 
     branch = flow.current_branch()
     example = f"`jiraflow check range {flow.model.remote}/{flow.model.develop}..HEAD`"
@@ -397,7 +397,7 @@ def _finish(
 ) -> int:
     """Judge the items (asking Jira when it should be asked), print the report, and exit 1
     on problems. `quiet` (hooks): nothing is printed when all is well."""
-    from jiraflow.checks import evaluate
+    from jiraflow.checks.rules import evaluate
 
     verify = None if offline else _verifier(state, flow, rules, report)
     if offline:
@@ -416,9 +416,9 @@ def _verifier(state: AppState, flow: FlowContext, rules: Rules, report: Report):
     answer in time, busy, a server error). Jira refusing the search, or answering it with
     something that is no search result, is no reason to pass: the check stops (exit 6),
     since whether the keys are issues was not found out."""
-    from jiraflow.cli.remote import tracker_for
     from jiraflow.errors import RemoteError
-    from jiraflow.jira_api import Unavailable
+    from jiraflow.jira.client import Unavailable
+    from jiraflow.services.remote import tracker_for
 
     if not rules.jira:
         report.jira = "off"

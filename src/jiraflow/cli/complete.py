@@ -1,5 +1,5 @@
 """TAB completion: the `shell_complete=` callbacks of the commands, and the hidden command
-that refreshes the cache of my open Jira issues (jiraflow.issue_cache).
+that refreshes the cache of my open Jira issues (jiraflow.jira.issue_cache).
 
 Every callback runs on a TAB press, inside the shell's wait: branches and tags cost one
 `git config` (FlowContext.open) and one `git for-each-ref` whose patterns read only the
@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from click.shell_completion import CompletionItem
 
     from jiraflow.config import Config
-    from jiraflow.flow.context import FlowContext
+    from jiraflow.gitflow.context import FlowContext
 
 Completer = Callable[[click.Context, click.Parameter, str], list["CompletionItem"]]
 
@@ -44,7 +44,7 @@ def _quiet(complete: Callable[..., list[Any]]) -> Completer:
 
 def _flow(ctx: click.Context) -> FlowContext:
     """The repository of -C PATH (or the current directory), with its merged config."""
-    from jiraflow.flow.context import FlowContext
+    from jiraflow.gitflow.context import FlowContext
 
     path = ctx.find_root().params.get("path") or "."
     return FlowContext.open(path, user_path=user_config_path())
@@ -54,7 +54,7 @@ def _root_and_config(ctx: click.Context) -> tuple[str, Config]:
     """The repository's root and config, without the git config layer: Jira settings never
     come from git config, and this spares a TAB the `git config` process."""
     from jiraflow import config
-    from jiraflow.gitrepo import GitRepo
+    from jiraflow.git import GitRepo
 
     repo = GitRepo.discover(ctx.find_root().params.get("path") or ".")
     return repo.root, config.load(user_path=user_config_path(), repo_root=repo.root)
@@ -164,7 +164,7 @@ def complete_issues(ctx: click.Context, param: click.Parameter, incomplete: str)
     background refresh when the cache is old. Nothing when no Jira site is configured."""
     from click.shell_completion import CompletionItem
 
-    from jiraflow import issue_cache
+    from jiraflow.jira import issue_cache
 
     root, config = _root_and_config(ctx)
     sites = issue_cache.sites_of(config)
@@ -214,9 +214,9 @@ def complete_config_value(ctx: click.Context, param: click.Parameter, incomplete
 def refresh_issues(state: AppState, claimed: bool) -> None:
     """Refresh the cache of my open Jira issues that TAB offers (run by TAB itself, in the
     background; by hand it waits for Jira and says what each site answered)."""
-    from jiraflow import issue_cache
-    from jiraflow.cli import remote
     from jiraflow.errors import JiraflowError
+    from jiraflow.jira import issue_cache
+    from jiraflow.services import remote
 
     cache = issue_cache.IssueCache(issue_cache.default_path())
     if not claimed and not cache.claim():

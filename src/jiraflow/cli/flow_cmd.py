@@ -16,10 +16,10 @@ from jiraflow.cli.complete import (
 )
 
 if TYPE_CHECKING:
-    from jiraflow.flow.context import FlowContext
-    from jiraflow.issues import Issue
-    from jiraflow.plan import Plan
-    from jiraflow.tracker import Tracker
+    from jiraflow.gitflow.context import FlowContext
+    from jiraflow.gitflow.plan import Plan
+    from jiraflow.jira.issues import Issue
+    from jiraflow.jira.tracker import Tracker
 
 pass_state = click.make_pass_decorator(AppState)
 
@@ -34,8 +34,8 @@ def run_plan(
 ) -> None:
     """Build the plan under the repository lock; print it (--dry-run) or run it, then
     deliver its Jira actions (queued in the outbox if Jira fails: exit 7)."""
-    from jiraflow.cli import remote
-    from jiraflow.flow import journal
+    from jiraflow.gitflow import journal
+    from jiraflow.services import remote
 
     with journal.lock(flow.repo):
         if not state.dry_run:
@@ -97,9 +97,9 @@ def _refuse_checked_out_elsewhere(flow: FlowContext, plan: Plan) -> None:
 
 
 def resume_or_abort(state: AppState, kind: str, cont: bool) -> None:
-    from jiraflow.cli import remote
     from jiraflow.errors import UsageError
-    from jiraflow.flow import journal
+    from jiraflow.gitflow import journal
+    from jiraflow.services import remote
 
     flow = state.flow()
     operation = f"{kind} finish"
@@ -192,7 +192,7 @@ def _start_command(kind: str) -> click.Command:
         assign: bool = False,
         **kw: Any,
     ) -> None:
-        from jiraflow.cli import remote
+        from jiraflow.services import remote
 
         part = _version_part(kind, kw[arg], kw)
         flow = state.flow()
@@ -238,8 +238,8 @@ def _start_command(kind: str) -> click.Command:
 def _abort_start(ctx: click.Context, kind: str) -> None:
     """`<kind> start --abort`: undo a start that was killed half-way (see abort_start), then
     end the command (the option is eager: NAME and the other options are not used)."""
-    from jiraflow.flow import journal
-    from jiraflow.flow.start import abort_start
+    from jiraflow.gitflow import journal
+    from jiraflow.gitflow.start import abort_start
 
     state = ctx.find_object(AppState)
     if state is None:  # parsed, not run (the docs' checks): nothing to do
@@ -290,8 +290,8 @@ def start_branch(
     otherwise (the proposal as the default), or taken and said when there is none."""
     import sys
 
-    from jiraflow.cli import remote
-    from jiraflow.flow.start import Proposal, plan_start
+    from jiraflow.gitflow.start import Proposal, plan_start
+    from jiraflow.services import remote
 
     if state.dry_run and fetch:
         state.renderer.line(f"(would first run: git fetch --prune {flow.model.remote})")
@@ -314,7 +314,7 @@ def start_branch(
         plan = plan_start(flow, kind, name, base, fetch=fetch, part=part, choose=choose)
         plan.remote = actions
         if kind in ("release", "hotfix") and tracker is not None:
-            from jiraflow.cli.releasing import start_actions
+            from jiraflow.services.releasing import start_actions
 
             version = plan.branch[len(flow.model.prefixes[kind]) :]
             plan.remote = start_actions(
@@ -353,8 +353,8 @@ def _finish_command(kind: str) -> click.Command:
             return
         import dataclasses
 
-        from jiraflow.cli import remote
-        from jiraflow.flow.finish import FinishOptions, plan_finish
+        from jiraflow.gitflow.finish import FinishOptions, plan_finish
+        from jiraflow.services import remote
 
         flow = state.flow()
         defaults = flow.config.finish
@@ -405,7 +405,7 @@ def _finish_command(kind: str) -> click.Command:
                 )
                 plan.remote = remote.finish_actions(tracker, flow, plan)
                 return plan
-            from jiraflow.cli.releasing import finish_extras
+            from jiraflow.services.releasing import finish_extras
 
             flow.require_clean()  # before reading the release: the plan checks it too
             extras = finish_extras(state, flow, tracker, kind, branch, landed=landed is not None)
@@ -447,8 +447,8 @@ def _landing(state: AppState, flow: FlowContext, kind: str, branch: str) -> tupl
     """Whether the branch already landed on the remote (its pull request was merged), and
     why its remote branch must be kept (an open pull request), for the finish plan."""
     from jiraflow.cli.pr_cmd import forge_for
-    from jiraflow.flow.finish import Landed, finish_target
-    from jiraflow.prs import landing, remote_has_more
+    from jiraflow.gitflow.finish import Landed, finish_target
+    from jiraflow.services.pull_requests import landing, remote_has_more
 
     if flow.model.remote not in flow.repo.remotes():
         return None, ""
@@ -482,14 +482,14 @@ def _landing(state: AppState, flow: FlowContext, kind: str, branch: str) -> tupl
 def _open_version_pr(state: AppState, flow: FlowContext, kind: str, version: str | None) -> None:
     """`release|hotfix finish --pr`: push the branch and open its pull request into main."""
     from jiraflow.cli.pr_cmd import open_pull_request
-    from jiraflow.flow import journal
+    from jiraflow.gitflow import journal
 
     branch = flow.resolve(kind, version)
     flow.require_clean()
     with journal.lock(flow.repo):
         if not state.dry_run:
             journal.refuse_if_busy(flow.repo)
-        from jiraflow.cli.releasing import commit_changelog
+        from jiraflow.services.releasing import commit_changelog
 
         commit_changelog(state, flow, kind, branch)
         open_pull_request(state, flow, branch)
@@ -507,7 +507,7 @@ def _publish_command(kind: str) -> click.Command:
     @pass_state
     def publish(state: AppState, name: str | None) -> None:
         """Push the branch to the remote and track it."""
-        from jiraflow.flow.branches import plan_publish
+        from jiraflow.gitflow.branches import plan_publish
 
         flow = state.flow()
         run_plan(state, flow, lambda: plan_publish(flow, kind, name))
@@ -521,7 +521,7 @@ def _track_command(kind: str) -> click.Command:
     @pass_state
     def track(state: AppState, name: str) -> None:
         """Fetch NAME from the remote and check out a local branch tracking it."""
-        from jiraflow.flow.branches import plan_track
+        from jiraflow.gitflow.branches import plan_track
 
         flow = state.flow()
         run_plan(state, flow, lambda: plan_track(flow, kind, name))
@@ -539,7 +539,7 @@ def _delete_command(kind: str) -> click.Command:
     @pass_state
     def delete(state: AppState, name: str | None, force: bool, remote: bool) -> None:
         """Delete the branch (refused when it is not merged, unless --force)."""
-        from jiraflow.flow.branches import plan_delete
+        from jiraflow.gitflow.branches import plan_delete
 
         flow = state.flow()
         run_plan(state, flow, lambda: plan_delete(flow, kind, name, force=force, remote=remote))
@@ -553,7 +553,7 @@ def _checkout_command(kind: str) -> click.Command:
     @pass_state
     def checkout(state: AppState, name: str) -> None:
         """Check out the branch NAME (a unique beginning of the name is enough)."""
-        from jiraflow.flow.branches import plan_checkout
+        from jiraflow.gitflow.branches import plan_checkout
 
         flow = state.flow()
         run_plan(state, flow, lambda: plan_checkout(flow, kind, name))
@@ -566,7 +566,7 @@ def _list_command(kind: str) -> click.Command:
     @pass_state
     def list_(state: AppState) -> None:
         """List the branches of this type, with commits ahead of and behind their base."""
-        from jiraflow.flow.branches import list_branches
+        from jiraflow.gitflow.branches import list_branches
 
         flow = state.flow()
         rows = list_branches(flow, kind)
@@ -592,7 +592,7 @@ def _diff_command(kind: str) -> click.Command:
     @pass_state
     def diff(state: AppState, name: str | None) -> None:
         """Show the changes of the branch since it left its base."""
-        from jiraflow.flow.branches import diff_args
+        from jiraflow.gitflow.branches import diff_args
 
         flow = state.flow()
         args = diff_args(flow, kind, name)
@@ -618,11 +618,11 @@ def _rebase_command(kind: str) -> click.Command:
     @pass_state
     def rebase(state: AppState, name: str | None, interactive: bool) -> None:
         """Rebase the branch onto its base."""
-        from jiraflow.flow.branches import plan_rebase
+        from jiraflow.gitflow.branches import plan_rebase
 
         flow = state.flow()
         if interactive:
-            from jiraflow.flow.branches import interactive_rebase_args
+            from jiraflow.gitflow.branches import interactive_rebase_args
 
             args = interactive_rebase_args(flow, kind, name)
             if state.dry_run:
@@ -791,7 +791,7 @@ def finish_any(ctx: click.Context, /, name: str | None, **kw: Any) -> None:
     `bugfix finish`, `release finish` or `hotfix finish` would. NAME is a branch's full name
     (feature/x) or its name in its type."""
     from jiraflow.errors import UsageError
-    from jiraflow.flow import journal
+    from jiraflow.gitflow import journal
 
     state: AppState = ctx.find_object(AppState)  # type: ignore[assignment]
     flow = state.flow()

@@ -1,6 +1,6 @@
 """`jiraflow hooks install|uninstall`: jiraflow's git hooks, chained with the ones a repository
 has; and the hidden `jiraflow hooks run HOOK [ARGS]...` that the hook scripts (and the
-pre-commit framework) call. The work is in jiraflow.hooks; this module parses and renders."""
+pre-commit framework) call. The work is in jiraflow.checks.hooks; this module parses and renders."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ import click
 from jiraflow.cli import CONTEXT_SETTINGS, AppState
 
 if TYPE_CHECKING:
-    from jiraflow.gitrepo import GitRepo
+    from jiraflow.git import GitRepo
 
 pass_state = click.make_pass_decorator(AppState)
 
@@ -38,9 +38,9 @@ def install(state: AppState) -> None:
     HOOK.jiraflow-previous and runs first. Run it again after moving or reinstalling
     jiraflow: the hooks call jiraflow by the path of its Python interpreter.
     """
+    from jiraflow.checks.hooks import hooks_dir, install, plan_install
     from jiraflow.errors import UsageError
-    from jiraflow.gitrepo import GitRepo
-    from jiraflow.hooks import hooks_dir, install, plan_install
+    from jiraflow.git import GitRepo
 
     python = sys.executable
     if not python:
@@ -87,8 +87,8 @@ def uninstall(state: AppState) -> None:
 
     Only files jiraflow wrote are removed; another hook under the same name is left alone.
     """
-    from jiraflow.gitrepo import GitRepo
-    from jiraflow.hooks import hooks_dir, plan_uninstall, uninstall
+    from jiraflow.checks.hooks import hooks_dir, plan_uninstall, uninstall
+    from jiraflow.git import GitRepo
 
     repo = GitRepo.discover(state.path)
     directory = hooks_dir(repo)
@@ -150,9 +150,9 @@ def _warn_if_outdated(state: AppState, hook: str) -> None:
     put the work tree on sys.path: only a hook run without -P reads the hook file."""
     if sys.flags.safe_path or os.environ.get("PRE_COMMIT") == "1":
         return
+    from jiraflow.checks.hooks import hooks_dir, is_outdated
     from jiraflow.errors import JiraflowError
-    from jiraflow.gitrepo import GitRepo
-    from jiraflow.hooks import hooks_dir, is_outdated
+    from jiraflow.git import GitRepo
 
     try:
         path = os.path.join(hooks_dir(GitRepo.discover(state.path)), hook)
@@ -167,8 +167,8 @@ def _warn_if_outdated(state: AppState, hook: str) -> None:
 
 def _prepare_commit_msg(state: AppState, args: tuple[str, ...]) -> int:
     """Never stops the commit: whatever goes wrong is one warning line."""
+    from jiraflow.checks.hooks import prepare_message
     from jiraflow.errors import JiraflowError
-    from jiraflow.hooks import prepare_message
 
     try:
         if not 1 <= len(args) <= 3:
@@ -192,10 +192,10 @@ def _commit_msg(state: AppState, args: tuple[str, ...]) -> int:
 
 
 def _pre_push(state: AppState, args: tuple[str, ...]) -> int:
+    from jiraflow.checks.hooks import pushes_from_env, pushes_from_lines
     from jiraflow.cli.check_cmd import check_pushes
     from jiraflow.errors import UsageError
-    from jiraflow.gitrepo import GitRepo
-    from jiraflow.hooks import pushes_from_env, pushes_from_lines
+    from jiraflow.git import GitRepo
 
     repo = GitRepo.discover(state.path)
     if os.environ.get("PRE_COMMIT") == "1":  # the pre-commit framework read git's input

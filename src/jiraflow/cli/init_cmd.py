@@ -24,7 +24,7 @@ def init(state: AppState, defaults: bool, force: bool) -> None:
     An existing git-flow AVH setup is adopted without asking. Asks only on a terminal
     and without --defaults.
     """
-    from jiraflow.flow.init import plan_init
+    from jiraflow.gitflow.init import plan_init
 
     flow = state.flow()
     interactive = not defaults and not state.dry_run and sys.stdin.isatty()

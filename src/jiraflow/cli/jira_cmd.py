@@ -6,8 +6,9 @@ from typing import Any
 
 import click
 
-from jiraflow.cli import CONTEXT_SETTINGS, AppState, remote
+from jiraflow.cli import CONTEXT_SETTINGS, AppState
 from jiraflow.cli.complete import complete_base, complete_issues
+from jiraflow.services import remote
 
 pass_state = click.make_pass_decorator(AppState)
 
@@ -53,8 +54,8 @@ def status(state: AppState) -> None:
     """The current branch, its issue in Jira, its pull request, how far it is from its base,
     and anything waiting to be sent to Jira."""
     from jiraflow.errors import JiraflowError
-    from jiraflow.flow import journal
-    from jiraflow.issues import key_in
+    from jiraflow.gitflow import journal
+    from jiraflow.jira.issues import key_in
 
     flow = state.flow()
     repo, model = flow.repo, flow.model
@@ -109,8 +110,8 @@ def interrupted_hint(path: str) -> str:
     git part (`jiraflow sync`). Never fails: it is said while the program is going away."""
     general = "Run the command again; what it had done is either complete or put back."
     try:
-        from jiraflow.flow import journal
-        from jiraflow.gitrepo import GitRepo
+        from jiraflow.git import GitRepo
+        from jiraflow.gitflow import journal
 
         repo = GitRepo.discover(path)
         entry = journal.Journal.load(repo)
@@ -119,7 +120,7 @@ def interrupted_hint(path: str) -> str:
                 repo, entry
             )
         from jiraflow import store
-        from jiraflow.tracker import OUTBOX, check_actions
+        from jiraflow.jira.tracker import OUTBOX, check_actions
 
         # a damaged outbox raises store.Damaged: `sync` would only stop on it
         if check_actions(store.read_cache(repo.state_path(OUTBOX), store.ANY, [])):
@@ -199,7 +200,7 @@ def _print_status(state: AppState, info: dict[str, Any], what_to_run: str = "") 
     if info["jira"].startswith("unavailable"):
         state.renderer.warn(f"Jira {info['jira']}")
     if info["operation"]:
-        from jiraflow.flow.journal import resumable
+        from jiraflow.gitflow.journal import resumable
 
         how = "is stopped" if resumable(info["operation"]) else "was interrupted"
         out(f"A {info['operation']} {how}. {what_to_run}")
@@ -215,7 +216,7 @@ def _print_status(state: AppState, info: dict[str, Any], what_to_run: str = "") 
 def sync(state: AppState, drop: bool) -> None:
     """Send the Jira updates that could not be made when they happened (the outbox)."""
     from jiraflow.errors import PartialError
-    from jiraflow.flow import journal
+    from jiraflow.gitflow import journal
 
     flow = state.flow()
     tracker = remote.tracker_for(flow, state)

@@ -13,9 +13,9 @@ from jiraflow.cli import CONTEXT_SETTINGS, AppState
 from jiraflow.cli.complete import complete_range
 
 if TYPE_CHECKING:
-    from jiraflow.flow.context import FlowContext
-    from jiraflow.notes import Commit, Facts, Notes
-    from jiraflow.tracker import Tracker
+    from jiraflow.gitflow.context import FlowContext
+    from jiraflow.gitflow.notes import Commit, Facts, Notes
+    from jiraflow.jira.tracker import Tracker
 
 pass_state = click.make_pass_decorator(AppState)
 
@@ -38,7 +38,7 @@ def notes(state: AppState, rev_range: str | None, fmt: str | None) -> None:
     version tag, else "Unreleased". On a commit that has a version tag (main after a
     release) the default range is that release's. Markdown goes to stdout alone, so
     `jiraflow release notes > NOTES.md` works."""
-    from jiraflow import notes as core
+    from jiraflow.gitflow import notes as core
 
     flow = state.flow()
     rev_range, title = choose_range(flow, rev_range)
@@ -56,7 +56,7 @@ def without_bumps(flow: FlowContext, commits: list[Commit]) -> list[Commit]:
     out of the changelog too."""
     import re
 
-    from jiraflow.notes import NOTES_COMMIT
+    from jiraflow.gitflow.notes import NOTES_COMMIT
 
     patterns = [
         re.compile(re.escape(message).replace(re.escape("{version}"), r"\S+"))
@@ -67,7 +67,7 @@ def without_bumps(flow: FlowContext, commits: list[Commit]) -> list[Commit]:
 
 def choose_range(flow: FlowContext, given: str | None) -> tuple[str, str]:
     """The range to describe and its title."""
-    from jiraflow import notes as core
+    from jiraflow.gitflow import notes as core
 
     prefix = flow.model.tag_prefix
     if given:
@@ -82,8 +82,8 @@ def choose_range(flow: FlowContext, given: str | None) -> tuple[str, str]:
 def title_of(flow: FlowContext, rev_range: str) -> str:
     """The version the range ends at (a release or hotfix branch, or a version tag), else
     "Unreleased"."""
-    from jiraflow import notes as core
-    from jiraflow.flow import versions
+    from jiraflow.gitflow import notes as core
+    from jiraflow.gitflow import versions
 
     end = core.range_end(rev_range)
     if end in ("HEAD", "@"):
@@ -133,7 +133,7 @@ def make_notes(
     when it cannot be asked, a warning and the notes from git alone (same title, same
     order). `transitions`: look up what a release's Jira actions need too (the tracker
     remembers it, so a release finish searches once)."""
-    from jiraflow import notes as core
+    from jiraflow.gitflow import notes as core
 
     accepts, facts, used = issue_facts(
         flow, commits, warn=warn, tracker=tracker, transitions=transitions
@@ -161,10 +161,10 @@ def issue_facts(
     transitions: bool = False,
 ) -> tuple[Callable[[str], bool] | None, dict[str, Facts] | None, str]:
     """Which keys count, what Jira says of them (None: not asked), and how Jira was used."""
-    from jiraflow import notes as core
-    from jiraflow.cli.remote import tracker_for
     from jiraflow.errors import JiraflowError
-    from jiraflow.issues import project_of
+    from jiraflow.gitflow import notes as core
+    from jiraflow.jira.issues import project_of
+    from jiraflow.services.remote import tracker_for
 
     if tracker is None:
         tracker = tracker_for(flow)

@@ -7,13 +7,14 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from jiraflow.cli import CONTEXT_SETTINGS, AppState, remote
+from jiraflow.cli import CONTEXT_SETTINGS, AppState
+from jiraflow.services import remote
 
 if TYPE_CHECKING:
-    from jiraflow.bitbucket import PullRequest
-    from jiraflow.flow.context import FlowContext
-    from jiraflow.prs import Forge, Proposal
-    from jiraflow.tracker import Tracker
+    from jiraflow.bitbucket.client import PullRequest
+    from jiraflow.gitflow.context import FlowContext
+    from jiraflow.jira.tracker import Tracker
+    from jiraflow.services.pull_requests import Forge, Proposal
 
 pass_state = click.make_pass_decorator(AppState)
 STATES = {
@@ -30,7 +31,7 @@ def pr() -> None:
 
 
 def forge_for(flow: FlowContext) -> Forge:
-    from jiraflow.prs import Forge
+    from jiraflow.services.pull_requests import Forge
 
     remote.hear_retries()
     return Forge(flow, app_dir=remote.app_dir())
@@ -57,7 +58,7 @@ def create(
 ) -> None:
     """Push the branch and open its pull request into develop (features, bugfixes) or
     main (releases, hotfixes), with the default reviewers; the issue moves to In Review."""
-    from jiraflow.flow import journal
+    from jiraflow.gitflow import journal
 
     flow = state.flow()
     branch = flow.current_branch()
@@ -90,8 +91,8 @@ def open_pull_request(
     web: bool = False,
 ) -> None:
     """`pr create`, also used by `release|hotfix finish --pr`."""
-    from jiraflow import prs
     from jiraflow.errors import JiraflowError
+    from jiraflow.services import pull_requests as prs
 
     forge = forge_for(flow)
     forge.require("pr create")
@@ -117,7 +118,7 @@ def open_pull_request(
         try:
             pull, created = _create(flow, forge, proposal, use_draft)
         except JiraflowError as exc:
-            from jiraflow.bitbucket import Unconfirmed
+            from jiraflow.bitbucket.client import Unconfirmed
 
             if isinstance(exc, Unconfirmed):  # maybe opened: never "opened #0", never sent again
                 exc.message = f"the pull request may or may not be open: {exc.message}"
@@ -199,8 +200,8 @@ def _propose(
     issue (read ahead for its move, and its summary when the issue cache lacks it)."""
     from functools import partial
 
-    from jiraflow import prs
     from jiraflow.retry import Ahead
+    from jiraflow.services import pull_requests as prs
 
     proposal = prs.Proposal(branch, base, push)
     proposal.key = _issue_key(flow, tracker, branch)
@@ -235,7 +236,7 @@ def _propose(
 
 
 def _issue_key(flow: FlowContext, tracker: Tracker, branch: str) -> str | None:
-    from jiraflow.issues import key_in
+    from jiraflow.jira.issues import key_in
 
     parsed = flow.model.parse(branch)
     key = key_in(parsed[1] if parsed else branch)
@@ -307,7 +308,7 @@ def _print_plan(
 
 def _push(state: AppState, flow: FlowContext, push: tuple[str, ...] | None) -> bool:
     from jiraflow.errors import RemoteError
-    from jiraflow.gitrepo import hook_output, reason
+    from jiraflow.git import hook_output, reason
 
     if push is None:
         return False

@@ -1,5 +1,5 @@
 """`jiraflow where KEY`: which branches, environments, release tags and open releases hold
-an issue's commits (jiraflow.where, from git alone), with its Jira status and pull request
+an issue's commits (jiraflow.gitflow.where, from git alone), with its Jira status and pull request
 when those are configured. Jira or Bitbucket failing is a warning: git still answers."""
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ from jiraflow.cli import CONTEXT_SETTINGS, AppState
 from jiraflow.cli.complete import complete_issues
 
 if TYPE_CHECKING:
-    from jiraflow.flow.context import FlowContext
-    from jiraflow.where import Place, Whereabouts
+    from jiraflow.gitflow.context import FlowContext
+    from jiraflow.gitflow.where import Place, Whereabouts
 
 pass_state = click.make_pass_decorator(AppState)
 
@@ -34,8 +34,8 @@ def where(state: AppState, key: str, offline: bool) -> None:
     request when configured. Commits are KEY's when their message names it, when a merge of
     a branch named with it brought them in, or when they are on such a branch."""
     from jiraflow.errors import UsageError
-    from jiraflow.issues import normalise_key
-    from jiraflow.where import locate
+    from jiraflow.gitflow.where import locate
+    from jiraflow.jira.issues import normalise_key
 
     flow = state.flow()
     jira = flow.config.jira
@@ -62,8 +62,8 @@ def where(state: AppState, key: str, offline: bool) -> None:
 
 def _issue(flow: FlowContext, key: str, warnings: list[str]) -> dict[str, Any] | None:
     """The issue as Jira has it (one request), or None when Jira is not set up for the key."""
-    from jiraflow.cli.remote import tracker_for
     from jiraflow.errors import JiraflowError
+    from jiraflow.services.remote import tracker_for
 
     try:
         tracker = tracker_for(flow)

@@ -19,11 +19,11 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
 from jiraflow.errors import UsageError
-from jiraflow.gitrepo import GitError
-from jiraflow.issues import KEY_PATTERN
+from jiraflow.git import GitError
+from jiraflow.jira.issues import KEY_PATTERN
 
 if TYPE_CHECKING:
-    from jiraflow.gitrepo import GitRepo
+    from jiraflow.git import GitRepo
 
 # the subject of the commit that adds a release's notes to the changelog (no news itself)
 NOTES_COMMIT = "Release notes for {version}"
@@ -183,7 +183,7 @@ def previous_releases(
     a hotfix of an older version was finished after a newer release). A release tag is the
     prefix and a version starting with a digit (`1.4.0`, `2024.06`); pre-releases of
     `version` are not releases of anything before it."""
-    from jiraflow.flow import versions
+    from jiraflow.gitflow import versions
 
     current = versions.parse(version) if version else None
     found: dict[str, str] = {}  # commit -> tag

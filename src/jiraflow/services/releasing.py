@@ -9,9 +9,9 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from jiraflow.cli import AppState
-    from jiraflow.flow.context import FlowContext
-    from jiraflow.notes import Commit
-    from jiraflow.tracker import Tracker
+    from jiraflow.gitflow.context import FlowContext
+    from jiraflow.gitflow.notes import Commit
+    from jiraflow.jira.tracker import Tracker
 
 
 @dataclass
@@ -24,7 +24,7 @@ class ReleaseExtras:
 def release_range(flow: FlowContext, rev: str, version: str) -> str:
     """The commits of a release: what `rev` has that no earlier release tag has (the
     pre-releases of `version` do not count); all of its history before the first release."""
-    from jiraflow import notes
+    from jiraflow.gitflow import notes
 
     return notes.default_range(flow.repo, flow.model.tag_prefix, rev, version)
 
@@ -40,7 +40,8 @@ def finish_extras(
 ) -> ReleaseExtras:
     """For `release|hotfix finish` of `branch`: the changelog and tag notes (as configured;
     not when a pull request already merged the branch) and the Jira release actions."""
-    from jiraflow import notes, releases
+    from jiraflow.gitflow import notes
+    from jiraflow.jira import releases
 
     version, rev_range, commits = release_commits(flow, kind, branch)
     cfg = flow.config.release
@@ -65,8 +66,8 @@ def finish_extras(
 def release_commits(flow: FlowContext, kind: str, branch: str) -> tuple[str, str, list[Commit]]:
     """The version of a release or hotfix branch, its range, and its commits (without the
     version bump and earlier notes commits, which are no news)."""
-    from jiraflow import notes
     from jiraflow.cli.notes_cmd import without_bumps
+    from jiraflow.gitflow import notes
 
     version = branch[len(flow.model.prefixes[kind]) :]
     rev_range = release_range(flow, branch, version)
@@ -83,8 +84,9 @@ def notes_text(
     transitions: bool = False,
 ) -> str:
     """The release's notes in Markdown, titled with the version and today's date."""
-    from jiraflow import notes, releases
     from jiraflow.cli.notes_cmd import make_notes
+    from jiraflow.gitflow import notes
+    from jiraflow.jira import releases
 
     title = f"{version} ({releases.today()})"
     built = make_notes(
@@ -104,8 +106,8 @@ def changelog_change(flow: FlowContext, branch: str, section: str) -> tuple[str,
     it; None when the branch already has exactly that (a commit would have nothing to do)."""
     import os
 
-    from jiraflow import notes
     from jiraflow.errors import RepoStateError
+    from jiraflow.gitflow import notes
 
     path = changelog_path(flow.config.release.changelog)
     existing = flow.repo.run("show", f"{branch}:{path}", check=False)
@@ -123,10 +125,10 @@ def changelog_change(flow: FlowContext, branch: str, section: str) -> tuple[str,
 def commit_changelog(state: AppState, flow: FlowContext, kind: str, branch: str) -> None:
     """For `release|hotfix finish --pr`: the release notes committed to release.changelog on
     the branch before it is pushed, so the pull request brings them to main and develop."""
-    from jiraflow.cli.remote import tracker_for
-    from jiraflow.flow import journal
-    from jiraflow.flow.finish import add_changelog_commit
-    from jiraflow.plan import Plan
+    from jiraflow.gitflow import journal
+    from jiraflow.gitflow.finish import add_changelog_commit
+    from jiraflow.gitflow.plan import Plan
+    from jiraflow.services.remote import tracker_for
 
     if not flow.config.release.changelog:
         return
@@ -149,7 +151,8 @@ def start_actions(
 ) -> list[dict[str, Any]]:
     """With jira.version_on_start: the Jira version, unreleased, on the issues `base`
     already has since the previous release."""
-    from jiraflow import notes, releases
+    from jiraflow.gitflow import notes
+    from jiraflow.jira import releases
 
     if not (tracker.enabled and flow.config.jira.version_on_start):
         return []

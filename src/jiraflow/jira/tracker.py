@@ -33,7 +33,8 @@ from typing import Any
 from jiraflow import store
 from jiraflow.config import Config
 from jiraflow.errors import ConfigError, JiraflowError, RemoteError, RepoStateError
-from jiraflow.issues import (
+from jiraflow.jira.client import IssueNotFound
+from jiraflow.jira.issues import (
     Issue,
     choose_transition,
     is_key,
@@ -41,7 +42,6 @@ from jiraflow.issues import (
     project_of,
     screen_values,
 )
-from jiraflow.jira_api import IssueNotFound
 from jiraflow.retry import Ahead
 
 OUTBOX = "outbox.json"
@@ -170,7 +170,7 @@ class Tracker:
     def client(self, site: Site) -> Any:
         if site.url not in self._clients:
             from jiraflow.credentials import lookup
-            from jiraflow.jira_api import JiraClient
+            from jiraflow.jira.client import JiraClient
             from jiraflow.store import SiteCache
 
             credential = lookup(
@@ -289,7 +289,7 @@ class Tracker:
         again without the condition, to tell an issue that fails it from no issue at all.
         Sites are tried in order until every key is resolved. A condition Jira refuses is a
         ConfigError naming check.jql."""
-        from jiraflow.jira_api import Refused
+        from jiraflow.jira.client import Refused
 
         verdicts = Verdicts()
         pending = list(dict.fromkeys(keys))
@@ -455,7 +455,7 @@ class Tracker:
         if action["do"] == "link":
             return f"link {action['title']} on {key}"
         if action["do"] == "release":
-            from jiraflow import releases
+            from jiraflow.jira import releases
 
             return f"{key} {action['version']}: " + releases.describe(action)
         return f"comment on {key}"
@@ -465,7 +465,7 @@ class Tracker:
         action was left alone because the issue changed in Jira since it was planned."""
         key = action["key"]
         if action["do"] == "release":
-            from jiraflow import releases
+            from jiraflow.jira import releases
 
             action["warnings"] = releases.deliver(self, action, self.progress)
             return None, ""
@@ -510,7 +510,7 @@ class Tracker:
         A POST that got no answer may still be saved by Jira after the client gave up: until
         a grace period after it was sent (COMMENT_GRACE, and at least four timeouts) has
         passed, a comment not found yet is not posted again but stays queued."""
-        from jiraflow.jira_api import Unavailable
+        from jiraflow.jira.client import Unavailable
 
         marker = f"[jiraflow {action['id'][:12]}]"
         if action.get("tried") and client.has_comment(action["key"], marker):
@@ -626,7 +626,7 @@ def check_actions(actions: Any, where: str = "") -> list[dict[str, Any]]:
     """`actions` when it is a list of remote actions jiraflow could have written (in the
     outbox or the journal), else jiraflow.store.Damaged saying what is wrong where. A key
     goes into Jira's URLs: only an issue key (a project key for a release) as
-    jiraflow.issues defines them passes."""
+    jiraflow.jira.issues defines them passes."""
     store.check(actions, [_ACTION], where)
     for i, action in enumerate(actions):
         at = f"{where}[{i}]"

@@ -22,14 +22,14 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from jiraflow.checks import is_comment, is_scissors
+from jiraflow.checks.rules import is_comment, is_scissors
 from jiraflow.errors import RepoStateError, UsageError
-from jiraflow.issues import key_in
+from jiraflow.jira.issues import key_in
 from jiraflow.relaunch import FLAGS
 
 if TYPE_CHECKING:
-    from jiraflow.flow.context import FlowContext
-    from jiraflow.gitrepo import GitRepo
+    from jiraflow.git import GitRepo
+    from jiraflow.gitflow.context import FlowContext
 
 HOOKS = ("commit-msg", "prepare-commit-msg", "pre-push")
 MARKER = "# jiraflow-hook v2"
@@ -307,7 +307,7 @@ def prepare_message(flow: FlowContext, path: str, source: str) -> str | None:
     it names none. Returns the key added, or None when the message was left as it is."""
     if source in _SOURCES_LEFT_ALONE or flow.repo.has_git_path(*_REPLAYING):
         return None
-    from jiraflow.checks import Rules
+    from jiraflow.checks.rules import Rules
 
     rules = Rules.from_config(flow.config)
     branch = flow.repo.head().branch

@@ -25,7 +25,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from jiraflow.errors import ConfigError
-from jiraflow.gitrepo import GitRepo
+from jiraflow.git import GitRepo
 
 KEY = "release.version_files"
 _HINT = (

@@ -22,9 +22,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from jiraflow.errors import JiraflowError, RemoteError, RepoStateError
-from jiraflow.flow.lock import lock as lock  # the commands take the repository lock from here
-from jiraflow.gitrepo import GitError, GitRepo, hook_output, reason
-from jiraflow.plan import GIT, MERGE, PUSH, REBASE, SQUASH, WRITE, Plan, Step
+from jiraflow.git import GitError, GitRepo, hook_output, reason
+from jiraflow.gitflow.lock import lock as lock  # the commands take the repository lock from here
+from jiraflow.gitflow.plan import GIT, MERGE, PUSH, REBASE, SQUASH, WRITE, Plan, Step
 
 StepCallback = Callable[[Step], None]
 DoneCallback = Callable[[list[dict[str, Any]]], None]
@@ -87,7 +87,7 @@ class Journal:
             if not 0 <= data["next"] <= len(steps):
                 raise store.Damaged(f"{data['next']} is not a step number", "next")
             if data.get("remote"):
-                from jiraflow.tracker import check_actions
+                from jiraflow.jira.tracker import check_actions
 
                 check_actions(data["remote"], "remote")
         except store.Damaged as exc:

@@ -7,8 +7,8 @@ from collections.abc import Mapping
 from jiraflow import config as config_mod
 from jiraflow.config import Config
 from jiraflow.errors import ConfigError, RepoStateError, UsageError
-from jiraflow.flow.model import BranchModel
-from jiraflow.gitrepo import GitRepo, changes_named
+from jiraflow.git import GitRepo, changes_named
+from jiraflow.gitflow.model import BranchModel
 
 
 class FlowContext:

@@ -25,9 +25,9 @@ import re
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from jiraflow.flow import versions
-from jiraflow.flow.context import FlowContext
-from jiraflow.gitrepo import GitRepo
+from jiraflow.git import GitRepo
+from jiraflow.gitflow import versions
+from jiraflow.gitflow.context import FlowContext
 
 ALL, SOME, NONE, MISSING = "all", "some", "none", "missing"
 

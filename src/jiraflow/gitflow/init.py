@@ -13,10 +13,10 @@ from typing import Any
 
 from jiraflow import config as config_mod
 from jiraflow.errors import ConfigError
-from jiraflow.flow.context import FlowContext
-from jiraflow.flow.model import KINDS
-from jiraflow.flow.naming import check_branch_name
-from jiraflow.plan import WRITE, Plan
+from jiraflow.gitflow.context import FlowContext
+from jiraflow.gitflow.model import KINDS
+from jiraflow.gitflow.naming import check_branch_name
+from jiraflow.gitflow.plan import WRITE, Plan
 
 Ask = Callable[[str, str], str]
 

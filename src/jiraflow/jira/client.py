@@ -39,7 +39,7 @@ from typing import Any
 
 from jiraflow.credentials import Credential
 from jiraflow.errors import AuthError, JiraflowError, RemoteError
-from jiraflow.issues import Issue, is_key
+from jiraflow.jira.issues import Issue, is_key
 from jiraflow.retry import (
     CONNECT_TIMEOUT,
     MAX_WAIT,

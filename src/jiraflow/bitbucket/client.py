@@ -25,9 +25,9 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 from urllib.parse import quote
 
+from jiraflow.bitbucket.repository import Repository
 from jiraflow.credentials import Credential
 from jiraflow.errors import AuthError, ConfigError, JiraflowError, RemoteError
-from jiraflow.forge import Repository
 from jiraflow.retry import (
     CONNECT_TIMEOUT,
     MAX_WAIT,

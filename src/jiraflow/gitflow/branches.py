@@ -6,9 +6,9 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from jiraflow.errors import RemoteError, RepoStateError
-from jiraflow.flow.context import FlowContext
-from jiraflow.flow.naming import check_branch_name
-from jiraflow.plan import PUSH, REBASE, Plan
+from jiraflow.gitflow.context import FlowContext
+from jiraflow.gitflow.naming import check_branch_name
+from jiraflow.gitflow.plan import PUSH, REBASE, Plan
 
 
 def _require_remote(ctx: FlowContext) -> str:

@@ -18,11 +18,11 @@ from typing import TYPE_CHECKING, Any
 
 from jiraflow import store
 from jiraflow.errors import ConfigError, JiraflowError, RepoStateError
-from jiraflow.flow.context import FlowContext
+from jiraflow.gitflow.context import FlowContext
 
 if TYPE_CHECKING:
-    from jiraflow.bitbucket import BitbucketClient, PullRequest
-    from jiraflow.forge import Repository
+    from jiraflow.bitbucket.client import BitbucketClient, PullRequest
+    from jiraflow.bitbucket.repository import Repository
 
 MAX_COMMITS_LISTED = 50
 
@@ -53,14 +53,14 @@ class Forge:
 
     @property
     def enabled(self) -> bool:
-        from jiraflow import forge
+        from jiraflow.bitbucket import repository as forge
 
         return forge.configured(self.flow.config, self.remote_url)
 
     @property
     def repository(self) -> Repository:
         if self._repository is None:
-            from jiraflow import forge
+            from jiraflow.bitbucket import repository as forge
 
             self._repository = forge.resolve(
                 self.flow.config, self.remote_url, self.flow.model.remote
@@ -70,7 +70,7 @@ class Forge:
     @property
     def client(self) -> BitbucketClient:
         if self._client is None:
-            from jiraflow.bitbucket import BitbucketClient
+            from jiraflow.bitbucket.client import BitbucketClient
             from jiraflow.credentials import lookup
 
             repo = self.repository
@@ -104,7 +104,7 @@ class Forge:
     def require(self, what: str) -> None:
         """Stop with a configuration error when Bitbucket is not set up for this repo."""
         if not self.enabled:
-            from jiraflow.forge import display_url
+            from jiraflow.bitbucket.repository import display_url
 
             url = display_url(self.remote_url or "") or "(none)"
             raise ConfigError(
@@ -125,7 +125,7 @@ def destination(flow: FlowContext, branch: str) -> str:
     parsed = flow.model.parse(branch)
     kind = parsed[0] if parsed else None
     if kind in ("release", "hotfix"):
-        from jiraflow.flow.finish import finish_target
+        from jiraflow.gitflow.finish import finish_target
 
         return finish_target(flow, kind, branch)
     if kind in ("feature", "bugfix"):
@@ -417,7 +417,7 @@ def choose_reviewers(
     """The default reviewers (when configured) and the asked-for ones, without the author;
     plus notes on who was left out. Who you are and who the default reviewers are is asked
     at once."""
-    from jiraflow.bitbucket import User
+    from jiraflow.bitbucket.client import User
     from jiraflow.retry import together
 
     client = forge.client

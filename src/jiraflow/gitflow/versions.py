@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass
 
 from jiraflow.errors import UsageError
-from jiraflow.gitrepo import GitRepo
+from jiraflow.git import GitRepo
 
 PARTS = ("major", "minor", "patch")
 

@@ -21,12 +21,12 @@ from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from jiraflow.errors import ConfigError, JiraflowError
-from jiraflow.issues import Issue, choose_transition, project_of, screen_values
-from jiraflow.jira_api import IssueNotFound, Refused
+from jiraflow.jira.client import IssueNotFound, Refused
+from jiraflow.jira.issues import Issue, choose_transition, project_of, screen_values
 from jiraflow.retry import Ahead
 
 if TYPE_CHECKING:
-    from jiraflow.tracker import Tracker
+    from jiraflow.jira.tracker import Tracker
 
 WRITERS = 8  # issues updated at once: quick for big releases, still gentle on Jira
 Progress = Callable[[str, int, int], None]  # (what, done, total)

@@ -29,7 +29,7 @@ from jiraflow import store
 
 if TYPE_CHECKING:
     from jiraflow.config import Config
-    from jiraflow.tracker import Tracker
+    from jiraflow.jira.tracker import Tracker
 
 FILE = "my-issues.json"
 TTL = 300.0  # seconds an answer is fresh
@@ -47,7 +47,7 @@ _COMPLETION_VARS = ("_JIRAFLOW_COMPLETE", "COMP_WORDS", "COMP_CWORD")
 
 class SiteKey:
     """A configured Jira site as the cache knows it: its URL and login as configured (the
-    same order and rows as jiraflow.tracker.configured_sites, without normalising: that
+    same order and rows as jiraflow.jira.tracker.configured_sites, without normalising: that
     would import more than a TAB should), and the projects it is used for."""
 
     __slots__ = ("projects", "url", "user")

@@ -13,11 +13,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from jiraflow.errors import ConfigError, RepoStateError
-from jiraflow.flow.context import FlowContext
-from jiraflow.flow.journal import section_record
-from jiraflow.flow.start import require_not_behind
-from jiraflow.notes import NOTES_COMMIT
-from jiraflow.plan import MERGE, PUSH, REBASE, SQUASH, WRITE, Plan
+from jiraflow.gitflow.context import FlowContext
+from jiraflow.gitflow.journal import section_record
+from jiraflow.gitflow.notes import NOTES_COMMIT
+from jiraflow.gitflow.plan import MERGE, PUSH, REBASE, SQUASH, WRITE, Plan
+from jiraflow.gitflow.start import require_not_behind
 
 
 @dataclass(frozen=True, eq=False, repr=False)

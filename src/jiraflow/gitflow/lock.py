@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 from jiraflow.errors import RepoStateError
 
 if TYPE_CHECKING:
-    from jiraflow.gitrepo import GitRepo
+    from jiraflow.git import GitRepo
 
 _PID = re.compile(rb"\s*([1-9][0-9]{0,9})\s*")
 _BUSY = (errno.EWOULDBLOCK, errno.EAGAIN)

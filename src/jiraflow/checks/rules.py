@@ -18,12 +18,12 @@ from typing import TYPE_CHECKING, Any
 
 from jiraflow.config import Config
 from jiraflow.errors import ConfigError
-from jiraflow.flow.model import KINDS, BranchModel
-from jiraflow.issues import project_of
+from jiraflow.gitflow.model import KINDS, BranchModel
+from jiraflow.jira.issues import project_of
 
 if TYPE_CHECKING:
-    from jiraflow.notes import Commit
-    from jiraflow.tracker import Verdicts
+    from jiraflow.gitflow.notes import Commit
+    from jiraflow.jira.tracker import Verdicts
 
 # Commits jiraflow itself makes on release branches, which name no issue.
 _OWN_MESSAGES = ("{bump}", "Release notes for {version}")

@@ -6,13 +6,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from jiraflow.errors import ConfigError, RepoStateError, UsageError
-from jiraflow.flow import versions
-from jiraflow.flow.context import FlowContext
-from jiraflow.flow.journal import Journal, refuse_if_busy
-from jiraflow.flow.naming import check_branch_name
-from jiraflow.flow.versions import Version
-from jiraflow.gitrepo import GitRepo
-from jiraflow.plan import WRITE, Plan, Step
+from jiraflow.git import GitRepo
+from jiraflow.gitflow import versions
+from jiraflow.gitflow.context import FlowContext
+from jiraflow.gitflow.journal import Journal, refuse_if_busy
+from jiraflow.gitflow.naming import check_branch_name
+from jiraflow.gitflow.plan import WRITE, Plan, Step
+from jiraflow.gitflow.versions import Version
 
 
 @dataclass(frozen=True, eq=False, repr=False)
@@ -141,7 +141,7 @@ def _bump_version_files(ctx: FlowContext, plan: Plan, base: str, version: str) -
     paths = ctx.config.release.version_files
     if not paths:
         return
-    from jiraflow.flow import version_files  # tomllib and json: only when there are files
+    from jiraflow.gitflow import version_files  # tomllib and json: only when there are files
 
     changed = {}
     for path, text in version_files.read_at(ctx.repo, base, paths).items():
@@ -235,7 +235,7 @@ def abort_start(ctx: FlowContext, kind: str, *, dry_run: bool = False) -> list[s
     the version files while they hold what it wrote, its `gitflow.branch.*` setting. A branch
     the user has since committed on, or a file they changed, is kept and said so. Returns
     what was (with `dry_run`: would be) done."""
-    from jiraflow.flow import journal as journals
+    from jiraflow.gitflow import journal as journals
 
     repo = ctx.repo
     entry = Journal.load(repo)

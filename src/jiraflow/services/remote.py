@@ -11,9 +11,9 @@ import click
 
 if TYPE_CHECKING:
     from jiraflow.cli import AppState
-    from jiraflow.flow.context import FlowContext
-    from jiraflow.issues import Issue
-    from jiraflow.tracker import Delivery, Tracker
+    from jiraflow.gitflow.context import FlowContext
+    from jiraflow.jira.issues import Issue
+    from jiraflow.jira.tracker import Delivery, Tracker
 
 
 def app_dir() -> str:
@@ -23,7 +23,7 @@ def app_dir() -> str:
 def tracker_for(flow: FlowContext, state: AppState | None = None) -> Tracker:
     """The repository's tracker; with `state`, long Jira work shows its progress (and a dry
     run reads nothing ahead)."""
-    from jiraflow.tracker import Tracker
+    from jiraflow.jira.tracker import Tracker
 
     state_dir = os.path.dirname(flow.repo.state_path("outbox.json"))
     tracker = Tracker(flow.config, state_dir=state_dir, app_dir=app_dir())
@@ -90,7 +90,7 @@ def deliver(
 def refresh_issue_cache(state: AppState, tracker: Tracker) -> None:
     """After a start: the issues TAB offers are refreshed in the background when their
     cache is there (TAB completion is in use) but stale. Never fails the start."""
-    from jiraflow import issue_cache
+    from jiraflow.jira import issue_cache
 
     if not os.path.exists(issue_cache.default_path()):
         return
@@ -121,7 +121,7 @@ def describe_done(actions: list[dict[str, Any]]) -> list[str]:
         elif action["do"] == "link":
             out.append(f"{action['key']} links to {action['title']}")
         elif action["do"] == "release":
-            from jiraflow import releases
+            from jiraflow.jira import releases
 
             out.append(releases.describe_done(action))
         else:
@@ -143,7 +143,7 @@ def issue_start(
     if not flow.config.jira.site_rows():  # no Jira: no Jira client loaded
         return None
     from jiraflow.errors import UsageError
-    from jiraflow.issues import branch_name, normalise_key
+    from jiraflow.jira.issues import branch_name, normalise_key
 
     tracker = tracker_for(flow)
     if not tracker.enabled:
@@ -198,7 +198,7 @@ def take_over_or_not(state: AppState, issue: Issue, default: bool) -> bool:
 
 def finish_key(tracker: Tracker, flow: FlowContext, branch: str) -> str | None:
     """The Jira issue of a feature or bugfix branch (None without Jira or a key)."""
-    from jiraflow.issues import key_in
+    from jiraflow.jira.issues import key_in
 
     if not tracker.enabled:
         return None
