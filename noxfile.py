@@ -18,9 +18,12 @@ def tests(session: nox.Session) -> None:
 
 @nox.session
 def lint(session: nox.Session) -> None:
-    session.install("ruff")
+    """ruff, and the architecture's import contracts ([tool.importlinter] in pyproject.toml,
+    also run by the test suite: tests/test_architecture.py)."""
+    session.install("-e", ".", "ruff", "import-linter")
     session.run("ruff", "check", "src", "tests", "noxfile.py", "benchmarks")
     session.run("ruff", "format", "--check", "src", "tests", "noxfile.py", "benchmarks")
+    session.run("lint-imports", "--no-cache")
 
 
 @nox.session

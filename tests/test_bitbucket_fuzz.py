@@ -21,6 +21,7 @@ from conftest import Sites
 from gitutil import Repo
 from jiraflow import store
 from jiraflow.bitbucket import client as bb
+from jiraflow.bitbucket import cloud, datacenter
 from jiraflow.sandbox.bitbucket import BitbucketSandbox
 
 FEATURE = "feature/PROJ-1-add-login-form"
@@ -119,15 +120,15 @@ SAMPLES = _samples()
 
 def readers() -> dict[str, Callable[[Any], Any]]:
     return {
-        "cloud pull request": bb.cloud_pull_request,
-        "datacenter pull request": bb.dc_pull_request,
-        "cloud user": lambda v: bb.cloud_user(v, required=True),
-        "datacenter user": lambda v: bb.dc_user(v, required=True),
-        "cloud page": bb.cloud_page,
-        "datacenter page": bb.dc_page,
-        "datacenter reviewers": bb.dc_reviewers,
-        "cloud default reviewer": lambda v: bb.cloud_default_reviewer(v, "values[0]"),
-        "repository id": bb.repository_id,
+        "cloud pull request": cloud.cloud_pull_request,
+        "datacenter pull request": datacenter.dc_pull_request,
+        "cloud user": lambda v: cloud.cloud_user(v, required=True),
+        "datacenter user": lambda v: datacenter.dc_user(v, required=True),
+        "cloud page": cloud.cloud_page,
+        "datacenter page": datacenter.dc_page,
+        "datacenter reviewers": datacenter.dc_reviewers,
+        "cloud default reviewer": lambda v: cloud.cloud_default_reviewer(v, "values[0]"),
+        "repository id": datacenter.repository_id,
     }
 
 

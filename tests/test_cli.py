@@ -99,6 +99,7 @@ def test_help_imports_no_command_module_and_nothing_it_does_not_need() -> None:
     assert {m for m in loaded if m.startswith("jiraflow")} == {
         "jiraflow",
         "jiraflow.cli",
+        "jiraflow.cli.app",
         "jiraflow.cli.render",
         "jiraflow.errors",
     }
@@ -204,7 +205,7 @@ def test_help_is_what_click_alone_prints(argv: list[str], columns: str) -> None:
 
 
 def test_terminal_columns(monkeypatch: pytest.MonkeyPatch) -> None:
-    from jiraflow.cli import terminal_columns
+    from jiraflow.cli.render import terminal_columns
 
     monkeypatch.setenv("COLUMNS", "123")
     assert terminal_columns() == 123

@@ -13,7 +13,7 @@ import pytest
 from conftest import Sites
 from gitutil import Repo
 from jiraflow.cli.render import plural
-from jiraflow.jira import releases
+from jiraflow.outbox.actions import Release
 from jiraflow.sandbox.jira import JiraSandbox
 
 # -- a dirty tree names its files -----------------------------------------------------------------
@@ -135,7 +135,7 @@ def test_plural() -> None:
 @pytest.mark.parametrize(("count", "said"), [(1, "1 issue has"), (3, "3 issues have")])
 def test_a_release_says_how_many_issues_in_english(count: int, said: str) -> None:
     action = {"key": "PROJ", "version": "1.5.0", "released": False, "target": ""}
-    done = releases.describe_done({**action, "result": {"issues": count}})
+    done = Release({**action, "result": {"issues": count}}).describe_done()
     assert done == f"PROJ 1.5.0: {said} fixVersion 1.5.0"
 
 

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from gitutil import Repo
-from jiraflow import retry
+from jiraflow import http
 
 
 def status(run, repo: Repo) -> dict[str, Any]:  # type: ignore[no-untyped-def]
@@ -124,7 +124,7 @@ def test_the_retry_listener_ends_with_its_command(
     repo.git("checkout", "-q", "develop")
     for _ in range(2):  # two commands in this process
         assert run(repo, "status").code == 0
-        assert retry._listener is None
-        retry.retrying("Jira", 1.0, 1)  # a request after the command: nobody is told
+        assert http._listener is None
+        http.retrying("Jira", 1.0, 1)  # a request after the command: nobody is told
         captured = capsys.readouterr()
         assert "busy" not in captured.err + captured.out

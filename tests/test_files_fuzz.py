@@ -27,6 +27,8 @@ from jiraflow.gitflow.journal import Journal, resumable
 from jiraflow.gitflow.plan import MERGE, PUSH, WRITE, Plan
 from jiraflow.jira.issue_cache import IssueCache, SiteKey
 from jiraflow.jira.tracker import Tracker
+from jiraflow.outbox.actions import Assign, Comment, Link, Move, Release
+from jiraflow.outbox.box import Outbox
 
 SHA = "a" * 40
 SETTINGS = settings(
@@ -104,7 +106,7 @@ def valid_journal() -> dict[str, Any]:
     plan.add("merge", "--quiet", "--no-edit", "feature/x", kind=MERGE, source=SHA)
     plan.add("CHANGELOG.md", kind=WRITE, message="notes\n")
     plan.add("push", "--quiet", "origin", "develop", kind=PUSH)
-    action = Tracker.new_action("https://acme.example", "PROJ-1", "move", target="Done")
+    action = Move.new("https://acme.example", "PROJ-1", target="Done")
     return {
         "version": 1,
         "operation": plan.operation,
@@ -153,15 +155,14 @@ def test_a_journal_loads_as_one_or_is_exit_5(repo: GitRepo, data: bytes) -> None
 # -- the outbox ----------------------------------------------------------------------------------
 def valid_outbox() -> list[dict[str, Any]]:
     site = "https://acme.example"
-    new = Tracker.new_action
-    link = new(site, "PROJ-1", "link", url="https://bb.example/pr/1", title="PR #1")
+    link = Link.new(site, "PROJ-1", url="https://bb.example/pr/1", title="PR #1")
     link["resolved"] = False
-    release = new(site, "PROJ", "release", version="1.0", target="Done")
+    release = Release.new(site, "PROJ", version="1.0", target="Done")
     release.update(keys=["PROJ-1", "PROJ-2"], released=True, date="2026-01-02")
     return [
-        new(site, "PROJ-1", "assign", user="alice", **{"from": None}),
-        new(None, "PROJ-1", "move", target="In Review", **{"from": "To Do"}),
-        new(site, "PROJ-1", "comment", text="merged into develop"),
+        Assign.new(site, "PROJ-1", user="alice", **{"from": None}),
+        Move.new(None, "PROJ-1", target="In Review", **{"from": "To Do"}),
+        Comment.new(site, "PROJ-1", text="merged into develop"),
         link,
         {**release, "queued": "2026-01-02T03:04:05+0000", "error": "Jira did not answer"},
     ]
@@ -182,20 +183,26 @@ def tracker_at(tmp_path: Path) -> Tracker:
 @given(data=contents(valid_outbox()))
 def test_an_outbox_loads_as_one_or_is_exit_5_and_is_kept(tmp_path: Path, data: bytes) -> None:
     tracker = tracker_at(tmp_path)
-    path = Path(tracker.outbox_path)
+    path = Path(Outbox(tracker).path)
     path.write_text(json.dumps(valid_outbox()))  # the undamaged one loads
-    assert [a["do"] for a in tracker.outbox()] == ["assign", "move", "comment", "link", "release"]
+    assert [a["do"] for a in Outbox(tracker).read()] == [
+        "assign",
+        "move",
+        "comment",
+        "link",
+        "release",
+    ]
     path.write_bytes(data)
     try:
-        queued = tracker.outbox()
+        queued = Outbox(tracker).read()
     except RepoStateError as exc:
         assert_exit_5_naming(exc, path)
         with pytest.raises(RepoStateError):  # nothing that writes the outbox overwrites it
-            tracker.drop()
+            Outbox(tracker).drop()
         assert path.read_bytes() == data
         return
     for action in queued:  # what `status`, `sync --dry-run` and delivery read first
-        assert tracker.describe(action)
+        assert action.describe()
         assert isinstance(action["id"], str) and isinstance(action["key"], str)
 
 

@@ -6,15 +6,14 @@ import pytest
 
 from jiraflow import config as config_mod
 from jiraflow.bitbucket.repository import (
-    CLOUD_API,
     RemoteRepo,
     Repository,
-    canonical_api,
     configured,
     parse_remote_url,
     resolve,
 )
 from jiraflow.errors import ConfigError
+from jiraflow.urls import CLOUD_API, canonical_api
 
 CLOUD, DC = "cloud", "datacenter"
 

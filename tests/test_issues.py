@@ -8,7 +8,6 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from jiraflow.credentials import normalise_url
 from jiraflow.errors import ConfigError
 from jiraflow.jira.issues import (
     Issue,
@@ -22,6 +21,7 @@ from jiraflow.jira.issues import (
     screen_values,
     slug,
 )
+from jiraflow.urls import normalise_url
 
 
 @pytest.mark.parametrize(
@@ -142,7 +142,7 @@ def test_bad_urls_are_refused(url: str) -> None:
 def test_retry_after_in_seconds_as_a_date_or_nonsense() -> None:
     from types import SimpleNamespace
 
-    from jiraflow.retry import retry_wait
+    from jiraflow.http import retry_wait
 
     def answer(value: str | None) -> SimpleNamespace:
         return SimpleNamespace(headers={} if value is None else {"Retry-After": value})

@@ -11,7 +11,7 @@ import pytest
 
 from conftest import login_of
 from gitutil import Repo
-from jiraflow.jira.tracker import COMMENT_GRACE
+from jiraflow.outbox.box import COMMENT_GRACE
 from jiraflow.sandbox.jira import JiraSandbox
 from jiraflow.sandbox.server import Request, Response
 

@@ -187,7 +187,8 @@ def test_web_pushes_and_prints_the_new_pull_request_page(
 ) -> None:
     branch = started(repo, run)
     launch = mocker.patch("click.launch")
-    mocker.patch("jiraflow.cli.pr_cmd._interactive", return_value=True)
+    terminal = "jiraflow.cli.render.Terminal.stdout_isatty"
+    mocker.patch(terminal, new_callable=mocker.PropertyMock, return_value=True)
     result = run(repo, "pr", "create", "--web")
     assert result.code == 0, result.err
     url = result.out.strip().splitlines()[-1]

@@ -11,8 +11,9 @@ from typing import Any
 import pytest
 
 from jiraflow import config
-from jiraflow.jira import releases
 from jiraflow.jira.tracker import Tracker
+from jiraflow.outbox.actions import Release
+from jiraflow.outbox.box import Outbox
 from jiraflow.sandbox.jira import JiraSandbox
 
 pytestmark = pytest.mark.usefixtures("jira")
@@ -28,8 +29,8 @@ def tracker(tmp_path: Path, **values: Any) -> Tracker:
     return Tracker(cfg, state_dir=str(state), app_dir=str(tmp_path), cache_dir=str(tmp_path))
 
 
-def release(t: Tracker, keys: list[str], *, released: bool = True) -> list[dict[str, Any]]:
-    return releases.release_actions(
+def release(t: Tracker, keys: list[str], *, released: bool = True) -> list[Release]:
+    return Release.for_keys(
         t, keys, version="1.5.0", tag="v1.5.0", released=released, date="2026-11-22"
     )
 
@@ -44,7 +45,7 @@ def test_release_creates_the_version_sets_fix_versions_moves_and_releases(
     tmp_path: Path, jira: JiraSandbox
 ) -> None:
     t = tracker(tmp_path)
-    result = t.deliver(release(t, ["PROJ-1", "PROJ-4", "PROJ-12"]))
+    result = Outbox(t).deliver(release(t, ["PROJ-1", "PROJ-4", "PROJ-12"]))
     assert not result.failed and len(result.done) == 1
     made = version(jira, "PROJ", "1.5.0")
     assert made["released"] and made["releaseDate"] == "2026-11-22"
@@ -53,16 +54,16 @@ def test_release_creates_the_version_sets_fix_versions_moves_and_releases(
         assert "1.5.0" in issue["fixVersions"], key
         assert issue["status"] == "Done", key
     assert jira.issue("PROJ-4")["fixVersions"] == ["1.0.0", "1.5.0"]  # the old one kept
-    assert releases.describe_done(result.done[0]) == (
+    assert result.done[0].describe_done() == (
         "PROJ 1.5.0: created, 3 issues have fixVersion 1.5.0, 2 moved to Done, released 2026-11-22"
     )
 
 
 def test_a_repeat_only_reads(tmp_path: Path, jira: JiraSandbox) -> None:
     t = tracker(tmp_path)
-    assert not t.deliver(release(t, ["PROJ-1", "PROJ-12"])).failed
+    assert not Outbox(t).deliver(release(t, ["PROJ-1", "PROJ-12"])).failed
     jira.clear_requests()
-    again = t.deliver(release(t, ["PROJ-1", "PROJ-12"]))
+    again = Outbox(t).deliver(release(t, ["PROJ-1", "PROJ-12"]))
     assert not again.failed
     assert jira.count() == 2, [(r.method, r.path) for r in jira.requests]  # search + versions
     assert jira.count(method="PUT") == 0
@@ -75,12 +76,12 @@ def test_a_version_made_at_start_is_the_one_released_at_finish(
     tmp_path: Path, jira: JiraSandbox
 ) -> None:
     t = tracker(tmp_path)
-    assert not t.deliver(release(t, ["PROJ-1"], released=False)).failed
+    assert not Outbox(t).deliver(release(t, ["PROJ-1"], released=False)).failed
     early = version(jira, "PROJ", "1.5.0")
     assert not early["released"] and early["releaseDate"] is None
     assert jira.issue("PROJ-1")["status"] == "To Do"  # start moves nothing
     assert jira.issue("PROJ-1")["fixVersions"] == ["1.5.0"]
-    assert not t.deliver(release(t, ["PROJ-1", "PROJ-12"])).failed
+    assert not Outbox(t).deliver(release(t, ["PROJ-1", "PROJ-12"])).failed
     final = version(jira, "PROJ", "1.5.0")
     assert final["id"] == early["id"] and final["released"]
     assert final["releaseDate"] == "2026-11-22"
@@ -89,7 +90,7 @@ def test_a_version_made_at_start_is_the_one_released_at_finish(
 
 def test_keys_jira_lacks_are_left_out_with_a_warning(tmp_path: Path, jira: JiraSandbox) -> None:
     t = tracker(tmp_path)
-    result = t.deliver(release(t, ["PROJ-1", "PROJ-999", "PROJ-12"]))
+    result = Outbox(t).deliver(release(t, ["PROJ-1", "PROJ-999", "PROJ-12"]))
     assert not result.failed
     assert result.done[0]["warnings"] == ["not in Jira, left out of 1.5.0: PROJ-999"]
     assert "1.5.0" in jira.issue("PROJ-12")["fixVersions"]
@@ -113,7 +114,7 @@ def test_a_move_the_workflow_refuses_is_a_warning_not_a_failure(
     tmp_path: Path, jira: JiraSandbox
 ) -> None:
     t = tracker(tmp_path)  # OPS's Resolved screen wants a resolution the config does not give
-    result = t.deliver(release(t, ["OPS-1"]))
+    result = Outbox(t).deliver(release(t, ["OPS-1"]))
     assert not result.failed
     (warning,) = result.done[0]["warnings"]
     assert "OPS-1" in warning and "Resolution" in warning and "[jira.fields]" in warning
@@ -128,14 +129,14 @@ def test_a_failure_half_way_is_queued_and_sync_completes_it_without_duplicates(
     t = tracker(tmp_path)
     keys = ["PROJ-1", "PROJ-2", "PROJ-5", "PROJ-12"]
     jira.fault("status", status=500, method="PUT", path="/issue/PROJ-5", times=None)
-    result = t.deliver(release(t, keys))
+    result = Outbox(t).deliver(release(t, keys))
     assert len(result.failed) == 1 and not result.done
-    assert [a["do"] for a in t.outbox()] == ["release"]
+    assert [a["do"] for a in Outbox(t).read()] == ["release"]
     assert not version(jira, "PROJ", "1.5.0")["released"]  # released only once all are in
     assert "1.5.0" not in jira.issue("PROJ-5")["fixVersions"]
     jira.clear_faults()
-    synced = t.sync()
-    assert len(synced.done) == 1 and not synced.failed and t.outbox() == []
+    synced = Outbox(t).sync()
+    assert len(synced.done) == 1 and not synced.failed and Outbox(t).read() == []
     made = version(jira, "PROJ", "1.5.0")
     assert made["released"] and made["releaseDate"] == "2026-11-22"  # the day of the release
     for key in keys:
@@ -151,7 +152,7 @@ def test_a_large_release_searches_once_per_hundred_keys_and_shows_progress(
     seen: list[tuple[int, int]] = []
     t.progress = lambda what, done, total: seen.append((done, total))
     jira.clear_requests()
-    result = t.deliver(release(t, keys))
+    result = Outbox(t).deliver(release(t, keys))
     assert not result.failed
     assert jira.count(path_contains="/search") == 3
     assert jira.count(method="GET", path_contains="/issue/") == 0  # never one GET per issue
@@ -165,8 +166,8 @@ def test_an_issue_gone_since_the_search_is_left_out_and_the_rest_released(
 ) -> None:
     t = tracker(tmp_path)
     jira.fault("status", status=404, method="PUT", path="/issue/PROJ-5", times=None)
-    result = t.deliver(release(t, ["PROJ-1", "PROJ-5", "PROJ-12"]))
-    assert not result.failed and t.outbox() == []
+    result = Outbox(t).deliver(release(t, ["PROJ-1", "PROJ-5", "PROJ-12"]))
+    assert not result.failed and Outbox(t).read() == []
     (warning,) = result.done[0]["warnings"]
     assert warning.startswith("PROJ-5 was not found") and "left out of 1.5.0" in warning
     assert version(jira, "PROJ", "1.5.0")["released"]
@@ -178,7 +179,7 @@ def test_a_move_jira_refuses_is_said_and_does_not_hold_up_the_release(
 ) -> None:
     t = tracker(tmp_path)
     jira.fault("status", status=400, method="POST", path="/issue/PROJ-1/transitions", times=None)
-    result = t.deliver(release(t, ["PROJ-1", "PROJ-12"]))
+    result = Outbox(t).deliver(release(t, ["PROJ-1", "PROJ-12"]))
     assert not result.failed
     (warning,) = result.done[0]["warnings"]
     assert warning.startswith("PROJ-1 was not moved to category:done")
@@ -191,6 +192,6 @@ def test_a_busy_jira_during_the_moves_keeps_the_release_queued(
 ) -> None:
     t = tracker(tmp_path)
     jira.fault("status", status=500, method="POST", path="/transitions", times=None)
-    result = t.deliver(release(t, ["PROJ-1", "PROJ-12"]))
-    assert len(result.failed) == 1 and len(t.outbox()) == 1
+    result = Outbox(t).deliver(release(t, ["PROJ-1", "PROJ-12"]))
+    assert len(result.failed) == 1 and len(Outbox(t).read()) == 1
     assert not version(jira, "PROJ", "1.5.0")["released"]

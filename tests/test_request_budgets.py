@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 from conftest import Sites
 from gitutil import Repo, Result
-from jiraflow.jira.releases import WRITERS
+from jiraflow.outbox.actions import WRITERS
 from jiraflow.sandbox.server import RequestRecord, most_in_flight, round_trips
 
 LATENCY = 0.1

@@ -653,7 +653,7 @@ _URL_KEYS = {"jira.url", "bitbucket.url"}
 def check_url(url: str, what: str) -> None:
     """ConfigError (naming `what`: the key and where it was set) unless `url` is an http(s)
     URL with a host, and no blanks, login or password in it. The rest of the rules (plain
-    http only for loopback addresses) are credentials.normalise_url's."""
+    http only for loopback addresses) are urls.normalise_url's."""
     import re
     from urllib.parse import urlsplit
 

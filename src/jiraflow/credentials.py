@@ -13,13 +13,12 @@ Rules (design.md, Credentials):
 from __future__ import annotations
 
 import contextlib
-import ipaddress
 import os
 from collections.abc import Mapping
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
-from jiraflow.errors import AuthError, ConfigError
+from jiraflow.errors import AuthError
+from jiraflow.urls import canonical_api, normalise_url
 
 SERVICE = "jiraflow"  # the keyring service name of every entry
 ACCOUNTS_FILE = "accounts.toml"
@@ -39,46 +38,11 @@ class Credential:
         return f"Credential({self.service}, {self.url}, {self.user!r}, from {self.source})"
 
 
-def normalise_url(url: str, what: str = "jira.url") -> str:
-    """`HTTPS://Acme.atlassian.net:443/` -> `https://acme.atlassian.net`; refuses what is
-    not http(s) (config.check_url: a malformed one is a ConfigError naming `what`, never a
-    ValueError) and plain http to anything but a loopback address."""
-    from jiraflow.config import check_url
-
-    check_url(url, what)
-    parts = urlsplit(url.strip())
-    scheme = parts.scheme.lower()
-    host = (parts.hostname or "").lower()
-    if scheme == "http" and not is_loopback(host):
-        raise ConfigError(
-            f"{what}: {url!r} uses plain http, which would send the token unencrypted",
-            "Use https (plain http is only allowed for 127.0.0.1 and localhost).",
-        )
-    port = parts.port
-    netloc = f"[{host}]" if ":" in host else host
-    if port and port != {"http": 80, "https": 443}[scheme]:
-        netloc += f":{port}"
-    return urlunsplit((scheme, netloc, parts.path.rstrip("/"), "", ""))
-
-
 def site_url(service: str, url: str, what: str) -> str:
     """The address credentials are kept under: the normalised URL, and for Bitbucket Cloud
     always its API address (bitbucket.org and api.bitbucket.org/2.0 are one site)."""
     normal = normalise_url(url, what)
-    if service == "bitbucket":
-        from jiraflow.bitbucket.repository import canonical_api
-
-        return canonical_api(normal)
-    return normal
-
-
-def is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
+    return canonical_api(normal) if service == "bitbucket" else normal
 
 
 def env_names(service: str) -> tuple[str, str, str]:

@@ -9,7 +9,7 @@ else from the remote's URL. Both Bitbucket Cloud and Data Center forms are under
     https://git.acme.com/bitbucket/scm/shop/web.git   Data Center, https, context /bitbucket
     ssh://git@git.acme.com:7999/~alice/tools.git      a personal repository (project ~ALICE)
 
-Pure functions, no network: `bitbucket.py` talks to the API.
+Pure functions, no network: `client.py` (with `cloud.py`, `datacenter.py`) talks to the API.
 """
 
 from __future__ import annotations
@@ -20,12 +20,9 @@ from urllib.parse import unquote, urlsplit, urlunsplit
 
 from jiraflow.config import Config
 from jiraflow.errors import ConfigError
+from jiraflow.urls import CLOUD_API, CLOUD_HOSTS, canonical_api, normalise_url
 
 CLOUD, DATACENTER = "cloud", "datacenter"
-CLOUD_HOSTS = frozenset(
-    {"bitbucket.org", "www.bitbucket.org", "api.bitbucket.org", "altssh.bitbucket.org"}
-)
-CLOUD_API = "https://api.bitbucket.org/2.0"
 CLOUD_WEB = "https://bitbucket.org"
 DC_SSH_PORT = 7999
 _SCP_FORM = re.compile(r"^(?:[^@/]+@)?(?P<host>[^:/]+):(?P<path>(?!//).+)$")
@@ -151,11 +148,6 @@ def kind_of_url(url: str) -> str:
     return DATACENTER
 
 
-def canonical_api(url: str) -> str:
-    """Bitbucket Cloud's API address for any bitbucket.org URL; other URLs as they are."""
-    return CLOUD_API if (urlsplit(url).hostname or "").lower() in CLOUD_HOSTS else url
-
-
 def configured(config: Config, remote_url: str | None) -> bool:
     """Whether Bitbucket is switched on for this repository: configured, or the remote is
     recognisably a Bitbucket one."""
@@ -168,8 +160,6 @@ def configured(config: Config, remote_url: str | None) -> bool:
 def resolve(config: Config, remote_url: str | None, remote_name: str = "origin") -> Repository:
     """The repository to talk to, from config and the remote URL; ConfigError saying what
     to set when neither tells."""
-    from jiraflow.credentials import normalise_url
-
     bb = config.bitbucket
     api = normalise_url(bb.url, "bitbucket.url") if bb.url else ""
     kind = bb.kind or (kind_of_url(api) if api else "")

@@ -10,52 +10,17 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import click
 
 from jiraflow import __version__
-from jiraflow.cli.render import Renderer
-
-if TYPE_CHECKING:
-    from jiraflow.gitflow.context import FlowContext
+from jiraflow.cli.app import CONTEXT_SETTINGS, AppState
+from jiraflow.cli.render import Renderer, Terminal, terminal_columns
 
 EXIT_USAGE = 2
 EXIT_INTERNAL = 1
 EXIT_INTERRUPTED = 130
-
-
-class AppState:
-    """Global options, shared with every command through ctx.obj. (A plain class: the
-    dataclasses module and a dataclass cost about 3 ms of every start, TAB included.)"""
-
-    def __init__(
-        self,
-        *,
-        path: str = ".",
-        dry_run: bool = False,
-        json: bool = False,
-        verbose: bool = False,
-        debug: bool = False,
-        renderer: Renderer | None = None,
-    ) -> None:
-        self.path = path
-        self.dry_run = dry_run
-        self.json = json
-        self.verbose = verbose
-        self.debug = debug
-        self.renderer = renderer if renderer is not None else Renderer()
-
-    def flow(self) -> FlowContext:
-        from jiraflow.gitflow.context import FlowContext
-
-        return FlowContext.open(self.path, user_path=user_config_path())
-
-
-def user_config_path() -> str:
-    from jiraflow.config import user_file
-
-    return user_file(click.get_app_dir("jiraflow"))
 
 
 class LazyGroup(click.Group):
@@ -126,22 +91,6 @@ class LazyGroup(click.Group):
             self.add_command(command, name)
         return self.commands.get(name)
 
-
-def terminal_columns() -> int:
-    """shutil.get_terminal_size().columns: $COLUMNS, else the terminal's, else 80."""
-    try:
-        columns = int(os.environ.get("COLUMNS", ""))
-    except ValueError:
-        columns = 0
-    if columns <= 0:
-        try:
-            columns = os.get_terminal_size(sys.__stdout__.fileno()).columns  # type: ignore[union-attr]
-        except (AttributeError, ValueError, OSError):
-            columns = 0
-    return columns or 80
-
-
-CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
 # What `jiraflow --help` says of each command (the first sentence of its help), so that it
 # need not import them all; None: a hidden command.
@@ -232,6 +181,8 @@ def cli(
     if path != "." and not os.path.isdir(path):
         raise click.BadParameter(f"'{path}' is not a directory", param_hint="-C")
     color = False if no_color else None
+    # the terminal's facts: the process's, or those a test passed in (`cli.main(obj=...)`)
+    terminal = ctx.obj if isinstance(ctx.obj, Terminal) else Terminal()
     global _current
     ctx.obj = _current = AppState(
         path=path,
@@ -239,7 +190,7 @@ def cli(
         json=as_json,
         verbose=verbose,
         debug=debug,
-        renderer=Renderer(as_json=as_json, color=color, verbose=verbose),
+        renderer=Renderer(as_json=as_json, color=color, verbose=verbose, terminal=terminal),
     )
     _current.renderer.note(dry_run=dry_run)
 
@@ -403,7 +354,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         except click.ClickException as exc:  # usage errors: in the shape of every other error
             code, error = exc.exit_code, usage_error(exc, prog)
         except (KeyboardInterrupt, click.exceptions.Abort):
-            from jiraflow.cli.jira_cmd import interrupted_hint
+            from jiraflow.services.status import interrupted_hint
 
             code = EXIT_INTERRUPTED  # the hint: what this state allows (continue, abort, sync)
             error = ("interrupted", interrupted_hint(_current.path if _current else "."))

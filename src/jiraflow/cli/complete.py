@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from jiraflow.cli import CONTEXT_SETTINGS, AppState, user_config_path
+from jiraflow.cli.app import CONTEXT_SETTINGS, AppState, user_config_path
 
 if TYPE_CHECKING:
     from click.shell_completion import CompletionItem

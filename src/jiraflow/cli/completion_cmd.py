@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from jiraflow.cli import CONTEXT_SETTINGS, AppState
+from jiraflow.cli.app import CONTEXT_SETTINGS, AppState
 
 # click's fish script splits each answer at every comma, cutting an issue summary at its
 # first one; split once: "plain,PROJ-12<TAB>Fix login, then logout" keeps its description.

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from jiraflow.cli import CONTEXT_SETTINGS, AppState, user_config_path
+from jiraflow.cli.app import CONTEXT_SETTINGS, AppState, user_config_path
 from jiraflow.cli.complete import complete_config_keys, complete_config_value
 
 pass_state = click.make_pass_decorator(AppState)
@@ -12,13 +12,9 @@ pass_state = click.make_pass_decorator(AppState)
 
 def _load(state: AppState):  # type: ignore[no-untyped-def]
     """The merged config, with or without a repository around."""
-    from jiraflow import config as config_mod
-    from jiraflow.errors import RepoStateError
+    from jiraflow.services.settings import configured
 
-    try:
-        return state.flow().config
-    except RepoStateError:
-        return config_mod.load(user_path=user_config_path(), repo_root=None)
+    return configured(state, user_config_path())
 
 
 @click.group(context_settings=CONTEXT_SETTINGS)

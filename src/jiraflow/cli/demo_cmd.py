@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from jiraflow.cli import CONTEXT_SETTINGS, AppState
+from jiraflow.cli.app import CONTEXT_SETTINGS, AppState
 
 pass_state = click.make_pass_decorator(AppState)
 

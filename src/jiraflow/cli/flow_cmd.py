@@ -3,141 +3,24 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import click
 
-from jiraflow.cli import CONTEXT_SETTINGS, AppState
+from jiraflow.cli.app import CONTEXT_SETTINGS, AppState
 from jiraflow.cli.complete import (
     complete_base,
     complete_branches,
     complete_issues,
     complete_remote_branches,
 )
-
-if TYPE_CHECKING:
-    from jiraflow.gitflow.context import FlowContext
-    from jiraflow.gitflow.plan import Plan
-    from jiraflow.jira.issues import Issue
-    from jiraflow.jira.tracker import Tracker
+from jiraflow.services.flow import FINISHED_KINDS, run_plan
 
 pass_state = click.make_pass_decorator(AppState)
 
 
-def run_plan(
-    state: AppState,
-    flow: FlowContext,
-    build: Callable[[], Plan],
-    *,
-    tracker: Tracker | None = None,
-    known: Issue | None = None,
-) -> None:
-    """Build the plan under the repository lock; print it (--dry-run) or run it, then
-    deliver its Jira actions (queued in the outbox if Jira fails: exit 7)."""
-    from jiraflow.gitflow import journal
-    from jiraflow.services import remote
-
-    with journal.lock(flow.repo):
-        if not state.dry_run:
-            journal.refuse_if_busy(flow.repo)
-        plan = build()
-        _refuse_checked_out_elsewhere(flow, plan)
-        if state.dry_run:
-            lines = plan.describe() + (remote.describe(tracker, plan.remote) if tracker else [])
-            if lines:
-                state.renderer.plan(lines)
-            else:
-                state.renderer.note(plan=[])
-                state.renderer.line("Nothing to do.")
-            return
-        journal.execute(
-            flow.repo,
-            plan,
-            on_step=lambda s: state.renderer.step(s.describe()),
-            on_done=tracker.enqueue if tracker else None,
-        )
-        state.renderer.summary(plan.summary)
-        state.renderer.note(branch=flow.repo.head().branch)
-        if known is not None:  # a start from an issue: whether it was assigned to you
-            assigned = any(a["do"] == "assign" for a in plan.remote)
-            state.renderer.note(issue=known.key, assigned=assigned)
-        if tracker is not None:
-            remote.deliver(
-                state,
-                tracker,
-                plan.remote,
-                done=plan.summary[0] if plan.summary else "",
-                known=known,
-            )
-
-
-def _refuse_checked_out_elsewhere(flow: FlowContext, plan: Plan) -> None:
-    """Exit 5 before anything changes when a branch the plan moves is checked out in another
-    work tree (`git worktree`): git would refuse half-way, after the first steps ran."""
-    import os
-    import shlex
-
-    from jiraflow.errors import RepoStateError
-
-    repo = flow.repo
-    if not os.path.isdir(os.path.join(repo.common_dir, "worktrees")):
-        return  # no linked work tree: nothing to ask git
-    here = os.path.realpath(repo.root)
-    for block in repo.out("worktree", "list", "--porcelain").split("\n\n"):
-        fields = dict(line.partition(" ")[::2] for line in block.splitlines())
-        path, ref = fields.get("worktree", ""), fields.get("branch", "")
-        if ref in plan.moves and path and os.path.realpath(path) != here:
-            name = ref[len("refs/heads/") :]
-            raise RepoStateError(
-                f"'{name}' is checked out in the work tree {path}: the {plan.operation} "
-                "cannot change it from here",
-                f"Leave it there first (`git -C {shlex.quote(path)} switch --detach`), "
-                "then run the command again.",
-            )
-
-
-def resume_or_abort(state: AppState, kind: str, cont: bool) -> None:
-    from jiraflow.errors import UsageError
-    from jiraflow.gitflow import journal
-    from jiraflow.services import remote
-
-    flow = state.flow()
-    operation = f"{kind} finish"
-    with journal.lock(flow.repo):
-        entry = journal.in_progress(flow.repo)
-        if entry is None:
-            raise UsageError(f"there is no {operation} to {'continue' if cont else 'abort'}")
-        if entry.operation != operation:
-            raise UsageError(
-                f"the operation in progress is a {entry.operation}",
-                journal.what_to_run(flow.repo, entry),
-            )
-        tracker = remote.tracker_for(flow, state) if entry.remote else None
-        if state.dry_run:
-            lines = [s.describe() for s in entry.steps[entry.next :]]
-            state.renderer.plan(lines + (remote.describe(tracker, entry.remote) if tracker else []))
-            return
-        if cont:
-            journal.resume(
-                flow.repo,
-                entry,
-                on_step=lambda s: state.renderer.step(s.describe()),
-                on_done=tracker.enqueue if tracker else None,
-            )
-            done = f"finished '{entry.branch}'"
-            state.renderer.summary([done])
-            state.renderer.note(branch=flow.repo.head().branch)
-            if tracker is not None:
-                remote.deliver(state, tracker, entry.remote, done=done)
-        else:
-            # what a remote has of it, not undone: asked while the local refs say what was pushed
-            left = journal.remote_changes(flow.repo, entry)
-            journal.abort(flow.repo, entry)
-            back = "every local branch and tag" if left else "every branch and tag"
-            state.renderer.summary([f"aborted the {operation} of '{entry.branch}'; {back} is back"])
-            for line in journal.remote_undo(left):
-                state.renderer.warn(line)
-            state.renderer.note(branch=flow.repo.head().branch)
+def _ask(question: str, default: str) -> str:
+    return str(click.prompt(question, default=default, err=True))
 
 
 # -- command factories ----------------------------------------------------------------------
@@ -192,22 +75,23 @@ def _start_command(kind: str) -> click.Command:
         assign: bool = False,
         **kw: Any,
     ) -> None:
-        from jiraflow.services import remote
+        from jiraflow.services.flow import start_work
 
         part = _version_part(kind, kw[arg], kw)
         flow = state.flow()
         base = base_opt or base_arg
-        name, tracker, known = kw[arg], None, None
-        actions: list[dict[str, Any]] = []
-        if assign and no_jira:
-            from jiraflow.errors import UsageError
-
-            raise UsageError("--assign and --no-jira cannot be used together", "Give one.")
-        if kind in ("feature", "bugfix") and not no_jira:
-            started = remote.issue_start(flow, kind, name, state, assign=assign)
-            if started is not None:
-                _, name, actions, known, tracker = started
-        start_branch(state, flow, kind, name, base, fetch, actions, tracker, known, part=part)
+        start_work(
+            state,
+            flow,
+            kind,
+            kw[arg],
+            base,
+            fetch=fetch,
+            no_jira=no_jira,
+            assign=assign,
+            part=part,
+            ask=_ask,
+        )
 
     if kind in ("feature", "bugfix"):
         start = click.option(
@@ -238,20 +122,12 @@ def _start_command(kind: str) -> click.Command:
 def _abort_start(ctx: click.Context, kind: str) -> None:
     """`<kind> start --abort`: undo a start that was killed half-way (see abort_start), then
     end the command (the option is eager: NAME and the other options are not used)."""
-    from jiraflow.gitflow import journal
-    from jiraflow.gitflow.start import abort_start
+    from jiraflow.services.flow import abort_start
 
     state = ctx.find_object(AppState)
     if state is None:  # parsed, not run (the docs' checks): nothing to do
         return
-    flow = state.flow()
-    with journal.lock(flow.repo):
-        lines = abort_start(flow, kind, dry_run=state.dry_run)
-    if state.dry_run:
-        state.renderer.plan(lines)
-    else:
-        state.renderer.summary(lines)
-        state.renderer.note(branch=flow.repo.head().branch)
+    abort_start(state, state.flow(), kind)
     ctx.exit(0)
 
 
@@ -270,59 +146,6 @@ def _version_part(kind: str, version: str | None, flags: dict[str, Any]) -> str 
             f"Give one; to start from another base with --{parts[0]}, use --base B.",
         )
     return parts[0] if parts else None
-
-
-def start_branch(
-    state: AppState,
-    flow: FlowContext,
-    kind: str,
-    name: str | None,
-    base: str | None,
-    fetch: bool,
-    actions: list[dict[str, Any]],
-    tracker: Tracker | None,
-    known: Issue | None,
-    *,
-    part: str | None = None,
-) -> None:
-    """Build and run the start plan. A release or hotfix without `name` (VERSION) gets the
-    next `part` version: as it is with --major/--minor/--patch, asked for on a terminal
-    otherwise (the proposal as the default), or taken and said when there is none."""
-    import sys
-
-    from jiraflow.gitflow.start import Proposal, plan_start
-    from jiraflow.services import remote
-
-    if state.dry_run and fetch:
-        state.renderer.line(f"(would first run: git fetch --prune {flow.model.remote})")
-    # a dry run changes nothing, remote-tracking refs included
-    fetch = fetch and not state.dry_run
-
-    def choose(proposal: Proposal) -> str:
-        proposed = str(proposal.version)
-        asked = part is None and not state.dry_run and not state.json
-        if asked and sys.stdin.isatty() and sys.stdout.isatty():
-            return str(click.prompt(f"{kind.capitalize()} version", default=proposed, err=True))
-        if state.dry_run:  # otherwise the summary says it
-            state.renderer.line(proposal.describe(), err=state.json)
-        return proposed
-
-    if kind in ("release", "hotfix") and flow.config.jira.version_on_start:
-        tracker = remote.tracker_for(flow, state)
-
-    def build() -> Plan:
-        plan = plan_start(flow, kind, name, base, fetch=fetch, part=part, choose=choose)
-        plan.remote = actions
-        if kind in ("release", "hotfix") and tracker is not None:
-            from jiraflow.services.releasing import start_actions
-
-            version = plan.branch[len(flow.model.prefixes[kind]) :]
-            plan.remote = start_actions(
-                flow, tracker, version, base or flow.model.default_base(kind)
-            )
-        return plan
-
-    run_plan(state, flow, build, tracker=tracker, known=known)
 
 
 def _finish_command(kind: str) -> click.Command:
@@ -344,85 +167,55 @@ def _finish_command(kind: str) -> click.Command:
     )
     @click.option("--continue", "cont", is_flag=True, help="Resume after resolving a conflict.")
     @click.option("--abort", is_flag=True, help="Undo the interrupted finish completely.")
-    def finish(**kw: Any) -> None:
-        state: AppState = click.get_current_context().find_object(AppState)  # type: ignore[assignment]
-        if kw["cont"] and kw["abort"]:
+    @pass_state
+    def finish(
+        state: AppState,
+        /,
+        fetch: bool | None,
+        squash: bool,
+        keep: bool | None,
+        push: bool | None,
+        cont: bool,
+        abort: bool,
+        pr: bool = False,
+        **kw: Any,
+    ) -> None:
+        from jiraflow.services import flow as service
+
+        if cont and abort:
             raise click.UsageError("--continue and --abort cannot be used together")
-        if kw["cont"] or kw["abort"]:
-            resume_or_abort(state, kind, kw["cont"])
+        if cont or abort:
+            service.resume_or_abort(state, state.flow(), kind, cont)
             return
-        import dataclasses
-
-        from jiraflow.gitflow.finish import FinishOptions, plan_finish
-        from jiraflow.services import remote
-
         flow = state.flow()
-        defaults = flow.config.finish
-
-        def pick(flag: bool | None, default: bool) -> bool:
-            return default if flag is None else flag
-
-        opts = FinishOptions(
-            squash=kw["squash"],
-            no_ff=kw.get("no_ff") or defaults.no_ff,
+        flags = service.FinishFlags(
+            squash=squash,
+            no_ff=kw.get("no_ff", False),
             rebase=kw.get("rebase", False),
-            keep=pick(kw["keep"], defaults.keep),
-            push=pick(kw["push"], defaults.push),
-            # a dry run changes nothing, remote-tracking refs included
-            fetch=pick(kw["fetch"], defaults.fetch) and not state.dry_run,
+            keep=keep,
+            push=push,
+            fetch=fetch,
             message=kw.get("message"),
             no_tag=kw.get("no_tag", False),
         )
-        if kw.get("pr"):
-            used = [f for f in ("squash", "keep", "push", "fetch", "message", "no_tag") if kw[f]]
+        if pr:
+            given: dict[str, object] = {"squash": squash, "keep": keep, "push": push}
+            given |= {"fetch": fetch}
+            given |= {"message": flags.message, "no_tag": flags.no_tag}
+            used = [f for f in ("squash", "keep", "push", "fetch", "message", "no_tag") if given[f]]
             if used:
-                flags = ", ".join("--" + f.replace("_", "-") for f in used)
+                names = ", ".join("--" + f.replace("_", "-") for f in used)
                 raise click.UsageError(
-                    f"{flags} cannot be used with --pr: they apply to the finish that follows "
+                    f"{names} cannot be used with --pr: they apply to the finish that follows "
                     "the merged pull request"
                 )
-            _open_version_pr(state, flow, kind, kw[arg])
-            return
-        if state.dry_run and pick(kw["fetch"], defaults.fetch):
-            state.renderer.line(f"(would first run: git fetch --prune {flow.model.remote})")
-        tracker = remote.tracker_for(flow, state)
+            from jiraflow.cli.pr_cmd import open_pull_request
 
-        def build() -> Plan:
-            branch = flow.resolve(kind, kw[arg])
-            if opts.fetch:  # before looking at what the remote already has
-                flow.repo.fetch(flow.model.remote)
-            if not version_kind:  # the issue's read goes out with the question whether it landed
-                remote.read_ahead_finish(tracker, flow, branch)
-            landed, keep_remote = _landing(state, flow, kind, branch)
-            if not version_kind:
-                plan = plan_finish(
-                    flow,
-                    kind,
-                    branch,
-                    dataclasses.replace(opts, fetch=False),
-                    landed=landed,
-                    keep_remote=keep_remote,
-                )
-                plan.remote = remote.finish_actions(tracker, flow, plan)
-                return plan
-            from jiraflow.services.releasing import finish_extras
-
-            flow.require_clean()  # before reading the release: the plan checks it too
-            extras = finish_extras(state, flow, tracker, kind, branch, landed=landed is not None)
-            plan = plan_finish(
-                flow,
-                kind,
-                branch,
-                dataclasses.replace(
-                    opts, fetch=False, changelog=extras.changelog, notes=extras.tag_notes
-                ),
-                landed=landed,
-                keep_remote=keep_remote,
+            service.open_version_pr(
+                state, flow, kind, kw[arg], lambda branch: open_pull_request(state, flow, branch)
             )
-            plan.remote = extras.actions
-            return plan
-
-        run_plan(state, flow, build, tracker=tracker)
+            return
+        service.finish(state, flow, kind, kw[arg], flags)
 
     if version_kind:
         finish = click.option(
@@ -441,62 +234,6 @@ def _finish_command(kind: str) -> click.Command:
         )
         finish.help = f"Merge the {kind} into its base and delete it."
     return finish
-
-
-def _landing(state: AppState, flow: FlowContext, kind: str, branch: str) -> tuple[Any, str]:
-    """Whether the branch already landed on the remote (its pull request was merged), and
-    why its remote branch must be kept (an open pull request), for the finish plan."""
-    from jiraflow.cli.pr_cmd import forge_for
-    from jiraflow.gitflow.finish import Landed, finish_target
-    from jiraflow.services.pull_requests import landing, remote_has_more
-
-    if flow.model.remote not in flow.repo.remotes():
-        return None, ""
-    target = finish_target(flow, kind, branch)
-    found = landing(flow, forge_for(flow), branch, target, fetch=not state.dry_run)
-    keep = ""
-    if found.note:  # git alone decides, and the remote branch stays
-        state.renderer.warn(f"could not ask Bitbucket about pull requests: {found.note}")
-        keep = "Bitbucket could not be asked whether a pull request is open on it"
-    if found.open_pr is not None:
-        pull = found.open_pr
-        if pull.destination == target and not found.landed:
-            state.renderer.warn(
-                f"pull request #{pull.id} is open for '{branch}'; merging here, and Bitbucket "
-                "marks it merged once the result is pushed"
-            )
-        keep = f"pull request #{pull.id} into '{pull.destination}' is open on it"
-    if found.merged_pr is not None and not found.landed and state.dry_run:
-        state.renderer.line(
-            f"(pull request #{found.merged_pr.id} is merged: the finish would fetch "
-            f"'{flow.model.remote}' and update '{target}' instead of merging)"
-        )
-    if not found.landed or found.merge_commit is None:
-        return None, keep
-    if not keep and remote_has_more(flow, branch, target, found):
-        keep = "it has commits pushed after the merge"
-    how = f"pull request #{found.merged_pr.id}" if found.merged_pr else "a push"
-    return Landed(found.merge_commit, how, keep), ""
-
-
-def _open_version_pr(state: AppState, flow: FlowContext, kind: str, version: str | None) -> None:
-    """`release|hotfix finish --pr`: push the branch and open its pull request into main."""
-    from jiraflow.cli.pr_cmd import open_pull_request
-    from jiraflow.gitflow import journal
-
-    branch = flow.resolve(kind, version)
-    flow.require_clean()
-    with journal.lock(flow.repo):
-        if not state.dry_run:
-            journal.refuse_if_busy(flow.repo)
-        from jiraflow.services.releasing import commit_changelog
-
-        commit_changelog(state, flow, kind, branch)
-        open_pull_request(state, flow, branch)
-    if not state.dry_run and not state.json:
-        state.renderer.line(
-            f"When it is merged, run `jiraflow {kind} finish` to tag it and merge it back."
-        )
 
 
 def _publish_command(kind: str) -> click.Command:
@@ -705,7 +442,6 @@ support = FlowGroup("support")
 
 
 # -- `jiraflow finish`: whatever the type ----------------------------------------------------------
-FINISHED_KINDS = ("feature", "bugfix", "release", "hotfix")
 _GROUPS = {"feature": feature, "bugfix": bugfix, "release": release, "hotfix": hotfix}
 
 
@@ -722,48 +458,6 @@ def _complete_work_branches(
         return _items([b[11:] + n for b in bases for n in refs[b]], incomplete)
     except Exception:  # a TAB never fails
         return []
-
-
-def _which(flow: FlowContext, name: str | None) -> tuple[str, str]:
-    """(type, branch) of the branch `jiraflow finish [NAME]` finishes: the current branch,
-    or the one NAME names (its full name, or its name in one of the types)."""
-    from jiraflow.errors import JiraflowError, UsageError
-
-    kinds = ", ".join(FINISHED_KINDS[:-1]) + " or " + FINISHED_KINDS[-1]
-    if not name:
-        current = flow.current_branch()
-        parsed = flow.model.parse(current)
-        if parsed and parsed[0] in FINISHED_KINDS:
-            return parsed[0], current
-        prefixes = [flow.model.prefixes[k] for k in FINISHED_KINDS]
-        branches = [b for p in prefixes for b in flow.repo.branches(p)]
-        raise UsageError(
-            f"the current branch '{current}' is no {kinds} branch: there is nothing to finish",
-            f"Name the branch: `jiraflow finish {branches[0]}`."
-            if branches
-            else "Start one first: `jiraflow feature start NAME`.",
-        )
-    parsed = flow.model.parse(name)
-    if parsed and parsed[0] in FINISHED_KINDS and flow.repo.has_branch(name):
-        return parsed[0], name
-    found: list[tuple[str, str]] = []
-    for kind in FINISHED_KINDS:
-        try:
-            found.append((kind, flow.resolve(kind, name)))
-        except JiraflowError:
-            continue
-    if len(found) == 1:
-        return found[0]
-    if found:
-        shown = ", ".join(branch for _, branch in found)
-        raise UsageError(
-            f"'{name}' matches several branches: {shown}",
-            f"Name one in full: `jiraflow finish {found[0][1]}`.",
-        )
-    raise UsageError(
-        f"there is no {kinds} branch '{name}'",
-        "`jiraflow feature list` (or bugfix, release, hotfix list) shows them.",
-    )
 
 
 @click.command("finish", context_settings=CONTEXT_SETTINGS)
@@ -791,25 +485,14 @@ def finish_any(ctx: click.Context, /, name: str | None, **kw: Any) -> None:
     `bugfix finish`, `release finish` or `hotfix finish` would. NAME is a branch's full name
     (feature/x) or its name in its type."""
     from jiraflow.errors import UsageError
-    from jiraflow.gitflow import journal
+    from jiraflow.services.flow import stopped_finish, which
 
     state: AppState = ctx.find_object(AppState)  # type: ignore[assignment]
     flow = state.flow()
     if (kw["cont"] or kw["abort"]) and not name:  # the type of the finish that stopped
-        entry = journal.in_progress(flow.repo)
-        if entry is None:
-            raise UsageError(
-                f"there is no finish to {'continue' if kw['cont'] else 'abort'}",
-                "`jiraflow status` shows where you are.",
-            )
-        kind, branch = entry.operation.split()[0], None
-        if kind not in FINISHED_KINDS or not entry.operation.endswith(" finish"):
-            raise UsageError(
-                f"the operation in progress is a {entry.operation}",
-                journal.what_to_run(flow.repo, entry),
-            )
+        kind, branch = stopped_finish(flow, kw["cont"]), None
     else:
-        kind, branch = _which(flow, name)
+        kind, branch = which(flow, name)
     command = _GROUPS[kind].get_command(ctx, "finish")
     assert command is not None
     accepted = {p.name for p in command.params}

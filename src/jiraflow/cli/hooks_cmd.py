@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from jiraflow.cli import CONTEXT_SETTINGS, AppState
+from jiraflow.cli.app import CONTEXT_SETTINGS, AppState
 
 if TYPE_CHECKING:
     from jiraflow.git import GitRepo
@@ -150,15 +150,10 @@ def _warn_if_outdated(state: AppState, hook: str) -> None:
     put the work tree on sys.path: only a hook run without -P reads the hook file."""
     if sys.flags.safe_path or os.environ.get("PRE_COMMIT") == "1":
         return
-    from jiraflow.checks.hooks import hooks_dir, is_outdated
-    from jiraflow.errors import JiraflowError
-    from jiraflow.git import GitRepo
+    from jiraflow.services.checking import outdated_hook
 
-    try:
-        path = os.path.join(hooks_dir(GitRepo.discover(state.path)), hook)
-    except JiraflowError:
-        return  # the hook proper says what is wrong with the repository
-    if is_outdated(path):
+    path = outdated_hook(state.path, hook)
+    if path is not None:
         state.renderer.warn(
             f"jiraflow {hook} hook: {path} was written by an older jiraflow and lets Python "
             "files in the repository run; run 'jiraflow hooks install' to rewrite it"
@@ -192,19 +187,18 @@ def _commit_msg(state: AppState, args: tuple[str, ...]) -> int:
 
 
 def _pre_push(state: AppState, args: tuple[str, ...]) -> int:
-    from jiraflow.checks.hooks import pushes_from_env, pushes_from_lines
     from jiraflow.cli.check_cmd import check_pushes
     from jiraflow.errors import UsageError
-    from jiraflow.git import GitRepo
+    from jiraflow.services.checking import pushes_of_hook
 
-    repo = GitRepo.discover(state.path)
-    if os.environ.get("PRE_COMMIT") == "1":  # the pre-commit framework read git's input
-        pushes = pushes_from_env(repo, os.environ)
-    else:
+    def git_input() -> tuple[str, list[str]]:
+        """The remote and git's lines on stdin, when git started the hook."""
         if len(args) != 2:
             raise UsageError("the pre-push hook expects two arguments: REMOTE URL")
-        lines = [] if sys.stdin.isatty() else sys.stdin.read().splitlines()
-        pushes = pushes_from_lines(repo, args[0], lines)
+        lines = [] if state.terminal.stdin_isatty else sys.stdin.read().splitlines()
+        return args[0], lines
+
+    pushes = pushes_of_hook(state.path, os.environ, git_input)
     if not pushes:
         return 0
     return check_pushes(state, pushes, offline=False)

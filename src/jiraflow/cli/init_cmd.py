@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import sys
-
 import click
 
-from jiraflow.cli import CONTEXT_SETTINGS, AppState
-from jiraflow.cli.flow_cmd import run_plan
+from jiraflow.cli.app import CONTEXT_SETTINGS, AppState
+from jiraflow.services.flow import run_plan
 
 pass_state = click.make_pass_decorator(AppState)
 
@@ -27,7 +25,7 @@ def init(state: AppState, defaults: bool, force: bool) -> None:
     from jiraflow.gitflow.init import plan_init
 
     flow = state.flow()
-    interactive = not defaults and not state.dry_run and sys.stdin.isatty()
+    interactive = not defaults and not state.dry_run and state.terminal.stdin_isatty
 
     def ask(question: str, default: str) -> str:
         return str(click.prompt(question, default=default, show_default=True, err=True))

@@ -12,14 +12,94 @@ import click
 PROGRESS_FROM = 20  # items of work below which progress is not worth a line
 
 
+class Terminal:
+    """What jiraflow knows of the terminal it runs in, in one place (as httpie's
+    `Environment`): whether stdin, stdout and stderr are terminals, its width, whether
+    output may be coloured. Each fact is read from the process when asked (so a test that
+    replaces sys.stdin is seen), unless it was given: tests inject a terminal with the facts
+    they need (`cli.main(obj=Terminal(stdin=True, stdout=True))`)."""
+
+    def __init__(
+        self,
+        *,
+        stdin: bool | None = None,
+        stdout: bool | None = None,
+        stderr: bool | None = None,
+        columns: int | None = None,
+        color: bool | None = None,
+    ) -> None:
+        self._stdin = stdin
+        self._stdout = stdout
+        self._stderr = stderr
+        self._columns = columns
+        self._color = color
+
+    @property
+    def stdin_isatty(self) -> bool:
+        return _isatty(sys.stdin) if self._stdin is None else self._stdin
+
+    @property
+    def stdout_isatty(self) -> bool:
+        return _isatty(sys.stdout) if self._stdout is None else self._stdout
+
+    @property
+    def stderr_isatty(self) -> bool:
+        return _isatty(sys.stderr) if self._stderr is None else self._stderr
+
+    @property
+    def interactive(self) -> bool:
+        """Someone to ask: stdin and stdout are both a terminal."""
+        return self.stdin_isatty and self.stdout_isatty
+
+    @property
+    def columns(self) -> int:
+        return terminal_columns() if self._columns is None else self._columns
+
+    def color(self, *, err: bool = False) -> bool:
+        """Colour on stdout (or stderr): on a terminal, unless NO_COLOR is set to anything
+        but the empty string."""
+        if self._color is not None:
+            return self._color
+        if os.environ.get("NO_COLOR"):
+            return False
+        return self.stderr_isatty if err else self.stdout_isatty
+
+
+def _isatty(stream: Any) -> bool:
+    isatty = getattr(stream, "isatty", None)
+    return bool(isatty and isatty())
+
+
+def terminal_columns() -> int:
+    """shutil.get_terminal_size().columns: $COLUMNS, else the terminal's, else 80."""
+    try:
+        columns = int(os.environ.get("COLUMNS", ""))
+    except ValueError:
+        columns = 0
+    if columns <= 0:
+        try:
+            columns = os.get_terminal_size(sys.__stdout__.fileno()).columns  # type: ignore[union-attr]
+        except (AttributeError, ValueError, OSError):
+            columns = 0
+    return columns or 80
+
+
 class Renderer:
     """With --json, stdout carries exactly one JSON document: what a reporting command
     returns (data), or else the result of a changing command (what was done, the branch it
     left checked out, warnings; or the error), printed by `result()` at the end. Everything
     for people then goes to stderr. Colour only on a terminal, never with NO_COLOR."""
 
-    def __init__(self, *, as_json: bool = False, color: bool | None = None, verbose: bool = False):
+    def __init__(
+        self,
+        *,
+        as_json: bool = False,
+        color: bool | None = None,
+        verbose: bool = False,
+        terminal: Terminal | None = None,
+    ):
         self.as_json = as_json
+        self.terminal = terminal if terminal is not None else Terminal()
         self.verbose = verbose
         self.forced_color = color  # False with --no-color; None: decided per stream
         self.printed = False  # a JSON document is already on stdout
@@ -38,8 +118,7 @@ class Renderer:
         if self._rewriting and err:  # end the progress line: this one must not follow it
             click.echo(err=True)
             self._rewriting = False
-        stream = sys.stderr if err else sys.stdout
-        color = color_for(stream) if self.forced_color is None else self.forced_color
+        color = self.terminal.color(err=err) if self.forced_color is None else self.forced_color
         click.echo(text, err=err, color=color)
 
     def data(self, obj: Any) -> None:
@@ -94,7 +173,7 @@ class Renderer:
         (CI logs) a line per tenth. Short work shows none."""
         if total < PROGRESS_FROM or self.as_json:
             return
-        if sys.stderr.isatty():  # \x1b[K: the rest of a longer line before is cleared
+        if self.terminal.stderr_isatty:  # \x1b[K: the rest of a longer line before is cleared
             click.echo(f"\r{what}: {done}/{total}\x1b[K", err=True, nl=done == total)
             self._rewriting = done != total
         else:  # a line as each tenth is passed (work done in batches may skip some)
@@ -116,14 +195,6 @@ class Renderer:
         self.line(self._style("error: ", fg="red", bold=True) + message, err=True)
         if hint:
             self.line(self._style("hint: ", fg="cyan") + hint, err=True)
-
-
-def color_for(stream: Any) -> bool:
-    """Colour on a terminal, unless NO_COLOR is set to anything but the empty string."""
-    if os.environ.get("NO_COLOR"):
-        return False
-    isatty = getattr(stream, "isatty", None)
-    return bool(isatty and isatty())
 
 
 def plural(count: int, word: str, many: str | None = None) -> str:

@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 
-from jiraflow.cli import CONTEXT_SETTINGS, AppState
+from jiraflow.cli.app import CONTEXT_SETTINGS, AppState
 
 pass_state = click.make_pass_decorator(AppState)
 

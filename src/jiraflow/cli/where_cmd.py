@@ -8,16 +8,14 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from jiraflow.cli import CONTEXT_SETTINGS, AppState
+from jiraflow.cli.app import CONTEXT_SETTINGS, AppState
 from jiraflow.cli.complete import complete_issues
 
 if TYPE_CHECKING:
-    from jiraflow.gitflow.context import FlowContext
     from jiraflow.gitflow.where import Place, Whereabouts
 
 pass_state = click.make_pass_decorator(AppState)
 
-PULL_REQUESTS = 5  # the newest pull requests of the issue's branch shown (one request)
 COMMITS_SHOWN = 5
 TAGS_SHOWN = 6
 
@@ -33,80 +31,15 @@ def where(state: AppState, key: str, offline: bool) -> None:
     hotfixes) and version tags hold the commits of issue KEY, with its Jira status and pull
     request when configured. Commits are KEY's when their message names it, when a merge of
     a branch named with it brought them in, or when they are on such a branch."""
-    from jiraflow.errors import UsageError
-    from jiraflow.gitflow.where import locate
-    from jiraflow.jira.issues import normalise_key
+    from jiraflow.services.where import whereabouts
 
-    flow = state.flow()
-    jira = flow.config.jira
-    projects = [*jira.projects, *(p for row in jira.sites for p in row.get("projects") or [])]
-    normal = normalise_key(key.strip(), projects)
-    if normal is None:
-        raise UsageError(
-            f"'{key}' is not a Jira issue key",
-            "Give one like PROJ-12 (lower case works for a project in jira.projects).",
-        )
-    found = locate(flow, normal)
-    info = found.to_json()
-    warnings: list[str] = []
-    info["issue"] = None if offline else _issue(flow, normal, warnings)
-    info["pull_requests"] = None if offline else _pull_requests(flow, found, warnings)
-    info["warnings"] = warnings
+    found, info = whereabouts(state.flow(), key, offline=offline)
     if state.json:
         state.renderer.data(info)
     else:
         _print(state, found, info)
-    for text in warnings:
+    for text in info["warnings"]:
         state.renderer.warn(text)
-
-
-def _issue(flow: FlowContext, key: str, warnings: list[str]) -> dict[str, Any] | None:
-    """The issue as Jira has it (one request), or None when Jira is not set up for the key."""
-    from jiraflow.errors import JiraflowError
-    from jiraflow.services.remote import tracker_for
-
-    try:
-        tracker = tracker_for(flow)
-        if not tracker.enabled or not tracker.accepts(key):
-            return None
-        issue, site = tracker.fetch(key)
-    except JiraflowError as exc:
-        warnings.append(f"could not ask Jira about {key}: {exc.message}")
-        return None
-    return {
-        "key": issue.key,
-        "summary": issue.summary,
-        "type": issue.type,
-        "status": issue.status.name,
-        "assignee": issue.assignee_name,
-        "fix_versions": list(getattr(issue, "fix_versions", None) or []),
-        "url": f"{site.url}/browse/{issue.key}",
-    }
-
-
-def _pull_requests(
-    flow: FlowContext, found: Whereabouts, warnings: list[str]
-) -> list[dict[str, Any]] | None:
-    """The newest pull requests of the issue's likeliest branch (one request); None when
-    Bitbucket is not set up or no branch is known."""
-    from jiraflow.cli.pr_cmd import STATES, forge_for
-    from jiraflow.errors import JiraflowError
-
-    if not found.pr_branches:
-        return None
-    branch = found.pr_branches[0]
-    try:
-        forge = forge_for(flow)
-        # a Bitbucket remote alone switches it on: no token then is not worth a warning
-        bitbucket = flow.config.bitbucket
-        named = bool(bitbucket.url or bitbucket.repository)
-        if not forge.enabled or not (named or forge.usable):
-            return None
-        pulls = forge.client.pull_requests(source=branch, states=STATES["all"], limit=PULL_REQUESTS)
-    except JiraflowError as exc:
-        warnings.append(f"could not ask Bitbucket about {branch}: {exc.message}")
-        return None
-    return [p.to_json() for p in pulls]
 
 
 # -- text --------------------------------------------------------------------------------------

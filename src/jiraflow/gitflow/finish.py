@@ -27,7 +27,6 @@ class FinishOptions:
     rebase: bool = False
     keep: bool = False
     push: bool = False
-    fetch: bool = False
     message: str | None = None
     no_tag: bool = False
     # release and hotfix: (path, new content) of the changelog, committed on the branch first
@@ -69,8 +68,6 @@ def plan_finish(
     ctx.require_initialised()
     branch = ctx.resolve(kind, name)
     ctx.require_clean()
-    if opts.fetch:
-        repo.fetch(model.remote)
     base = ctx.base_of(branch, kind)
     if not repo.has_branch(base):
         raise RepoStateError(

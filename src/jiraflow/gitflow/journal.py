@@ -27,7 +27,7 @@ from jiraflow.gitflow.lock import lock as lock  # the commands take the reposito
 from jiraflow.gitflow.plan import GIT, MERGE, PUSH, REBASE, SQUASH, WRITE, Plan, Step
 
 StepCallback = Callable[[Step], None]
-DoneCallback = Callable[[list[dict[str, Any]]], None]
+DoneCallback = Callable[[list[Any]], None]  # called with the remote actions
 
 
 def _unlink(path: str) -> None:
@@ -43,8 +43,8 @@ class Journal:
     refs: dict[str, str | None]
     steps: list[Step]
     next: int = 0
-    # Jira/Bitbucket actions to deliver once every step has run
-    remote: list[dict[str, Any]] = field(default_factory=list)
+    # Jira actions to deliver once every step has run (jiraflow.outbox.actions)
+    remote: list[Any] = field(default_factory=list)
 
     @staticmethod
     def path(repo: GitRepo) -> str:
@@ -78,6 +78,7 @@ class Journal:
         if data is None:
             return None
         try:
+            remote: list[Any] = []
             steps = []
             for i, step in enumerate(data["steps"]):
                 try:
@@ -87,9 +88,9 @@ class Journal:
             if not 0 <= data["next"] <= len(steps):
                 raise store.Damaged(f"{data['next']} is not a step number", "next")
             if data.get("remote"):
-                from jiraflow.jira.tracker import check_actions
+                from jiraflow.outbox.box import check_actions
 
-                check_actions(data["remote"], "remote")
+                remote = check_actions(data["remote"], "remote")
         except store.Damaged as exc:
             raise RepoStateError(
                 f"{path} is damaged ({exc})", hint.replace("{path}", path)
@@ -101,7 +102,7 @@ class Journal:
             data["refs"],
             steps,
             data["next"],
-            data.get("remote", []),
+            remote,
         )
 
     def save(self, repo: GitRepo) -> None:
@@ -113,7 +114,7 @@ class Journal:
             "refs": self.refs,
             "steps": [s.to_json() for s in self.steps],
             "next": self.next,
-            "remote": self.remote,
+            "remote": [action.to_json() for action in self.remote],
         }
         path = self.path(repo)
         os.makedirs(os.path.dirname(path), exist_ok=True)

@@ -89,8 +89,9 @@ class Plan:
     steps: list[Step] = field(default_factory=list)
     moves: set[str] = field(default_factory=set)
     summary: list[str] = field(default_factory=list)
-    # Jira/Bitbucket actions (JSON-able dicts, see tracker.py), run after every git step
-    remote: list[dict[str, Any]] = field(default_factory=list)
+    # Jira actions (jiraflow.outbox.actions, carried here and stored by their to_json()),
+    # run after every git step
+    remote: list[Any] = field(default_factory=list)
     # the branch checked out when the plan is done (for the summary)
     branch_after: str = ""
 

@@ -1,8 +1,9 @@
 """Jira Cloud and Data Center over HTTP. The only module that imports the `jira` library.
 
-The pycontribs client is used to set up an authenticated session, and no more: no
-serverInfo call on construction (`get_server_info=False`), no update check, no retries of
-its own (`max_retries=0`: it would sleep for minutes). Requests go out through the plain
+The pycontribs library gives the authenticated session, and no more: its ResilientSession
+with the headers and auth a JIRA object would set (public names only; no JIRA object, so no
+serverInfo call and no update check), with no retries of its own (`max_retries=0`: it would
+sleep for minutes). Requests go out through http.send, the plain
 requests API of that session (`requests.Session.request`, not the library's
 ResilientSession.request, which retries, and parses error bodies in ways a malformed one
 makes raise TypeError), to endpoints built here, because its higher-level helpers cost
@@ -10,7 +11,7 @@ extra calls. Every request has a timeout and follows no redirect (`allow_redirec
 and the session is capped at `max_redirects = 0`, so no other path could follow one
 either): an answer that points elsewhere is an error naming where, so neither a request
 body nor the token ever reaches another server. Retries on 429/503
-are ours: Retry-After honoured, bounded.
+are ours (http.send): Retry-After honoured, bounded.
 
 A request that got no answer (no connection, or none in time) is not sent again, since a
 write may have happened; and the client then sends nothing more to that site in this
@@ -24,7 +25,7 @@ The library's exceptions never leave this module: JIRAError's text includes the 
 headers, which carry the token.
 
 A client may be used from several threads at once (independent requests go out together,
-see retry.py): the session is shared, and the site's kind is learnt by one thread while
+see concurrency.py): the session is shared, and the site's kind is learnt by one thread while
 the others wait for it.
 """
 
@@ -37,19 +38,11 @@ from collections.abc import Callable
 from functools import partial
 from typing import Any
 
+from jiraflow.concurrency import together
 from jiraflow.credentials import Credential
 from jiraflow.errors import AuthError, JiraflowError, RemoteError
+from jiraflow.http import CONNECT_TIMEOUT, MAX_WAIT, RETRY_STATUSES, TRIES, reason, send
 from jiraflow.jira.issues import Issue, is_key
-from jiraflow.retry import (
-    CONNECT_TIMEOUT,
-    MAX_WAIT,
-    RETRY_STATUSES,
-    TRIES,
-    reason,
-    retry_wait,
-    retrying,
-    together,
-)
 from jiraflow.store import SiteCache
 
 CLOUD, DATACENTER = "cloud", "datacenter"
@@ -355,54 +348,41 @@ class JiraClient:
         if gone is not None:  # a request got no answer: this one would wait as long
             raise Unavailable(gone.message, gone.hint)
         url = f"{self.url}/rest/api/{self._api(api)}/{path}"
-        session = self._client_session()
-        import requests
+        response = send(
+            self._client_session(),
+            method,
+            url,
+            service="Jira",
+            timeout=self.timeout,
+            unanswered=self._unanswered,
+            sleep=self._sleep,
+            params=params,
+            json=json,
+        )
+        status = response.status_code
+        if status >= 300:
+            raise self._error(status, response, method, path, not_found)
+        if shape is None:  # a write: what it answers is not used
+            return None
+        try:
+            data = response.json() if response.content else None
+        except ValueError:
+            raise BadAnswer(
+                f"Jira at {self.url} answered {method} {path} with something not JSON",
+                URL_HINT,
+            ) from None
+        try:
+            return shape(data)
+        except _Shape as exc:
+            raise self._bad(method, path, str(exc)) from None
 
-        for attempt in range(1, TRIES + 1):
-            try:
-                response = requests.Session.request(
-                    session,
-                    method,
-                    url,
-                    params=params,
-                    json=json,
-                    timeout=(CONNECT_TIMEOUT, self.timeout),
-                    allow_redirects=False,
-                )
-            except requests.TooManyRedirects as exc:  # max_redirects = 0: a redirect, not sent
-                redirect = exc.response
-                if redirect is None:  # pragma: no cover - requests always attaches it
-                    raise self._bad(method, path, "a redirect") from None
-                raise self._error(redirect.status_code, redirect, method, path, not_found) from None
-            except requests.RequestException as exc:
-                self._gone = Unavailable(
-                    f"Jira at {self.url} cannot be reached ({reason(exc)})",
-                    "Check the URL and your connection, then try again.",
-                )
-                raise self._gone from None
-            status = response.status_code
-            if status in RETRY_STATUSES and attempt < TRIES:
-                wait = retry_wait(response, attempt)
-                if wait is not None:
-                    retrying("Jira", wait, attempt)
-                    self._sleep(wait)
-                    continue
-            if status >= 300:
-                raise self._error(status, response, method, path, not_found)
-            if shape is None:  # a write: what it answers is not used
-                return None
-            try:
-                data = response.json() if response.content else None
-            except ValueError:
-                raise BadAnswer(
-                    f"Jira at {self.url} answered {method} {path} with something not JSON",
-                    URL_HINT,
-                ) from None
-            try:
-                return shape(data)
-            except _Shape as exc:
-                raise self._bad(method, path, str(exc)) from None
-        raise AssertionError("unreachable")  # pragma: no cover
+    def _unanswered(self, exc: Exception) -> Unavailable:
+        """No answer (no connection, none in time): nothing more goes to this site."""
+        self._gone = Unavailable(
+            f"Jira at {self.url} cannot be reached ({reason(exc)})",
+            "Check the URL and your connection, then try again.",
+        )
+        return self._gone
 
     def _bad(self, method: str, path: str, what: str) -> BadAnswer:
         return BadAnswer(
@@ -462,24 +442,22 @@ class JiraClient:
             return self._session
 
     def _new_session(self) -> Any:
+        """The session the jira library would make for JIRA(...), built from its public names
+        (ResilientSession, TokenAuth, JIRA.DEFAULT_OPTIONS' headers) without the JIRA object:
+        the same headers and auth, no request sent, no retries of its own (max_retries=0)."""
         from jira import JIRA
+        from jira.client import TokenAuth
+        from jira.resilientsession import ResilientSession
 
         self._auth_kind = self._kind_for_auth()
-        auth: dict[str, Any] = (
-            {"basic_auth": (self.credential.user, self.credential.token)}
-            if self._auth_kind == CLOUD
-            else {"token_auth": self.credential.token}
-        )
-        client = JIRA(
-            server=self.url,
-            options={"check_update": False},
-            get_server_info=False,
-            validate=False,
-            max_retries=0,
-            timeout=(CONNECT_TIMEOUT, self.timeout),
-            **auth,
-        )
-        session = client._session
+        session = ResilientSession(timeout=(CONNECT_TIMEOUT, self.timeout), max_retries=0)
+        headers = JIRA.DEFAULT_OPTIONS["headers"]  # Content-Type, X-Atlassian-Token, ...
+        assert isinstance(headers, dict)
+        session.headers.update(headers)
+        if self._auth_kind == CLOUD:
+            session.auth = (self.credential.user, self.credential.token)
+        else:
+            session.auth = TokenAuth(self.credential.token)
         # Whatever sends through this session, a redirect raises TooManyRedirects before a
         # request goes to where it points (requests checks the count before each hop; even
         # with allow_redirects=False it prepares the next hop, so that is how ours come back).

@@ -11,7 +11,7 @@ import contextlib
 import os
 import re
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import partial
 from typing import TYPE_CHECKING, Any
@@ -23,8 +23,17 @@ from jiraflow.gitflow.context import FlowContext
 if TYPE_CHECKING:
     from jiraflow.bitbucket.client import BitbucketClient, PullRequest
     from jiraflow.bitbucket.repository import Repository
+    from jiraflow.jira.tracker import Tracker
+    from jiraflow.outbox.actions import Action
+    from jiraflow.services.session import Output
 
 MAX_COMMITS_LISTED = 50
+STATES = {  # `pr list --state`: the Bitbucket states of each
+    "open": ("OPEN",),
+    "merged": ("MERGED",),
+    "declined": ("DECLINED",),
+    "all": ("OPEN", "MERGED", "DECLINED", "SUPERSEDED"),
+}
 
 
 class Forge:
@@ -70,7 +79,7 @@ class Forge:
     @property
     def client(self) -> BitbucketClient:
         if self._client is None:
-            from jiraflow.bitbucket.client import BitbucketClient
+            from jiraflow.bitbucket import client_for
             from jiraflow.credentials import lookup
 
             repo = self.repository
@@ -81,7 +90,7 @@ class Forge:
                 app_dir=self.app_dir,
                 environ=self.environ,
             )
-            self._client = BitbucketClient(
+            self._client = client_for(
                 credential,
                 repo,
                 timeout=float(self.flow.config.bitbucket.timeout),
@@ -418,7 +427,7 @@ def choose_reviewers(
     plus notes on who was left out. Who you are and who the default reviewers are is asked
     at once."""
     from jiraflow.bitbucket.client import User
-    from jiraflow.retry import together
+    from jiraflow.concurrency import together
 
     client = forge.client
     reads: list[Callable[[], Any]] = [client.me]
@@ -454,3 +463,305 @@ def choose_reviewers(
 def _is_cloud_id(value: str) -> bool:
     """A Bitbucket Cloud uuid ({...}) or Atlassian account id (557058:..., or 24 hex)."""
     return value.startswith("{") or ":" in value or bool(re.fullmatch(r"[0-9a-f]{24}", value))
+
+
+# -- opening one: `pr create` ------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def guarded(flow: FlowContext, *, dry_run: bool) -> Iterator[None]:
+    """The repository's lock, held while `pr create` pushes, opens and tells Jira; a
+    Gitflow operation stopped half-way refuses it (a dry run only looks)."""
+    from jiraflow.gitflow import journal
+
+    with journal.lock(flow.repo):
+        if not dry_run:
+            journal.refuse_if_busy(flow.repo)
+        yield
+
+
+def forge_for(flow: FlowContext) -> Forge:
+    """The repository's Bitbucket connection, its retries shown on the running command."""
+    from jiraflow.services import remote
+
+    remote.hear_retries()
+    return Forge(flow, app_dir=remote.app_dir())
+
+
+@dataclass
+class Opening:
+    """What `pr create` did (or, in a dry run, would do): the push, the pull request (opened
+    now or already open), and the Jira actions that follow it."""
+
+    forge: Forge
+    branch: str
+    base: str
+    push: tuple[str, ...] | None
+    web_url: str | None = None  # --web: the new-PR page, instead of all below
+    tracker: Tracker | None = None
+    proposal: Proposal | None = None
+    draft: bool = False
+    jira: list[Action] = field(default_factory=list)
+    pushed: bool = False
+    pull: PullRequest | None = None
+    created: bool = False
+
+
+def open_pull_request(
+    flow: FlowContext,
+    branch: str,
+    *,
+    ui: Output,
+    dry_run: bool = False,
+    base: str | None = None,
+    title: str | None = None,
+    body: str | None = None,
+    draft: bool | None = None,
+    reviewers: tuple[str, ...] = (),
+    web: bool = False,
+    on_pushed: Callable[[], None] = lambda: None,
+) -> Opening:
+    """`pr create`, also used by `release|hotfix finish --pr`: push the branch and open its
+    pull request (or find the one open). `on_pushed` is told as soon as the push is done:
+    the pull request may still fail. The Jira actions (`jira`) are the caller's to deliver."""
+    from jiraflow.services import remote
+
+    forge = forge_for(flow)
+    forge.require("pr create")
+    base = base or destination(flow, branch)
+    check_branches(flow, branch, base)
+    push = push_args(flow, branch)
+    if web:
+        url = forge.repository.new_pr_url(branch, base)
+        if not dry_run:
+            _push(ui, flow, push)
+        return Opening(forge, branch, base, push, web_url=url)
+    tracker = remote.tracker_for(flow)
+    proposal = _propose(
+        ui, flow, forge, tracker, branch, base, push, title, body, reviewers, dry_run=dry_run
+    )
+    use_draft = flow.config.pr.draft if draft is None else draft
+    opening = Opening(forge, branch, base, push, tracker=tracker, proposal=proposal)
+    opening.draft = use_draft
+    opening.jira = _jira_actions(tracker, proposal, None)
+    if dry_run:
+        return opening
+    opening.pushed = pushed = _push(ui, flow, push)
+    if pushed:
+        on_pushed()
+    pull = proposal.existing
+    created = False
+    if pull is None:
+        try:
+            pull, created = _create(flow, forge, proposal, use_draft)
+        except JiraflowError as exc:
+            from jiraflow.bitbucket.client import Unconfirmed
+
+            if isinstance(exc, Unconfirmed):  # maybe opened: never "opened #0", never sent again
+                exc.message = f"the pull request may or may not be open: {exc.message}"
+                exc.hint = (
+                    "Run `jiraflow pr create` again: it finds the pull request if Bitbucket "
+                    "opened it (and links it in Jira), or opens it."
+                )
+            if not pushed:
+                raise
+            # the push stays (it loses nothing); running the command again opens the PR
+            if isinstance(exc, Unconfirmed):
+                exc.message = f"pushed '{branch}', but {exc.message}"
+                raise
+            exc.message = f"pushed '{branch}', but no pull request was opened: {exc.message}"
+            exc.hint = (exc.hint + " " if exc.hint else "") + (
+                "`jiraflow pr create` again pushes nothing twice and opens it."
+            )
+            raise
+    opening.pull, opening.created = pull, created
+    opening.jira = _jira_actions(tracker, proposal, pull)
+    return opening
+
+
+def _create(
+    flow: FlowContext, forge: Forge, proposal: Proposal, draft: bool
+) -> tuple[PullRequest, bool]:
+    from jiraflow.errors import RemoteError
+
+    try:
+        return forge.client.create(
+            title=proposal.title,
+            description=proposal.description,
+            source=proposal.branch,
+            destination=proposal.base,
+            reviewers=[u.id for u in proposal.reviewers],
+            draft=draft,
+            close_source_branch=flow.config.bitbucket.close_source_branch,
+        )
+    except RemoteError as exc:
+        if "reviewer" not in exc.message.lower():
+            raise
+        asked = ", ".join(u.display for u in proposal.reviewers)
+        raise RemoteError(
+            exc.message,
+            f"The reviewers sent were: {asked}. Leave out the refused one (-r, or "
+            "bitbucket.default_reviewers = false) and run `jiraflow pr create` again.",
+        ) from None
+
+
+def _propose(
+    ui: Output,
+    flow: FlowContext,
+    forge: Forge,
+    tracker: Tracker,
+    branch: str,
+    base: str,
+    push: tuple[str, ...] | None,
+    title: str | None,
+    body: str | None,
+    reviewers: tuple[str, ...],
+    *,
+    dry_run: bool,
+) -> Proposal:
+    """The reads go out together: the pull request already open, the reviewers, and the
+    issue (read ahead for its move, and its summary when the issue cache lacks it)."""
+    from jiraflow.concurrency import Ahead
+
+    proposal = Proposal(branch, base, push)
+    proposal.key = _issue_key(flow, tracker, branch)
+    client = forge.client  # made here: its credential is looked up in this thread
+    if proposal.key is not None and not dry_run:
+        summary_known = (tracker.cached(proposal.key) or {}).get("summary")
+        if flow.config.jira.on.pr or not summary_known:
+            tracker.read_ahead(proposal.key)
+    chosen = Ahead(partial(choose_reviewers, forge, branch, base, reviewers))
+    try:
+        existing = client.pull_requests(source=branch, destination=base)
+    finally:
+        chosen.wait()  # no request outlives the proposal
+    if existing:
+        proposal.existing = existing[0]
+        return proposal
+    summary, issue_url = _issue_facts(ui, tracker, proposal.key)
+    commits = commit_subjects(flow, f"{flow.model.remote}/{base}", branch)
+    text = pr_text(
+        flow,
+        branch,
+        base,
+        key=proposal.key,
+        summary=summary,
+        issue_url=issue_url,
+        commits=commits,
+    )
+    proposal.title = title if title is not None else text.title
+    proposal.description = body if body is not None else text.description
+    proposal.reviewers, proposal.dropped = chosen.result()
+    return proposal
+
+
+def _issue_key(flow: FlowContext, tracker: Tracker, branch: str) -> str | None:
+    from jiraflow.jira.issues import key_in
+
+    parsed = flow.model.parse(branch)
+    key = key_in(parsed[1] if parsed else branch)
+    if key is None or not tracker.enabled or not tracker.accepts(key):
+        return None
+    return key
+
+
+def _issue_facts(ui: Output, tracker: Tracker, key: str | None) -> tuple[str | None, str | None]:
+    """Summary and browse URL of the issue: from the issue cache, else one GET. Jira being
+    down must not stop a pull request: the title then comes from the branch."""
+    if key is None:
+        return None, None
+    cached = tracker.cached(key)
+    if cached and cached.get("summary"):
+        url = cached.get("site")
+        return cached["summary"], f"{url}/browse/{key}" if url else None
+    try:
+        issue, site = tracker.fetch(key)
+    except JiraflowError as exc:
+        ui.warn(f"could not read {key} from Jira ({exc.message}); titled from the branch")
+        return None, None
+    return issue.summary, f"{site.url}/browse/{key}"
+
+
+def _push(ui: Output, flow: FlowContext, push: tuple[str, ...] | None) -> bool:
+    from jiraflow.errors import RemoteError
+    from jiraflow.git import hook_output, reason
+
+    if push is None:
+        return False
+    ui.step("git " + " ".join(push))
+    proc = flow.repo.run(*push, check=False)
+    if proc.returncode != 0:
+        why, fix = reason(proc.stderr), "Check the remote and your access"
+        said = hook_output(f"{proc.stdout}\n{proc.stderr}")
+        if said:  # a pre-push hook refused it, and said why: show that, not git's last words
+            why, fix = "its pre-push hook refused it:\n" + "\n".join(said), "Fix what it says"
+        raise RemoteError(
+            f"git push to '{flow.model.remote}' failed: {why}",
+            f"{fix}, then run `jiraflow pr create` again.",
+        )
+    flow.repo.forget_refs()
+    return True
+
+
+def _jira_actions(tracker: Tracker, proposal: Proposal, pull: PullRequest | None) -> list[Action]:
+    """Link the pull request on the issue (upserted by URL), then move the issue to
+    jira.on.pr: the link first, so that a move the workflow refuses does not hold it up."""
+    from jiraflow.outbox.actions import Link, Move
+
+    if proposal.key is None:
+        return []
+    pr_id = pull.id if pull else (proposal.existing.id if proposal.existing else None)
+    label = f"pull request #{pr_id}" if pr_id else "the pull request"
+    url = pull.url if pull else ""
+    actions: list[Action] = [Link.on(tracker, proposal.key, url, label, resolved=False)]
+    move = Move.on(tracker, proposal.key, "pr")
+    if move is not None:
+        actions.append(move)
+    return actions
+
+
+# -- reading: `pr view|list|status` ------------------------------------------------------------
+
+
+def pull_request(flow: FlowContext, number: int | None) -> PullRequest:
+    """Pull request `number`, or the newest one of the current branch."""
+    forge = forge_for(flow)
+    forge.require("pr view")
+    if number is not None:
+        return forge.client.pull_request(number)
+    branch = flow.current_branch()
+    found = forge.client.pull_requests(source=branch, states=STATES["all"], limit=1)
+    if not found:
+        raise RepoStateError(
+            f"'{branch}' has no pull request",
+            "Open one with `jiraflow pr create`, or name one: `jiraflow pr view 12`.",
+        )
+    return forge.client.pull_request(found[0].id)  # lists leave out the reviewers
+
+
+def pull_requests(flow: FlowContext, which: str, limit: int) -> tuple[str, list[PullRequest]]:
+    """The Bitbucket repository's name, and its pull requests in state `which`."""
+    forge = forge_for(flow)
+    forge.require("pr list")
+    pulls = forge.client.pull_requests(states=STATES[which], limit=limit)
+    return forge.repository.full_name, pulls
+
+
+def review_status(
+    flow: FlowContext,
+) -> tuple[str | None, PullRequest | None, list[PullRequest], list[PullRequest]]:
+    """The current branch, its pull request, the open ones you made, and those that ask
+    for your review."""
+    forge = forge_for(flow)
+    forge.require("pr status")
+    client = forge.client
+    me = client.me()
+    branch = flow.repo.head().branch
+    open_prs = client.pull_requests(states=("OPEN",), limit=100)
+    current = next((p for p in open_prs if p.source == branch), None)
+    if current is None and branch:
+        found = client.pull_requests(source=branch, states=STATES["all"], limit=1)
+        current = found[0] if found else None
+    mine = [p for p in open_prs if me.id and p.author.id == me.id]
+    asked = [p for p in open_prs if any(r.user.id == me.id for r in p.reviewers) and me.id]
+    return branch, current, mine, asked

@@ -5,20 +5,21 @@ actions for them, the release notes for the changelog and the tag message."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from jiraflow.cli import AppState
     from jiraflow.gitflow.context import FlowContext
     from jiraflow.gitflow.notes import Commit
     from jiraflow.jira.tracker import Tracker
+    from jiraflow.outbox.actions import Action
+    from jiraflow.services.session import Output, Session
 
 
 @dataclass
 class ReleaseExtras:
     changelog: tuple[str, str] | None = None  # (path, new content)
     tag_notes: str = ""
-    actions: list[dict[str, Any]] = field(default_factory=list)
+    actions: list[Action] = field(default_factory=list)
 
 
 def release_range(flow: FlowContext, rev: str, version: str) -> str:
@@ -30,7 +31,7 @@ def release_range(flow: FlowContext, rev: str, version: str) -> str:
 
 
 def finish_extras(
-    state: AppState,
+    out: Output,
     flow: FlowContext,
     tracker: Tracker,
     kind: str,
@@ -41,7 +42,6 @@ def finish_extras(
     """For `release|hotfix finish` of `branch`: the changelog and tag notes (as configured;
     not when a pull request already merged the branch) and the Jira release actions."""
     from jiraflow.gitflow import notes
-    from jiraflow.jira import releases
 
     version, rev_range, commits = release_commits(flow, kind, branch)
     cfg = flow.config.release
@@ -49,7 +49,7 @@ def finish_extras(
     if cfg.notes_in_tag or (cfg.changelog and not landed):
         # with what the Jira actions need: one search serves both
         transitions = bool(flow.config.jira.on.release)
-        text = notes_text(state, flow, tracker, version, rev_range, commits, transitions)
+        text = notes_text(out, flow, tracker, version, rev_range, commits, transitions)
         if cfg.changelog and not landed:
             extras.changelog = changelog_change(flow, branch, text)
         if cfg.notes_in_tag:  # below the tag's own first line, which says what it is
@@ -57,8 +57,10 @@ def finish_extras(
     if tracker.enabled:
         keys = notes.keys_of(commits, tracker.accepts)
         tag = flow.model.tag(version)
-        extras.actions = releases.release_actions(
-            tracker, keys, version=version, tag=tag, released=True
+        from jiraflow.outbox.actions import Release
+
+        extras.actions = list(
+            Release.for_keys(tracker, keys, version=version, tag=tag, released=True)
         )
     return extras
 
@@ -66,8 +68,8 @@ def finish_extras(
 def release_commits(flow: FlowContext, kind: str, branch: str) -> tuple[str, str, list[Commit]]:
     """The version of a release or hotfix branch, its range, and its commits (without the
     version bump and earlier notes commits, which are no news)."""
-    from jiraflow.cli.notes_cmd import without_bumps
     from jiraflow.gitflow import notes
+    from jiraflow.services.notes import without_bumps
 
     version = branch[len(flow.model.prefixes[kind]) :]
     rev_range = release_range(flow, branch, version)
@@ -75,7 +77,7 @@ def release_commits(flow: FlowContext, kind: str, branch: str) -> tuple[str, str
 
 
 def notes_text(
-    state: AppState,
+    out: Output,
     flow: FlowContext,
     tracker: Tracker,
     version: str,
@@ -84,9 +86,9 @@ def notes_text(
     transitions: bool = False,
 ) -> str:
     """The release's notes in Markdown, titled with the version and today's date."""
-    from jiraflow.cli.notes_cmd import make_notes
     from jiraflow.gitflow import notes
     from jiraflow.jira import releases
+    from jiraflow.services.notes import make_notes
 
     title = f"{version} ({releases.today()})"
     built = make_notes(
@@ -94,7 +96,7 @@ def notes_text(
         commits,
         title,
         rev_range,
-        warn=state.renderer.warn,
+        warn=out.warn,
         tracker=tracker,
         transitions=transitions,
     )
@@ -122,7 +124,7 @@ def changelog_change(flow: FlowContext, branch: str, section: str) -> tuple[str,
     return None if after == before else (path, after)
 
 
-def commit_changelog(state: AppState, flow: FlowContext, kind: str, branch: str) -> None:
+def commit_changelog(state: Session, flow: FlowContext, kind: str, branch: str) -> None:
     """For `release|hotfix finish --pr`: the release notes committed to release.changelog on
     the branch before it is pushed, so the pull request brings them to main and develop."""
     from jiraflow.gitflow import journal
@@ -133,7 +135,7 @@ def commit_changelog(state: AppState, flow: FlowContext, kind: str, branch: str)
     if not flow.config.release.changelog:
         return
     version, rev_range, commits = release_commits(flow, kind, branch)
-    text = notes_text(state, flow, tracker_for(flow), version, rev_range, commits)
+    text = notes_text(state.renderer, flow, tracker_for(flow), version, rev_range, commits)
     change = changelog_change(flow, branch, text)
     if change is None:
         return
@@ -146,20 +148,18 @@ def commit_changelog(state: AppState, flow: FlowContext, kind: str, branch: str)
     state.renderer.summary(plan.summary)
 
 
-def start_actions(
-    flow: FlowContext, tracker: Tracker, version: str, base: str
-) -> list[dict[str, Any]]:
+def start_actions(flow: FlowContext, tracker: Tracker, version: str, base: str) -> list[Action]:
     """With jira.version_on_start: the Jira version, unreleased, on the issues `base`
     already has since the previous release."""
     from jiraflow.gitflow import notes
-    from jiraflow.jira import releases
+    from jiraflow.outbox.actions import Release
 
     if not (tracker.enabled and flow.config.jira.version_on_start):
         return []
     commits = notes.commits_in(flow.repo, release_range(flow, base, version))
     keys = notes.keys_of(commits, tracker.accepts)
     tag = flow.model.tag(version)
-    return releases.release_actions(tracker, keys, version=version, tag=tag, released=False)
+    return list(Release.for_keys(tracker, keys, version=version, tag=tag, released=False))
 
 
 def changelog_path(path: str) -> str:

@@ -1,19 +1,23 @@
-"""Glue between the Gitflow commands and Jira: the tracker for a repository, and delivery of
-the remote actions a plan carries (queued in the outbox when they fail: exit 7)."""
+"""Glue between the Gitflow commands and Jira: the tracker for a repository, the remote actions
+start and finish ask of an issue, and delivery of the remote actions a plan carries (queued in
+the outbox when they fail: exit 7)."""
 
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
 import click
 
 if TYPE_CHECKING:
-    from jiraflow.cli import AppState
     from jiraflow.gitflow.context import FlowContext
     from jiraflow.jira.issues import Issue
-    from jiraflow.jira.tracker import Delivery, Tracker
+    from jiraflow.jira.tracker import Site, Tracker
+    from jiraflow.outbox.actions import Action
+    from jiraflow.outbox.box import Delivery
+    from jiraflow.services.session import Session as AppState
 
 
 def app_dir() -> str:
@@ -39,25 +43,25 @@ def hear_retries() -> None:
     stderr (never on stdout: --json stays one document); none outside a command (TAB). For
     this command only: the listener goes when its context closes (ended or failed), so that
     a later command in the same process (tests) is never told of, nor prints, these."""
-    from jiraflow import retry
+    from jiraflow import http
 
     ctx = click.get_current_context(silent=True)
     root = ctx.find_root() if ctx is not None else None
     renderer = getattr(root.obj, "renderer", None) if root is not None else None
-    retry.hear_retries(None if renderer is None else partial(renderer.line, err=True))
+    http.hear_retries(None if renderer is None else partial(renderer.line, err=True))
     if root is not None and not root.meta.get("jiraflow.retries_heard"):
         root.meta["jiraflow.retries_heard"] = True
-        root.call_on_close(partial(retry.hear_retries, None))
+        root.call_on_close(partial(http.hear_retries, None))
 
 
-def describe(tracker: Tracker, actions: list[dict[str, Any]]) -> list[str]:
-    return [f"jira: {tracker.describe(a)}" for a in actions]
+def describe(actions: list[Action]) -> list[str]:
+    return [f"jira: {a.describe()}" for a in actions]
 
 
 def deliver(
     state: AppState,
     tracker: Tracker,
-    actions: list[dict[str, Any]],
+    actions: list[Action],
     *,
     done: str,
     known: Issue | None = None,
@@ -67,16 +71,17 @@ def deliver(
     if not actions:
         return
     from jiraflow.errors import PartialError, RemoteError
+    from jiraflow.outbox.box import Outbox
 
-    result = tracker.deliver(actions, known)
+    result = Outbox(tracker).deliver(actions, known)
     if known is not None:  # a start
         refresh_issue_cache(state, tracker)
     report(state, result)
     failed = result.failed
     if failed:
         first_error = failed[0][1]
-        what = "; ".join(tracker.describe(a) for a, _ in failed)
-        state.renderer.note(queued=[tracker.describe(a) for a, _ in failed])
+        what = "; ".join(a.describe() for a, _ in failed)
+        state.renderer.note(queued=[a.describe() for a, _ in failed])
         fix = "" if isinstance(first_error, RemoteError) else (first_error.hint or "")
         raise PartialError(
             f"{done}, but Jira was not updated ({what}): {first_error.message}",
@@ -103,30 +108,12 @@ def refresh_issue_cache(state: AppState, tracker: Tracker) -> None:
 
 def report(state: AppState, result: Delivery) -> None:
     """What was done, and what was left alone and why."""
-    state.renderer.summary(describe_done(result.done))
+    state.renderer.summary([action.describe_done() for action in result.done])
     for action in result.done:
         for why in action.get("warnings") or []:
             state.renderer.warn(why)
     for _, why in result.skipped:
         state.renderer.warn(why)
-
-
-def describe_done(actions: list[dict[str, Any]]) -> list[str]:
-    out = []
-    for action in actions:
-        if action["do"] == "assign":
-            out.append(f"{action['key']} is assigned to you")
-        elif action["do"] == "move":
-            out.append(f"{action['key']} is {action.get('reached') or action['target']}")
-        elif action["do"] == "link":
-            out.append(f"{action['key']} links to {action['title']}")
-        elif action["do"] == "release":
-            from jiraflow.jira import releases
-
-            out.append(releases.describe_done(action))
-        else:
-            out.append(f"commented on {action['key']}")
-    return out
 
 
 def issue_start(
@@ -136,7 +123,7 @@ def issue_start(
     state: AppState | None = None,
     *,
     assign: bool = False,
-) -> tuple[str, str, list[dict[str, Any]], Issue, Tracker] | None:
+) -> tuple[str, str, list[Action], Issue, Tracker] | None:
     """For `start KEY`: the branch type, the branch name made from the issue, the Jira
     actions, the issue as fetched and the tracker. None when NAME is a plain name (allowed
     unless jira.require_key). Jira unreachable here stops the start with nothing created."""
@@ -175,8 +162,47 @@ def issue_start(
     cfg = flow.config.branch
     name = branch_name(cfg.name, issue.key, issue.summary, issue.type, cfg.max_length)
     take_over = None if state is None else partial(take_over_or_not, state)
-    actions = tracker.start_actions(issue, site, assign=assign, take_over=take_over)
+    actions = start_actions(tracker, issue, site, assign=assign, take_over=take_over)
     return kind, name, actions, issue, tracker
+
+
+def start_actions(
+    tracker: Tracker,
+    issue: Issue,
+    site: Site,
+    *,
+    assign: bool = False,
+    take_over: Callable[[Issue, bool], bool] | None = None,
+) -> list[Action]:
+    """Assign (as configured) and move to the start status. Checked now, before any
+    branch exists: a move that cannot happen stops `start` with nothing changed.
+
+    An issue someone else has is never taken over silently: only with `assign`
+    (--assign), or when `take_over(issue, default)` says so (it asks on a terminal, with
+    Yes as the default under jira.assign = "always"; in a script it says the issue is
+    left)."""
+    from jiraflow.jira.issues import choose_transition, screen_values
+    from jiraflow.outbox.actions import Assign, Move
+
+    actions: list[Action] = []
+    mode = tracker.config.jira.assign
+    if assign or mode != "never":
+        me = tracker.client(site).myself()
+        theirs = issue.assignee is not None and issue.assignee != me["id"]
+        if theirs and not assign:
+            wanted = take_over is not None and take_over(issue, mode == "always")
+        else:
+            wanted = issue.assignee != me["id"]
+        if wanted:
+            had = {"from": issue.assignee}
+            actions.append(Assign.new(site.url, issue.key, user=me["id"], **had))
+    target = tracker.config.jira.on.start
+    if target and not issue.status.matches(target):
+        transition = choose_transition(issue, issue.transitions or [], target)
+        screen_values(issue, transition, tracker.config.jira.fields)
+        moved_from = {"from": issue.status.name}  # a replay leaves a changed issue alone
+        actions.append(Move.new(site.url, issue.key, target=target, **moved_from))
+    return actions
 
 
 def take_over_or_not(state: AppState, issue: Issue, default: bool) -> bool:
@@ -216,19 +242,21 @@ def read_ahead_finish(tracker: Tracker, flow: FlowContext, branch: str) -> None:
         tracker.read_ahead(key)
 
 
-def finish_actions(tracker: Tracker, flow: FlowContext, plan: Any) -> list[dict[str, Any]]:
+def finish_actions(tracker: Tracker, flow: FlowContext, plan: Any) -> list[Action]:
     """What finishing a feature or bugfix asks of its issue (none without Jira or a key).
     The issue the move needs is read ahead (from here, at the latest: while the git part
     runs)."""
+    from jiraflow.outbox.actions import Comment, Move
+
     key = finish_key(tracker, flow, plan.branch)
     if key is None:
         return []
-    actions = []
-    move = tracker.move_action(key, "finish")
+    actions: list[Action] = []
+    move = Move.on(tracker, key, "finish")
     if move is not None:
         actions.append(move)
         read_ahead_finish(tracker, flow, plan.branch)
     if flow.config.jira.comment_on_finish:  # after the move: a refused comment must not block it
         base = plan.summary[0] if plan.summary else ""
-        actions.append(tracker.comment_action(key, f"jiraflow: {base}."))
+        actions.append(Comment.on(tracker, key, f"jiraflow: {base}."))
     return actions

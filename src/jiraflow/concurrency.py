@@ -1,6 +1,4 @@
-"""What the Jira and Bitbucket clients share about talking HTTP: timeouts, when to try again
-after a 429 or 503 (Retry-After honoured, bounded), how to name a network failure, and how
-to send independent requests at once.
+"""Sending independent requests at once.
 
 Requests that do not depend on each other go out together (`Ahead`, `together`), so that a
 command waits one round trip for them instead of one each. Only the HTTP runs in the
@@ -12,69 +10,12 @@ error the request would have raised.
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Callable, Sequence
-from typing import Any, Generic, TypeVar
+from typing import Generic, TypeVar
 
-TRIES = 3  # attempts for a 429/503 answer
-MAX_WAIT = 10.0  # seconds: a longer Retry-After is not worth waiting for in a CLI
-CONNECT_TIMEOUT = 5.0
-RETRY_STATUSES = (429, 503)
 READERS = 4  # reads in flight at once for `together`
 
 T = TypeVar("T")
-
-_listener: Callable[[str], None] | None = None  # told of each retry: the CLI shows it on stderr
-_listener_lock = threading.Lock()  # requests run in threads: one note at a time
-
-
-def hear_retries(listener: Callable[[str], None] | None) -> None:
-    """Who is told, in a line, that a request is tried again ("Jira is busy; retrying in 2 s
-    (1/3)"): the CLI, which shows it on stderr; None: nobody. The clients never print."""
-    global _listener
-    _listener = listener
-
-
-def retrying(service: str, wait: float, attempt: int) -> None:
-    """Tell the listener that `service` answered busy to try `attempt` (of TRIES), and is
-    asked again in `wait` seconds."""
-    listener = _listener
-    if listener is None:
-        return
-    seconds = f"{wait:.1f}".rstrip("0").rstrip(".")
-    with _listener_lock:
-        listener(f"{service} is busy; retrying in {seconds} s ({attempt}/{TRIES})")
-
-
-def retry_wait(response: Any, attempt: int) -> float | None:
-    """Seconds to wait before the next try: Retry-After (seconds or an HTTP date) when
-    given, else a short backoff; None when the server asks for longer than MAX_WAIT."""
-    header = response.headers.get("Retry-After") if response is not None else None
-    if header is None:
-        return float(attempt)
-    try:
-        wait = float(header)
-    except ValueError:
-        try:
-            import email.utils  # 3 ms of every start: only for an HTTP-date Retry-After
-
-            wait = email.utils.parsedate_to_datetime(header).timestamp() - time.time()
-        except (TypeError, ValueError):  # neither seconds nor a date: our own backoff
-            wait = float(attempt)
-    wait = max(wait, 0.0)
-    return wait if wait <= MAX_WAIT else None
-
-
-def reason(exc: Exception) -> str:
-    """A requests exception in a few words (never its text: it may hold the URL's query)."""
-    from requests import ConnectionError as RequestsConnectionError
-    from requests import Timeout
-
-    if isinstance(exc, Timeout):
-        return "no answer in time"
-    if isinstance(exc, RequestsConnectionError):
-        return "connection failed"
-    return type(exc).__name__
 
 
 class Ahead(Generic[T]):

@@ -1,0 +1,460 @@
+"""One class per kind of remote action: how it is described (before and after), how it is
+delivered idempotently, and how it is stored.
+
+An action is its JSON form, a dict, so that the journal and the outbox hold it as it is:
+  {"id", "site", "key", "do": "assign", "user", "from": assignee when planned}
+  {"id", "site", "key", "do": "move", "target": "Done", "from": status when planned (start)}
+  {"id", "site", "key", "do": "comment", "text": "..."}
+  {"id", "site", "key", "do": "link", "url": pull request URL, "title": "...", "resolved": bool}
+  {"id", "site", "key": project, "do": "release", "version": Jira version name,
+   "keys": [...], "released": bool, "date": "YYYY-MM-DD" or None, "target": status or ""}
+"site" is None when it was not known which site has the issue; other keys are notes made on
+the way ("queued", "error", "tried", "sent", "reached", "result", "warnings"). Every action is
+idempotent when delivered, so `jiraflow sync` can replay the outbox safely: a move re-reads the
+status first, an assignment the assignee, a comment carries the action's id (and one whose POST
+got no answer is not posted again within a grace period: see box.Outbox.hold_resend), a link is
+upserted by a globalId made from its URL, and a release looks before each write; an issue
+changed in Jira since the action was planned ("from") is left alone.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from functools import partial
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol, Self
+
+from jiraflow import store
+from jiraflow.concurrency import Ahead
+from jiraflow.errors import ConfigError, JiraflowError
+from jiraflow.jira import releases
+from jiraflow.jira.issues import (
+    Issue,
+    choose_transition,
+    is_key,
+    is_project,
+    project_of,
+    screen_values,
+)
+
+if TYPE_CHECKING:
+    from jiraflow.jira.tracker import Tracker
+
+WRITERS = 8  # issues of a release updated at once: quick for big releases, still gentle on Jira
+
+
+class Queue(Protocol):
+    """What an action being delivered may ask of the outbox holding it (box.Outbox)."""
+
+    def note(self, action: Action, **facts: Any) -> None: ...
+
+    def unnote(self, action: Action, fact: str) -> None: ...
+
+    def hold_resend(self, action: Action) -> None: ...
+
+
+class Action(dict[str, Any]):
+    """A remote action: its JSON form, with what its kind knows how to do."""
+
+    do: ClassVar[str]
+    fields: ClassVar[dict[str, Any]]  # what the kind must hold (see store.check)
+    of_project: ClassVar[bool] = False  # `key` is a project's (else an issue's)
+
+    @classmethod
+    def new(cls, site: str | None, key: str, **extra: Any) -> Self:
+        return cls({"id": uuid.uuid4().hex, "site": site, "key": key, "do": cls.do, **extra})
+
+    def to_json(self) -> dict[str, Any]:
+        return dict(self)
+
+    @property
+    def key(self) -> str:
+        return str(self["key"])
+
+    def check(self, at: str) -> None:
+        """store.Damaged when the stored form is not one jiraflow could have written. A key
+        goes into Jira's URLs: only an issue key (a project key for a release) passes."""
+        store.check(self, self.fields, at)
+        if self.of_project:
+            if not is_project(self.key):
+                raise store.Damaged(f"{self.key!r} is not a project key", f"{at}.key")
+        elif not is_key(self.key):
+            raise store.Damaged(f"{self.key!r} is not an issue key", f"{at}.key")
+        for key in self.get("keys", ()):
+            if not is_key(key):
+                raise store.Damaged(f"{key!r} is not an issue key", f"{at}.keys")
+
+    def describe(self) -> str:
+        raise NotImplementedError
+
+    def describe_done(self) -> str:
+        raise NotImplementedError
+
+    # -- delivery ---------------------------------------------------------------------------------
+    # An issue Jira does not have makes the action moot (it leaves the outbox), except for an
+    # action on many issues: one missing must not stop a retry of the others.
+    missing_is_moot: ClassVar[bool] = True
+
+    def deliver(
+        self, tracker: Tracker, box: Queue, known: Issue | None
+    ) -> tuple[Issue | None, str]:
+        """Deliver the action. Returns what is now known of the issue, and a note when the
+        action was left alone because the issue changed in Jira since it was planned."""
+        key = self.key
+        if known is not None and known.key != key:
+            known = None
+        if self["site"] is None:  # not known when queued: the site that has the issue
+            known, site = tracker.fetch(key, transitions=True)
+            self["site"] = site.url
+        client = tracker.client(tracker.site(self["site"]))
+        return self.send(tracker, box, client, known)
+
+    def send(
+        self, tracker: Tracker, box: Queue, client: Any, known: Issue | None
+    ) -> tuple[Issue | None, str]:
+        raise NotImplementedError
+
+
+class Assign(Action):
+    do = "assign"
+    fields: ClassVar[dict[str, Any]] = {"user": str, "from?": (str, None)}
+
+    def describe(self) -> str:
+        return f"assign {self.key} to you"
+
+    def describe_done(self) -> str:
+        return f"{self.key} is assigned to you"
+
+    def send(
+        self, tracker: Tracker, box: Queue, client: Any, known: Issue | None
+    ) -> tuple[Issue | None, str]:
+        key = self.key
+        if known is None or known.transitions is None:
+            known = tracker.taken(key, self["site"]) or client.issue(key, transitions=True)
+        if known.assignee == self["user"]:
+            return known, ""
+        if known.assignee != self.get("from"):
+            return known, f"{key} was assigned to {known.assignee_name} meanwhile; left alone"
+        tracker.stale(key)  # a read from before this write is stale
+        client.assign(key, self["user"])
+        known.assignee = self["user"]
+        return known, ""
+
+
+class Move(Action):
+    do = "move"
+    fields: ClassVar[dict[str, Any]] = {"target": str, "from?": (str, None)}
+
+    @classmethod
+    def on(cls, tracker: Tracker, key: str, event: str) -> Move | None:
+        """The move jira.on.<event> asks of the issue (None when it asks none)."""
+        target = getattr(tracker.config.jira.on, event)
+        if not target:
+            return None
+        return cls.new(tracker.site_url(key), key, target=target)
+
+    def describe(self) -> str:
+        return f"move {self.key} to {self['target']}"
+
+    def describe_done(self) -> str:
+        return f"{self.key} is {self.get('reached') or self['target']}"
+
+    def send(
+        self, tracker: Tracker, box: Queue, client: Any, known: Issue | None
+    ) -> tuple[Issue | None, str]:
+        key = self.key
+        if known is None or known.transitions is None:
+            known = tracker.taken(key, self["site"]) or client.issue(key, transitions=True)
+        if known.status.matches(self["target"]):
+            self["reached"] = known.status.name
+            return known, ""  # already there: nothing to do
+        if "from" in self and known.status.name != self["from"]:
+            return known, f"{key} moved to {known.status.name} meanwhile; left alone"
+        transition = choose_transition(known, known.transitions or [], self["target"])
+        values = screen_values(known, transition, tracker.config.jira.fields)
+        tracker.stale(key)  # a read from before this write is stale
+        client.transition(key, transition.id, values)
+        self["reached"] = transition.to.name  # what a category target turned out to be
+        return None, ""  # the status changed; re-read before the next move
+
+
+class Comment(Action):
+    do = "comment"
+    fields: ClassVar[dict[str, Any]] = {"text": str, "tried?": bool, "sent?": float}
+
+    @classmethod
+    def on(cls, tracker: Tracker, key: str, text: str) -> Comment:
+        return cls.new(tracker.site_url(key), key, text=text)
+
+    def describe(self) -> str:
+        return f"comment on {self.key}"
+
+    def describe_done(self) -> str:
+        return f"commented on {self.key}"
+
+    def send(
+        self, tracker: Tracker, box: Queue, client: Any, known: Issue | None
+    ) -> tuple[Issue | None, str]:
+        """Post once: the comment carries the action's id, and a second attempt (after a
+        timeout or a crash that may have followed a successful POST) looks for it first.
+        A POST that got no answer may still be saved by Jira after the client gave up: until
+        the grace period after it was sent has passed (box.Outbox.hold_resend), a comment not
+        found yet is not posted again but stays queued."""
+        from jiraflow.jira.client import Unavailable
+
+        marker = f"[jiraflow {self['id'][:12]}]"
+        if self.get("tried") and client.has_comment(self.key, marker):
+            return known, ""
+        box.hold_resend(self)
+        box.note(self, tried=True, sent=time.time())
+        try:
+            client.comment(self.key, f"{self['text']} {marker}")
+        except Unavailable:  # no answer, or a 5xx: Jira may still save it
+            raise
+        except JiraflowError:  # a plain refusal: nothing was saved, no need to wait
+            box.unnote(self, "sent")
+            raise
+        return known, ""
+
+
+class Link(Action):
+    do = "link"
+    fields: ClassVar[dict[str, Any]] = {"url": str, "title": str, "resolved": bool}
+
+    @classmethod
+    def on(cls, tracker: Tracker, key: str, url: str, title: str, *, resolved: bool) -> Link:
+        site = tracker.site_url(key)
+        return cls.new(site, key, url=url, title=title, resolved=resolved)
+
+    def describe(self) -> str:
+        return f"link {self['title']} on {self.key}"
+
+    def describe_done(self) -> str:
+        return f"{self.key} links to {self['title']}"
+
+    def send(
+        self, tracker: Tracker, box: Queue, client: Any, known: Issue | None
+    ) -> tuple[Issue | None, str]:
+        global_id = "jiraflow:" + self["url"]  # one link per pull request, however often
+        client.link(self.key, global_id, self["url"], self["title"], resolved=self["resolved"])
+        return known, ""
+
+
+class Release(Action):
+    """A release's version in one project: the version, the fixVersions of its issues, their
+    status, and the version's release date.
+
+    Delivering it reads the issues with one search per 100 keys while it reads the project's
+    versions (the searches and that read go out together), finds or creates the version, adds
+    it to the issues lacking it and moves the issues not yet at the target (WRITERS issues at a
+    time, each issue's two writes in order), and releases the version last. Every part looks
+    before it writes, so a repeat (a second finish, `jiraflow sync` after a failure half-way)
+    neither duplicates nor undoes anything."""
+
+    do = "release"
+    of_project = True
+    missing_is_moot = False
+    fields: ClassVar[dict[str, Any]] = {
+        "version": str,
+        "keys": [store.NAME],
+        "released": bool,
+        "date": (str, None),
+        "target": str,
+        "result?": {str: store.ANY},
+    }
+
+    @classmethod
+    def for_keys(
+        cls,
+        tracker: Tracker,
+        keys: list[str],
+        *,
+        version: str,
+        tag: str,
+        released: bool,
+        date: str | None = None,
+    ) -> list[Release]:
+        """One action per Jira project among `keys` (keys of other projects are not Jira's)."""
+        by_project: dict[str, list[str]] = {}
+        for key in keys:
+            if tracker.accepts(key):
+                by_project.setdefault(project_of(key), []).append(key)
+        template = tracker.config.jira.version_name
+        target = tracker.config.jira.on.release if released else ""
+        actions = []
+        for project, project_keys in by_project.items():
+            owners = tracker.sites_for(project_keys[0])
+            action = cls.new(owners[0].url if len(owners) == 1 else None, project)
+            action.update(
+                version=releases.version_name(template, version, tag, project),
+                keys=project_keys,
+                released=released,
+                date=(date or releases.today()) if released else None,
+                target=target,
+            )
+            actions.append(action)
+        return actions
+
+    def describe(self) -> str:
+        keys = self["keys"]
+        listed = ", ".join(keys[:5]) + (f" and {len(keys) - 5} more" if len(keys) > 5 else "")
+        text = f"set fixVersion {self['version']} on {listed}"
+        if self["target"]:
+            text += f", move them to {self['target']}"
+        if self["released"]:
+            text += f", release {self['version']} ({self['date']})"
+        return f"{self.key} {self['version']}: " + text
+
+    def describe_done(self) -> str:
+        result = self.get("result") or {}
+        name = f"{self['key']} {self['version']}"
+        count = result.get("issues", 0)  # "1 issue has", "3 issues have"
+        have = "issue has" if count == 1 else "issues have"
+        parts = [f"{count} {have} fixVersion {self['version']}"]
+        if result.get("moved"):
+            parts.append(f"{result['moved']} moved to {result.get('reached') or self['target']}")
+        if result.get("created"):
+            parts.insert(0, "created")
+        if self["released"]:
+            parts.append(f"released {self['date']}")
+        return f"{name}: " + ", ".join(parts)
+
+    def deliver(
+        self, tracker: Tracker, box: Queue, known: Issue | None
+    ) -> tuple[Issue | None, str]:
+        self["warnings"] = self._deliver(tracker)
+        return None, ""
+
+    def _deliver(self, tracker: Tracker) -> list[str]:
+        """Make Jira match the action; returns warnings (keys Jira does not have, issues whose
+        workflow refuses the move). Raises JiraflowError for what a retry may fix."""
+        from jiraflow.jira.client import IssueNotFound, Refused
+
+        action, progress = self, tracker.progress
+        target = action["target"]
+        versions = self._versions_ahead(tracker)
+        try:
+            found = tracker.lookup(action["keys"], transitions=bool(target))
+        finally:
+            if versions is not None:
+                versions.wait()  # no request outlives the delivery
+        tracker.forget()  # what this delivery reads, it may change
+        warnings = []
+        if found.missing:
+            missing = ", ".join(found.missing)
+            warnings.append(f"not in Jira, left out of {action['version']}: {missing}")
+        issues = [found.issues[k] for k in action["keys"] if k in found.issues]
+        result: dict[str, Any] = {"issues": len(issues), "moved": 0, "created": False}
+        action["result"] = result
+        if not issues:
+            return warnings
+        site = tracker.site(found.sites[issues[0].key])
+        client = tracker.client(site)
+        listed = versions if versions is not None and site.url == action["site"] else None
+        version = self._version(client, issues[0], result, listed)
+        name = action["version"].casefold()
+        todo = [
+            issue
+            for issue in issues
+            if name not in (v.casefold() for v in issue.fix_versions)
+            or (target and not issue.status.matches(target))
+        ]
+
+        def update(issue: Issue) -> str:
+            """One issue: "moved", "" or a warning. What one issue refuses (gone since the
+            search, a workflow that will not go there) is said and does not hold up the others;
+            what may pass (Jira down, busy, a 5xx) raises, and the action stays queued."""
+            if name not in (v.casefold() for v in issue.fix_versions):
+                try:
+                    client.add_fix_version(issue.key, version["id"])
+                except IssueNotFound as exc:
+                    return f"{exc.message}; left out of {action['version']}"
+            if not target or issue.status.matches(target):
+                return ""
+            try:
+                transition = choose_transition(issue, issue.transitions or [], target)
+                values = screen_values(issue, transition, tracker.config.jira.fields)
+            except ConfigError as exc:  # this issue's workflow: the others still move
+                return f"{exc.message}; left as it is. {exc.hint or 'Move it in Jira.'}"
+            try:
+                client.transition(issue.key, transition.id, values)
+            except Refused as exc:
+                if not 400 <= exc.status < 500 or exc.status == 429:
+                    raise
+                return f"{issue.key} was not moved to {target}: {exc.message}. Move it in Jira."
+            result["reached"] = transition.to.name
+            return "moved"
+
+        errors: list[JiraflowError] = []
+        label = f"{action['key']} {action['version']}"
+        with ThreadPoolExecutor(max_workers=WRITERS) as pool:
+            futures = [pool.submit(update, issue) for issue in todo]
+            try:
+                for done, future in enumerate(futures, 1):
+                    try:
+                        outcome = future.result()
+                    except JiraflowError as exc:
+                        errors.append(exc)
+                        outcome = ""
+                    if outcome == "moved":
+                        result["moved"] += 1
+                    elif outcome:
+                        warnings.append(outcome)
+                    if progress is not None:
+                        progress(f"jira: updating the issues of {label}", done, len(todo))
+            except BaseException:  # Ctrl-C: no more writes start; the action stays queued
+                pool.shutdown(wait=False, cancel_futures=True)
+                raise
+        if errors:
+            raise errors[0]
+        if action["released"] and not version.get("released"):
+            client.release_version(version["id"], action["date"])
+        return warnings
+
+    def _versions_ahead(self, tracker: Tracker) -> Ahead[Any] | None:
+        """The project's versions, read while the issues are searched: when the action's site
+        is known and still configured (its client made here, in the calling thread)."""
+        if self["site"] not in {site.url for site in tracker.sites}:
+            return None
+        client = tracker.client(tracker.site(self["site"]))
+        return Ahead(partial(client.versions, self["key"]))
+
+    def _version(
+        self,
+        client: Any,
+        issue: Issue,
+        result: dict[str, Any],
+        listed: Ahead[Any] | None = None,
+    ) -> Any:
+        """The project's version of that name (Jira compares names ignoring case), created
+        when missing. It is created unreleased (with the planned date): releasing it is the
+        last step, once every issue has it. `listed`: the versions, already being read."""
+        from jiraflow.jira.client import Refused
+
+        action = self
+        name = action["version"]
+
+        def existing(versions: list[dict[str, Any]] | None = None) -> dict[str, Any] | None:
+            for version in client.versions(action["key"]) if versions is None else versions:
+                if str(version.get("name", "")).casefold() == name.casefold():
+                    return dict(version)
+            return None
+
+        found = existing(listed.result() if listed is not None else None)
+        if found is not None:
+            return found
+        try:
+            created = client.create_version(
+                issue.project_id, name, released=False, date=action["date"]
+            )
+        except Refused as exc:  # made meanwhile (another finish, a retried request)
+            found = existing() if exc.status == 400 else None
+            if found is None:
+                raise
+            return found
+        result["created"] = True
+        return created
+
+
+KINDS: dict[str, type[Action]] = {kind.do: kind for kind in (Assign, Move, Comment, Link, Release)}
