@@ -11,9 +11,8 @@ import pytest
 
 from conftest import log_in_to
 from gitutil import Repo
-from jiraflow import config
+from jiraflow import config, keys
 from jiraflow.checks import rules as checks
-from jiraflow.jira import issues
 from jiraflow.sandbox.jira import JiraSandbox
 
 
@@ -429,7 +428,7 @@ def test_sites_are_tried_in_order_until_every_key_is_found(
 
 # -- rules as a unit -----------------------------------------------------------------------
 def test_the_default_pattern_is_the_key_shape() -> None:
-    assert config.KEY_PATTERN_DEFAULT == issues.KEY_PATTERN
+    assert config.KEY_PATTERN_DEFAULT == keys.KEY_PATTERN
 
 
 @pytest.mark.parametrize(

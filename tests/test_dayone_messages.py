@@ -12,9 +12,9 @@ import pytest
 
 from conftest import Sites
 from gitutil import Repo
-from jiraflow.cli.render import plural
 from jiraflow.outbox.actions import Release
 from jiraflow.sandbox.jira import JiraSandbox
+from jiraflow.text import plural
 
 # -- a dirty tree names its files -----------------------------------------------------------------
 

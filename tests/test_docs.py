@@ -454,6 +454,8 @@ def test_every_link_between_the_docs_resolves() -> None:
         read("gitflow.md") + read("configuration.md")
     )
     pages = {p.name: anchors(p.read_text()) for p in DOCS.glob("*.md")}
+    contributing = README.parent / "CONTRIBUTING.md"
+    pages[contributing.name] = anchors(contributing.read_text())
     broken = []
     for source in [*DOCS.glob("*.md"), README]:
         for page, anchor in re.findall(

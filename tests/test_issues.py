@@ -16,11 +16,10 @@ from jiraflow.jira.issues import (
     Transition,
     branch_name,
     choose_transition,
-    key_in,
-    normalise_key,
     screen_values,
     slug,
 )
+from jiraflow.keys import key_in, normalise_key
 from jiraflow.urls import normalise_url
 
 

@@ -11,7 +11,8 @@ import pytest
 
 from conftest import Sites, point_at
 from gitutil import Repo, Result
-from jiraflow.gitflow.where import mentions, merged_branch, stands_for
+from jiraflow.gitflow.where import merged_branch, stands_for
+from jiraflow.keys import mentions
 from jiraflow.sandbox.jira import JiraSandbox
 
 

@@ -745,6 +745,20 @@ def read_toml(path: str, check: Callable[[dict[str, Any]], object] | None = None
     return parsed
 
 
+def app_dir() -> str:
+    """jiraflow's folder of user files (config.toml, accounts): click.get_app_dir("jiraflow")'s
+    rule, without click (which only the CLI imports): %APPDATA% on Windows, Application
+    Support on macOS, else $XDG_CONFIG_HOME (or ~/.config)."""
+    import sys
+
+    if sys.platform.startswith("win"):
+        return os.path.join(os.environ.get("APPDATA") or os.path.expanduser("~"), "jiraflow")
+    if sys.platform == "darwin":
+        return os.path.join(os.path.expanduser("~/Library/Application Support"), "jiraflow")
+    home = os.environ.get("XDG_CONFIG_HOME", os.path.expanduser("~/.config"))
+    return os.path.join(home, "jiraflow")
+
+
 def user_file(app_dir: str) -> str:
     override = os.environ.get("JIRAFLOW_CONFIG")
     return override if override else os.path.join(app_dir, "config.toml")

@@ -21,6 +21,38 @@ from jiraflow.errors import JiraflowError, RemoteError, RepoStateError
 if TYPE_CHECKING:
     import subprocess
 
+# Ref names: their one home. BRANCHES, TAGS and REMOTES are the prefixes (`for-each-ref`
+# patterns, `startswith` tests); the functions make and read full names.
+BRANCHES = "refs/heads/"
+TAGS = "refs/tags/"
+REMOTES = "refs/remotes/"
+
+
+def branch_ref(name: str) -> str:
+    """refs/heads/NAME"""
+    return BRANCHES + name
+
+
+def tag_ref(name: str) -> str:
+    """refs/tags/NAME"""
+    return TAGS + name
+
+
+def remote_ref(remote: str, name: str) -> str:
+    """refs/remotes/REMOTE/NAME: the remote-tracking ref of a branch of `remote`."""
+    return f"{REMOTES}{remote}/{name}"
+
+
+def branch_of(ref: str) -> str:
+    """The branch name of refs/heads/NAME (a name without the prefix is returned as is)."""
+    return ref.removeprefix(BRANCHES)
+
+
+def tag_of(ref: str) -> str:
+    """The tag name of refs/tags/NAME (a name without the prefix is returned as is)."""
+    return ref.removeprefix(TAGS)
+
+
 # Files in the git directory that mean an operation of git's own is half done.
 _IN_PROGRESS = {
     "MERGE_HEAD": "a merge",
@@ -60,7 +92,7 @@ class Head:
 
     @property
     def ref(self) -> str | None:
-        return f"refs/heads/{self.branch}" if self.branch else None
+        return branch_ref(self.branch) if self.branch else None
 
 
 class GitRepo:
@@ -199,18 +231,18 @@ class GitRepo:
         self._refs = None
 
     def branches(self, prefix: str = "") -> list[str]:
-        start = "refs/heads/" + prefix
-        return sorted(r[len("refs/heads/") :] for r in self.refs() if r.startswith(start))
+        start = branch_ref(prefix)
+        return sorted(branch_of(r) for r in self.refs() if r.startswith(start))
 
     def has_branch(self, name: str) -> bool:
-        return f"refs/heads/{name}" in self.refs()
+        return branch_ref(name) in self.refs()
 
     def remote_branch(self, remote: str, name: str) -> str | None:
-        ref = f"refs/remotes/{remote}/{name}"
+        ref = remote_ref(remote, name)
         return ref if ref in self.refs() else None
 
     def has_tag(self, name: str) -> bool:
-        return f"refs/tags/{name}" in self.refs()
+        return tag_ref(name) in self.refs()
 
     def config(self) -> dict[str, str]:
         """git config, all scopes merged (the last value of a key wins)."""
@@ -234,9 +266,9 @@ class GitRepo:
     def head(self) -> Head:
         with open(self.git_path("HEAD"), encoding="utf-8") as fh:
             text = fh.read().strip()
-        if text.startswith("ref: refs/heads/"):
-            branch = text[len("ref: refs/heads/") :]
-            return Head(branch, self.refs().get(f"refs/heads/{branch}"))
+        if text.startswith("ref: " + BRANCHES):
+            branch = branch_of(text.removeprefix("ref: "))
+            return Head(branch, self.refs().get(branch_ref(branch)))
         return Head(None, text)
 
     def operation_in_progress(self) -> str | None:

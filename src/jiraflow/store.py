@@ -1,4 +1,5 @@
-"""Small JSON files jiraflow keeps for itself (the outbox, the issue caches, the site cache),
+"""Small JSON files jiraflow keeps for itself (the outbox; the summary cache of the issues a
+repository has read; the issue cache TAB offers keys from; the site cache),
 written atomically so that an interrupted write never leaves half a file (nor two threads'
 writes one mixed file), and private to the user (0600, in a 0700 directory it creates).
 

@@ -33,6 +33,7 @@ from jiraflow.bitbucket.client import (
     whole,
 )
 from jiraflow.errors import AuthError, JiraflowError
+from jiraflow.git import BRANCHES, branch_ref
 
 DC_STATES = ("OPEN", "DECLINED", "MERGED")  # and ALL: what getPage's `state` takes
 
@@ -69,8 +70,8 @@ class DataCenterClient(BitbucketClient):
         params = {
             "sourceRepoId": repo_id,
             "targetRepoId": repo_id,
-            "sourceRefId": f"refs/heads/{source}",
-            "targetRefId": f"refs/heads/{destination}",
+            "sourceRefId": branch_ref(source),
+            "targetRefId": branch_ref(destination),
         }
         users = self._get(path, dc_reviewers, params=params)
         unique: dict[str, User] = {}
@@ -107,8 +108,8 @@ class DataCenterClient(BitbucketClient):
         body: dict[str, Any] = {
             "title": title,
             "description": description,
-            "fromRef": {"id": f"refs/heads/{source}", **ref},
-            "toRef": {"id": f"refs/heads/{destination}", **ref},
+            "fromRef": {"id": branch_ref(source), **ref},
+            "toRef": {"id": branch_ref(destination), **ref},
             "reviewers": [{"user": {"name": r}} for r in reviewers],
         }
         if draft:
@@ -134,9 +135,9 @@ class DataCenterClient(BitbucketClient):
         state = states[0] if len(states) == 1 and states[0] in DC_STATES else "ALL"
         params = {"state": state, "limit": str(min(limit, PAGE)), "order": "NEWEST"}
         if source is not None:
-            params |= {"at": f"refs/heads/{source}", "direction": "OUTGOING"}
+            params |= {"at": branch_ref(source), "direction": "OUTGOING"}
         elif destination is not None:
-            params |= {"at": f"refs/heads/{destination}", "direction": "INCOMING"}
+            params |= {"at": branch_ref(destination), "direction": "INCOMING"}
         path = f"{self._repo_path()}/pull-requests"
         for pr in self._pages(path, params, limit * 4, dc_pull_request):
             if pr.state in states:
@@ -235,7 +236,7 @@ def _dc_ref(data: dict[str, Any], side: str, where: str) -> tuple[str, str]:
     """(branch, latest commit) of fromRef or toRef."""
     at = located(where, side)
     ref = inner(data, side, where, required=True)
-    name = text(ref, "displayId", at) or text(ref, "id", at).removeprefix("refs/heads/")
+    name = text(ref, "displayId", at) or text(ref, "id", at).removeprefix(BRANCHES)
     if not name:
         raise Shape(f"{located(at, 'displayId')} is missing")
     return name, text(ref, "latestCommit", at)

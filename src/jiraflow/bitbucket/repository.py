@@ -20,6 +20,7 @@ from urllib.parse import unquote, urlsplit, urlunsplit
 
 from jiraflow.config import Config
 from jiraflow.errors import ConfigError
+from jiraflow.git import branch_ref
 from jiraflow.urls import CLOUD_API, CLOUD_HOSTS, canonical_api, normalise_url
 
 CLOUD, DATACENTER = "cloud", "datacenter"
@@ -71,7 +72,7 @@ class Repository:
             query = urlencode({"source": source, "dest": destination, "t": "1"})
             return f"{self.web_url}/pull-requests/new?{query}"
         query = urlencode(
-            {"sourceBranch": f"refs/heads/{source}", "targetBranch": f"refs/heads/{destination}"}
+            {"sourceBranch": branch_ref(source), "targetBranch": branch_ref(destination)}
         )
         return f"{self.web_url}/pull-requests?create&{query}"
 

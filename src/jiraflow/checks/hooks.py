@@ -24,7 +24,8 @@ from typing import TYPE_CHECKING
 
 from jiraflow.checks.rules import is_comment, is_scissors
 from jiraflow.errors import RepoStateError, UsageError
-from jiraflow.jira.issues import key_in
+from jiraflow.git import BRANCHES, REMOTES
+from jiraflow.keys import key_in
 from jiraflow.relaunch import FLAGS
 
 if TYPE_CHECKING:
@@ -381,10 +382,10 @@ def _push(repo: GitRepo, remote: str, remote_ref: str, old: str, new: str) -> Pu
     """The commits a push brings that the remote has on no branch (of any remote when
     pushing to a URL): what its server-side hooks would look at. An update also leaves out
     what the branch had there (`^<old>`), even when it was not fetched into a remote branch."""
-    if set(new) == {"0"} or not remote_ref.startswith("refs/heads/"):
+    if set(new) == {"0"} or not remote_ref.startswith(BRANCHES):
         return None  # a deletion, a tag, or a ref that is no branch
-    branch = remote_ref[len("refs/heads/") :]
-    prefix = f"refs/remotes/{remote}/" if remote in repo.remotes() else "refs/remotes/"
+    branch = remote_ref[len(BRANCHES) :]
+    prefix = f"{REMOTES}{remote}/" if remote in repo.remotes() else REMOTES
     tips = {sha for ref, sha in repo.refs().items() if ref.startswith(prefix)}
     if set(old) != {"0"} and repo.ok("cat-file", "-e", f"{old}^{{commit}}"):
         tips.add(old)

@@ -19,7 +19,8 @@ from typing import TYPE_CHECKING, Any
 from jiraflow.config import Config
 from jiraflow.errors import ConfigError
 from jiraflow.gitflow.model import KINDS, BranchModel
-from jiraflow.jira.issues import project_of
+from jiraflow.keys import branch_key, project_of
+from jiraflow.text import plural
 
 if TYPE_CHECKING:
     from jiraflow.gitflow.notes import Commit
@@ -111,9 +112,7 @@ class Rules:
     def branch_key(self, branch: str) -> str | None:
         """The first allowed key in a branch name (after its prefix): what the
         prepare-commit-msg hook adds to a message."""
-        parsed = self.model.parse(branch)
-        rest = parsed[1] if parsed else branch
-        return next((key for key in self.keys_in(rest) if self.allowed(key)), None)
+        return branch_key(self.model, branch, find=self.keys_in, accept=self.allowed)
 
     def branch_exempt(self, branch: str) -> bool:
         return any(p.match(branch) for p in self.exempt_branches)
@@ -390,7 +389,7 @@ def evaluate(rules: Rules, report: Report, items: list[Item], verify: Verify | N
             loose.append(problem)
     if loose and None not in loose:  # commits = any, and not one of them names a valid issue
         why = sorted({p.text for p in loose if p is not None and p.code != "no-key"})
-        summary = Item("range", f"{len(loose)} commit{'s' if len(loose) != 1 else ''}", "", "")
+        summary = Item("range", plural(len(loose), "commit"), "", "")
         summary.keys = [k for item in items if not item.needs_key for k in item.keys]
         report.problems.append(
             Problem(

@@ -17,10 +17,7 @@ import click
 from jiraflow import __version__
 from jiraflow.cli.app import CONTEXT_SETTINGS, AppState
 from jiraflow.cli.render import Renderer, Terminal, terminal_columns
-
-EXIT_USAGE = 2
-EXIT_INTERNAL = 1
-EXIT_INTERRUPTED = 130
+from jiraflow.errors import INTERNAL, INTERRUPTED
 
 
 class LazyGroup(click.Group):
@@ -356,7 +353,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         except (KeyboardInterrupt, click.exceptions.Abort):
             from jiraflow.services.status import interrupted_hint
 
-            code = EXIT_INTERRUPTED  # the hint: what this state allows (continue, abort, sync)
+            code = INTERRUPTED  # the hint: what this state allows (continue, abort, sync)
             error = ("interrupted", interrupted_hint(_current.path if _current else "."))
         except BrokenPipeError:
             raise
@@ -367,7 +364,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             if local is not None:  # a file or directory the system refused: exit 5
                 code, error = local.exit_code, (local.message, local.hint)
             else:
-                code = EXIT_INTERNAL
+                code = INTERNAL
                 error = (
                     f"internal error: {type(exc).__name__}: {exc}",
                     "Run the command again with --debug for the traceback, and report it.",

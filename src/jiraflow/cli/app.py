@@ -43,14 +43,39 @@ class AppState:
             renderer = Renderer(terminal=terminal)
         self.renderer = renderer
         self.terminal = terminal if terminal is not None else renderer.terminal
+        self._hearing = False
 
     def flow(self) -> FlowContext:
+        """The repository the command works in (and, from here on, retries are heard)."""
         from jiraflow.gitflow.context import FlowContext
 
+        self.hear_retries()
         return FlowContext.open(self.path, user_path=user_config_path())
+
+    def hear_retries(self) -> None:
+        """Retries of the command's Jira and Bitbucket requests are shown as a line on
+        stderr (never on stdout: --json stays one document); none outside a command (TAB,
+        --help: nothing imported for them). For this command only: the listener goes when
+        its context closes (ended or failed), so that a later command in the same process
+        (tests) is never told of, nor prints, these."""
+        if self._hearing:
+            return
+        from functools import partial
+
+        from jiraflow import http
+
+        self._hearing = True
+        http.hear_retries(partial(self.renderer.line, err=True))
+        ctx = click.get_current_context(silent=True)
+        if ctx is not None:
+            ctx.find_root().call_on_close(partial(http.hear_retries, None))
+
+    def confirm(self, question: str, *, default: bool) -> bool:
+        """Ask on the terminal (the question on stderr: --json keeps stdout one document)."""
+        return bool(click.confirm(question, default=default, err=True))
 
 
 def user_config_path() -> str:
-    from jiraflow.config import user_file
+    from jiraflow.config import app_dir, user_file
 
-    return user_file(click.get_app_dir("jiraflow"))
+    return user_file(app_dir())

@@ -87,6 +87,7 @@ def pr_cmd(state: AppState, offline: bool) -> None:
 
     environ = os.environ
     env = checking.pipeline_environ(environ)
+    state.hear_retries()
     flow = FlowContext.open(state.path, user_path=user_config_path(), environ=env)
     _finish(state, checking.pull_request(state, flow, environ, offline=offline))
 
@@ -155,6 +156,8 @@ def _render(state: AppState, report: Report, *, quiet: bool) -> None:
 
 def _summary(report: Report) -> str:
     """`main..HEAD: 3 commits (1 skipped), no problems.` or `wip: 1 problem in branch name.`"""
+    from jiraflow.text import plural
+
     commits = sum(1 for item in report.items if item.kind == "commit")
     what = [
         name
@@ -163,10 +166,10 @@ def _summary(report: Report) -> str:
     ]
     if commits or report.check in ("range", "pr", "push"):
         skipped = f" ({len(report.skipped)} skipped)" if report.skipped else ""
-        what.append(f"{commits} commit{'s' if commits != 1 else ''}{skipped}")
+        what.append(f"{plural(commits, 'commit')}{skipped}")
     checked = ", ".join(what) or "nothing to check"
     if report.problems:
         n = len(report.problems)
-        return f"{report.target}: {n} problem{'s' if n != 1 else ''} in {checked}."
+        return f"{report.target}: {plural(n, 'problem')} in {checked}."
     jira = " (the keys are issues in Jira)" if report.jira == "checked" and report.keys else ""
     return f"{report.target}: {checked}, no problems{jira}."

@@ -93,8 +93,10 @@ def complete_branches(kind: str) -> Completer:
 
     @_quiet
     def complete(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[Any]:
+        from jiraflow.git import branch_ref
+
         flow = _flow(ctx)
-        base = "refs/heads/" + flow.model.prefixes[kind]
+        base = branch_ref(flow.model.prefixes[kind])
         return _items(_refs(flow, incomplete, base)[base], incomplete)
 
     return complete
@@ -105,9 +107,11 @@ def complete_remote_branches(kind: str) -> Completer:
 
     @_quiet
     def complete(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[Any]:
+        from jiraflow.git import branch_ref, remote_ref
+
         flow = _flow(ctx)
         prefix = flow.model.prefixes[kind]
-        local, remote = f"refs/heads/{prefix}", f"refs/remotes/{flow.model.remote}/{prefix}"
+        local, remote = branch_ref(prefix), remote_ref(flow.model.remote, prefix)
         refs = _refs(flow, incomplete, local, remote)
         have = set(refs[local])
         return _items([name for name in refs[remote] if name not in have], incomplete)
@@ -123,7 +127,9 @@ def complete_base(kind: str) -> Completer:
 
     @_quiet
     def complete(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[Any]:
-        return _items(_refs(_flow(ctx), incomplete, "refs/heads/")["refs/heads/"], incomplete)
+        from jiraflow.git import BRANCHES
+
+        return _items(_refs(_flow(ctx), incomplete, BRANCHES)[BRANCHES], incomplete)
 
     return complete
 
@@ -133,10 +139,12 @@ def _tags(flow: FlowContext, incomplete: str) -> list[str]:
     numbers)."""
     import re
 
+    from jiraflow.git import TAGS
+
     def order(tag: str) -> list[tuple[int, int | str]]:
         return [(0, int(p)) if p.isdigit() else (1, p) for p in re.split(r"(\d+)", tag) if p]
 
-    return sorted(_refs(flow, incomplete, "refs/tags/")["refs/tags/"], key=order, reverse=True)
+    return sorted(_refs(flow, incomplete, TAGS)[TAGS], key=order, reverse=True)
 
 
 @_quiet
@@ -235,7 +243,7 @@ def refresh_issues(state: AppState, claimed: bool) -> None:
             raise
     finally:
         cache.release()
-    from jiraflow.cli.render import plural
+    from jiraflow.text import plural
 
     for site, answer in answers:
         what = plural(answer, "open issue") if isinstance(answer, int) else f"failed: {answer}"

@@ -450,12 +450,13 @@ def _complete_work_branches(
 ) -> list[Any]:
     """NAME of `jiraflow finish`: the feature, bugfix, release and hotfix branches."""
     from jiraflow.cli.complete import _flow, _items, _refs
+    from jiraflow.git import branch_of, branch_ref
 
     try:
         flow = _flow(ctx)
-        bases = ["refs/heads/" + flow.model.prefixes[k] for k in FINISHED_KINDS]
+        bases = [branch_ref(flow.model.prefixes[k]) for k in FINISHED_KINDS]
         refs = _refs(flow, "", *bases)
-        return _items([b[11:] + n for b in bases for n in refs[b]], incomplete)
+        return _items([branch_of(b) + n for b in bases for n in refs[b]], incomplete)
     except Exception:  # a TAB never fails
         return []
 

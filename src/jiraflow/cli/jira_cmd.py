@@ -100,6 +100,7 @@ def sync(state: AppState, drop: bool) -> None:
     from jiraflow.errors import PartialError
     from jiraflow.gitflow import journal
     from jiraflow.outbox.box import Outbox
+    from jiraflow.text import plural
 
     flow = state.flow()
     tracker = remote.tracker_for(flow, state)
@@ -127,7 +128,7 @@ def sync(state: AppState, drop: bool) -> None:
     )
     if failed:
         action, error = failed[0]
-        still = f"{len(failed)} action{'s' if len(failed) > 1 else ''} still queued"
+        still = f"{plural(len(failed), 'action')} still queued"
         # nothing delivered: the error's own exit code (6 unreachable, 4 refused token, ...)
         cls = PartialError if delivered else type(error)
         raise cls(

@@ -195,9 +195,3 @@ class Renderer:
         self.line(self._style("error: ", fg="red", bold=True) + message, err=True)
         if hint:
             self.line(self._style("hint: ", fg="cyan") + hint, err=True)
-
-
-def plural(count: int, word: str, many: str | None = None) -> str:
-    """A count in English: "1 issue", "2 issues", "0 issues" (`many` for a plural other
-    than word + "s": plural(n, "entry", "entries"))."""
-    return f"{count} {word if count == 1 else many or word + 's'}"

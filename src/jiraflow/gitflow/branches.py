@@ -6,6 +6,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from jiraflow.errors import RemoteError, RepoStateError
+from jiraflow.git import branch_ref, remote_ref
 from jiraflow.gitflow.context import FlowContext
 from jiraflow.gitflow.naming import check_branch_name
 from jiraflow.gitflow.plan import PUSH, REBASE, Plan
@@ -30,9 +31,9 @@ def plan_publish(ctx: FlowContext, kind: str, name: str | None) -> Plan:
             f"'{branch}' is already on '{remote}'",
             f"Push new commits with `git push`, or track it with `jiraflow {kind} track`.",
         )
-    plan = Plan(f"{kind} publish", branch, moves={f"refs/heads/{branch}"})
+    plan = Plan(f"{kind} publish", branch, moves={branch_ref(branch)})
     plan.add(
-        "push", "--quiet", "--set-upstream", remote, f"{branch}:refs/heads/{branch}", kind=PUSH
+        "push", "--quiet", "--set-upstream", remote, f"{branch}:{branch_ref(branch)}", kind=PUSH
     )
     if ctx.repo.head().branch != branch:
         plan.add("checkout", "--quiet", branch)
@@ -52,11 +53,9 @@ def plan_track(ctx: FlowContext, kind: str, name: str) -> Plan:
             f"Check it out with `jiraflow {kind} checkout {name}`.",
         )
     ctx.require_clean()
-    plan = Plan(
-        f"{kind} track", branch, moves={f"refs/heads/{branch}", f"refs/remotes/{remote}/{branch}"}
-    )
+    plan = Plan(f"{kind} track", branch, moves={branch_ref(branch), remote_ref(remote, branch)})
     # Fetch just this branch: it may have been pushed a moment ago.
-    refspec = f"+refs/heads/{branch}:refs/remotes/{remote}/{branch}"
+    refspec = f"+{branch_ref(branch)}:{remote_ref(remote, branch)}"
     plan.add("fetch", "--quiet", remote, refspec, kind=PUSH)
     plan.add("checkout", "--quiet", "-b", branch, "--track", f"{remote}/{branch}")
     plan.summary = [
@@ -72,14 +71,14 @@ def plan_delete(
     repo = ctx.repo
     branch = ctx.resolve(kind, name)
     base = ctx.base_of(branch, kind)
-    tip = repo.refs()[f"refs/heads/{branch}"]
+    tip = repo.refs()[branch_ref(branch)]
     targets = [b for b in (base, ctx.model.main) if repo.has_branch(b)]
     if not force and not any(repo.is_ancestor(branch, t) for t in targets):
         raise RepoStateError(
             f"'{branch}' has commits that are not merged into '{base}'",
             f"Finish it with `jiraflow {kind} finish`, or delete it anyway with --force.",
         )
-    plan = Plan(f"{kind} delete", branch, moves={f"refs/heads/{branch}"})
+    plan = Plan(f"{kind} delete", branch, moves={branch_ref(branch)})
     if repo.head().branch == branch:
         ctx.require_clean()
         plan.add("checkout", "--quiet", base)
@@ -109,7 +108,7 @@ def plan_rebase(ctx: FlowContext, kind: str, name: str | None) -> Plan:
     branch = ctx.resolve(kind, name)
     base = ctx.base_of(branch, kind)
     ctx.require_clean()
-    plan = Plan(f"{kind} rebase", branch, moves={f"refs/heads/{branch}"})
+    plan = Plan(f"{kind} rebase", branch, moves={branch_ref(branch)})
     plan.add("rebase", "--quiet", base, branch, kind=REBASE)
     plan.summary = [f"rebased '{branch}' onto '{base}'"]
     return plan
@@ -157,7 +156,7 @@ def list_branches(ctx: FlowContext, kind: str) -> list[BranchRow]:
         zip(
             compared,
             repo.ahead_behind_many(
-                [(refs[f"refs/heads/{b}"], refs[f"refs/heads/{base}"]) for b, base in compared]
+                [(refs[branch_ref(b)], refs[branch_ref(base)]) for b, base in compared]
             ),
             strict=True,
         )

@@ -12,12 +12,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from jiraflow.errors import ConfigError, RepoStateError
+from jiraflow.errors import RepoStateError
+from jiraflow.git import branch_ref, remote_ref, tag_ref
 from jiraflow.gitflow.context import FlowContext
 from jiraflow.gitflow.journal import section_record
 from jiraflow.gitflow.notes import NOTES_COMMIT
 from jiraflow.gitflow.plan import MERGE, PUSH, REBASE, SQUASH, WRITE, Plan
 from jiraflow.gitflow.start import require_not_behind
+from jiraflow.templates import fill
 
 
 @dataclass(frozen=True, eq=False, repr=False)
@@ -118,7 +120,7 @@ def _plan_work(
     landed: Landed | None = None,
 ) -> Plan:
     repo = ctx.repo
-    plan = Plan(f"{kind} finish", branch, moves={f"refs/heads/{base}", f"refs/heads/{branch}"})
+    plan = Plan(f"{kind} finish", branch, moves={branch_ref(base), branch_ref(branch)})
     plan.branch_after = base
     if landed is not None:
         _update_from_remote(ctx, plan, base, landed)
@@ -130,7 +132,7 @@ def _plan_work(
         plan.add("rebase", "--quiet", base, branch, kind=REBASE)
     plan.add("checkout", "--quiet", base)
     if opts.squash:
-        head = {"HEAD": repo.refs()[f"refs/heads/{base}"]}  # the commit the squash goes on
+        head = {"HEAD": repo.refs()[branch_ref(base)]}  # the commit the squash goes on
         plan.add("merge", "--quiet", "--squash", branch, kind=SQUASH, source=branch, expect=head)
     else:
         # AVH's rule: exactly one commit fast-forwards, anything else gets a merge commit.
@@ -147,7 +149,7 @@ def _plan_work(
 def _seen(ctx: FlowContext, *branches: str) -> dict[str, str | None]:
     """The remote's branches as last fetched: what a push of them changes there."""
     refs = ctx.repo.refs()
-    return {f"refs/heads/{b}": refs.get(f"refs/remotes/{ctx.model.remote}/{b}") for b in branches}
+    return {branch_ref(b): refs.get(remote_ref(ctx.model.remote, b)) for b in branches}
 
 
 def _plan_version(
@@ -185,19 +187,19 @@ def _plan_version(
             )
         tag_now = False  # tagged by an earlier, interrupted finish
 
-    plan = Plan(f"{kind} finish", branch, moves={f"refs/heads/{target}", f"refs/heads/{branch}"})
+    plan = Plan(f"{kind} finish", branch, moves={branch_ref(target), branch_ref(branch)})
     merged = landed is not None or repo.is_ancestor(branch, target)
     if opts.changelog is not None and not merged:
         path, text = opts.changelog
         add_changelog_commit(
-            plan, branch, path, text, version, head=repo.refs()[f"refs/heads/{branch}"]
+            plan, branch, path, text, version, head=repo.refs()[branch_ref(branch)]
         )
     if landed is not None:
         _update_from_remote(ctx, plan, target, landed)
     elif not merged:
         plan.add("checkout", "--quiet", target)
         if opts.squash:
-            head = {"HEAD": repo.refs()[f"refs/heads/{target}"]}
+            head = {"HEAD": repo.refs()[branch_ref(target)]}
             plan.add(
                 "merge", "--quiet", "--squash", branch, kind=SQUASH, source=branch, expect=head
             )
@@ -209,26 +211,26 @@ def _plan_version(
         message = (
             opts.message
             if opts.message is not None
-            else _fill(key, ctx.config.get(key), version, tag)
+            else fill(key, ctx.config.get(key), {"version": version, "tag": tag})
         )
         if opts.notes:  # verbatim-ish: a Markdown heading is not a comment to strip
             message = f"{message.rstrip()}\n\n{opts.notes.strip()}\n"
             plan.add("tag", "--annotate", "--cleanup=whitespace", "--message", message, tag, tagged)
         else:
             plan.add("tag", "--annotate", "--message", message, tag, tagged)
-        plan.moves.add(f"refs/tags/{tag}")
+        plan.moves.add(tag_ref(tag))
         plan.summary.append(f"tagged '{target}' as '{tag}'")
     if back:
         source = tag if not opts.no_tag else target
-        plan.moves.add(f"refs/heads/{back}")
+        plan.moves.add(branch_ref(back))
         plan.add("checkout", "--quiet", back)
         plan.add("merge", "--quiet", "--no-ff", "--no-edit", source, kind=MERGE, source=source)
         plan.summary.append(f"merged '{source}' back into '{back}'")
     if opts.push:
-        refs = [r for r in (back, target) if r] + ([f"refs/tags/{tag}"] if not opts.no_tag else [])
+        refs = [r for r in (back, target) if r] + ([tag_ref(tag)] if not opts.no_tag else [])
         seen = _seen(ctx, *[r for r in (back, target) if r])
         if tag_now:  # a tag made by an earlier, interrupted finish may be there already
-            seen[f"refs/tags/{tag}"] = None
+            seen[tag_ref(tag)] = None
         # --atomic: the remote gets all of them or none, never main without its tag
         plan.add("push", "--quiet", "--atomic", model.remote, *refs, kind=PUSH, expect=seen)
         plan.summary.append(f"pushed {', '.join(repr(r) for r in refs)} to '{model.remote}'")
@@ -282,7 +284,7 @@ def _cleanup(
     elif ctx.config.finish.delete_remote and on_remote:
         # only what we have seen goes: a commit pushed meanwhile makes the delete fail
         seen = repo.refs()[on_remote]
-        lease = f"--force-with-lease=refs/heads/{branch}:{seen}"
+        lease = f"--force-with-lease={branch_ref(branch)}:{seen}"
         plan.add(
             "push",
             "--quiet",
@@ -291,7 +293,7 @@ def _cleanup(
             "--delete",
             branch,
             kind=PUSH,
-            expect={f"refs/heads/{branch}": seen},
+            expect={branch_ref(branch): seen},
         )
         plan.summary.append(f"deleted '{branch}' on '{model.remote}'")
         stays = False
@@ -305,13 +307,3 @@ def _cleanup(
     if held:  # recorded: --abort puts it back, or the branch would lose its base
         plan.add("config", "--remove-section", section, message=held)
     plan.summary.append(f"deleted '{branch}'")
-
-
-def _fill(key: str, template: str, version: str, tag: str) -> str:
-    try:
-        return template.format(version=version, tag=tag)
-    except (KeyError, IndexError, ValueError):
-        raise ConfigError(
-            f"{key} = {template!r} is not a valid template",
-            "Use {version} and {tag} as placeholders (double braces for a literal brace).",
-        ) from None

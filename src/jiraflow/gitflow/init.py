@@ -13,6 +13,7 @@ from typing import Any
 
 from jiraflow import config as config_mod
 from jiraflow.errors import ConfigError
+from jiraflow.git import BRANCHES, branch_ref
 from jiraflow.gitflow.context import FlowContext
 from jiraflow.gitflow.model import KINDS
 from jiraflow.gitflow.naming import check_branch_name
@@ -32,7 +33,7 @@ def plan_init(ctx: FlowContext, *, force: bool = False, ask: Ask | None = None) 
     repo, cfg = ctx.repo, ctx.config
     refs = repo.refs()
     head = repo.head()
-    has_commits = any(r.startswith("refs/heads/") for r in refs)
+    has_commits = any(r.startswith(BRANCHES) for r in refs)
     local = repo.branches()
     remote = cfg.gitflow.remote
     if not force and _configured(ctx, "gitflow.main") and _configured(ctx, "gitflow.develop"):
@@ -81,7 +82,7 @@ def plan_init(ctx: FlowContext, *, force: bool = False, ask: Ask | None = None) 
     plan = Plan("init", develop)
     created = False
     if not has_commits:
-        plan.add("symbolic-ref", "HEAD", f"refs/heads/{main}")
+        plan.add("symbolic-ref", "HEAD", branch_ref(main))
         plan.add("commit", "--quiet", "--allow-empty", "--no-verify", "-m", "Initial commit")
         plan.summary.append(f"created '{main}' with an empty initial commit")
         created = True
@@ -105,7 +106,7 @@ def plan_init(ctx: FlowContext, *, force: bool = False, ask: Ask | None = None) 
             plan.add("branch", "--quiet", "--no-track", develop, main)
             plan.summary.append(f"created '{develop}' from '{main}'")
         created = True
-    plan.moves = {f"refs/heads/{main}", f"refs/heads/{develop}"}
+    plan.moves = {branch_ref(main), branch_ref(develop)}
     # Checked out before anything is written, so a failure leaves nothing behind.
     if created and head.branch != develop:
         plan.add("checkout", "--quiet", develop)

@@ -22,12 +22,24 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from jiraflow.errors import JiraflowError, RemoteError, RepoStateError
-from jiraflow.git import GitError, GitRepo, hook_output, reason
+from jiraflow.git import (
+    BRANCHES,
+    TAGS,
+    GitError,
+    GitRepo,
+    branch_of,
+    branch_ref,
+    hook_output,
+    reason,
+    remote_ref,
+    tag_of,
+    tag_ref,
+)
 from jiraflow.gitflow.lock import lock as lock  # the commands take the repository lock from here
 from jiraflow.gitflow.plan import GIT, MERGE, PUSH, REBASE, SQUASH, WRITE, Plan, Step
 
 StepCallback = Callable[[Step], None]
-DoneCallback = Callable[[list[Any]], None]  # called with the remote actions
+DoneCallback = Callable[[list[dict[str, Any]]], None]  # called with the remote actions' records
 
 
 def _unlink(path: str) -> None:
@@ -43,8 +55,10 @@ class Journal:
     refs: dict[str, str | None]
     steps: list[Step]
     next: int = 0
-    # Jira actions to deliver once every step has run (jiraflow.outbox.actions)
-    remote: list[Any] = field(default_factory=list)
+    # the remote actions to deliver once every step has run, as their JSON records: opaque
+    # to the engine (checked only to be JSON objects); the services layer that runs the plan
+    # makes them actions again (jiraflow.outbox), and reports a damaged one with `damaged`
+    remote: list[dict[str, Any]] = field(default_factory=list)
 
     @staticmethod
     def path(repo: GitRepo) -> str:
@@ -69,16 +83,10 @@ class Journal:
             "pushed?": [str],  # written by older versions; not read
             "remote?": [dict],
         }
-        # a template: read_json fills in {path} (the path itself may hold braces)
-        hint = (
-            "`cat {path}` shows the interrupted operation and where each branch was; "
-            "once `git status` and `git branch` look right, `rm {path}`."
-        )
-        data = store.read_json(path, None, hint, shape)
+        data = store.read_json(path, None, _DAMAGED_HINT, shape)
         if data is None:
             return None
         try:
-            remote: list[Any] = []
             steps = []
             for i, step in enumerate(data["steps"]):
                 try:
@@ -87,14 +95,8 @@ class Journal:
                     raise exc.within(f"steps[{i}]") from None
             if not 0 <= data["next"] <= len(steps):
                 raise store.Damaged(f"{data['next']} is not a step number", "next")
-            if data.get("remote"):
-                from jiraflow.outbox.box import check_actions
-
-                remote = check_actions(data["remote"], "remote")
         except store.Damaged as exc:
-            raise RepoStateError(
-                f"{path} is damaged ({exc})", hint.replace("{path}", path)
-            ) from None
+            raise damaged(repo, exc) from None
         return cls(
             data["operation"],
             data["branch"],
@@ -102,7 +104,7 @@ class Journal:
             data["refs"],
             steps,
             data["next"],
-            remote,
+            data.get("remote") or [],
         )
 
     def save(self, repo: GitRepo) -> None:
@@ -114,7 +116,7 @@ class Journal:
             "refs": self.refs,
             "steps": [s.to_json() for s in self.steps],
             "next": self.next,
-            "remote": [action.to_json() for action in self.remote],
+            "remote": self.remote,
         }
         path = self.path(repo)
         os.makedirs(os.path.dirname(path), exist_ok=True)
@@ -125,6 +127,21 @@ class Journal:
 
     def remove(self, repo: GitRepo) -> None:
         _unlink(self.path(repo))
+
+
+# a template: read_json fills in {path} (the path itself may hold braces)
+_DAMAGED_HINT = (
+    "`cat {path}` shows the interrupted operation and where each branch was; "
+    "once `git status` and `git branch` look right, `rm {path}`."
+)
+
+
+def damaged(repo: GitRepo, problem: Exception) -> RepoStateError:
+    """The error (exit 5) for a journal jiraflow could not have written: `problem` (a
+    jiraflow.store.Damaged) says what is wrong where. Also for a damaged remote action, which
+    the services layer finds when it makes the records actions again."""
+    path = Journal.path(repo)
+    return RepoStateError(f"{path} is damaged ({problem})", _DAMAGED_HINT.replace("{path}", path))
 
 
 def in_progress(repo: GitRepo) -> Journal | None:
@@ -201,7 +218,7 @@ def execute(
         {"branch": head.branch, "commit": head.commit},
         {ref: refs.get(ref) for ref in sorted(plan.moves)},
         list(plan.steps),
-        remote=list(plan.remote),
+        remote=[action.to_json() for action in plan.remote],
     )
     journal.save(repo)
     _run_from(repo, journal, on_step, on_done)
@@ -347,7 +364,7 @@ def _run_step(repo: GitRepo, journal: Journal, step: Step) -> None:
     if step.kind == PUSH:
         output = proc.stderr or proc.stdout
         why = reason(output)
-        missing = re.search(r"couldn't find remote ref (?:refs/heads/)?(\S+)", output)
+        missing = re.search(rf"couldn't find remote ref (?:{BRANCHES})?(\S+)", output)
         if step.argv[0] == "fetch" and missing:
             remote = _remote_of(step)
             raise RepoStateError(
@@ -479,7 +496,7 @@ def already_done(repo: GitRepo, step: Step, branch: str | None) -> bool:
     if step.kind in (MERGE, SQUASH, REBASE) or (step.kind == GIT and argv[0] == "commit"):
         if step.kind == REBASE:  # `rebase ONTO BRANCH`: BRANCH is on ONTO
             return repo.is_ancestor(argv[-2], argv[-1])
-        tip = f"refs/heads/{branch}" if branch else "HEAD"
+        tip = branch_ref(branch) if branch else "HEAD"
         before = expect.get("HEAD")
         if before:  # a step that commits: the branch moved on from where it began
             return repo.commit_of(tip) != before and repo.is_ancestor(before, tip)
@@ -492,13 +509,13 @@ def already_done(repo: GitRepo, step: Step, branch: str | None) -> bool:
         return False
     if argv[0] == "checkout":  # the branch is checked out (and, for -b, made)
         target, creates = _checkout_target(argv)
-        made = not creates or repo.commit_of(f"refs/heads/{target}") is not None
+        made = not creates or repo.commit_of(branch_ref(target)) is not None
         return made and repo.head().branch == target
     if argv[0] == "tag":  # `tag ... TAG COMMIT`: TAG exists and points at COMMIT
-        tagged = repo.commit_of(f"refs/tags/{argv[-2]}")
+        tagged = repo.commit_of(tag_ref(argv[-2]))
         return tagged is not None and tagged == repo.commit_of(argv[-1])
     if argv[0] == "branch" and ("-d" in argv or "-D" in argv):
-        return repo.commit_of(f"refs/heads/{argv[-1]}") is None
+        return repo.commit_of(branch_ref(argv[-1])) is None
     if argv[:2] == ("config", "--remove-section"):
         return not config_section(repo, argv[2])
     return False
@@ -530,12 +547,12 @@ def _in_section(key: str, section: str) -> bool:
 def _deleted_on_remote(repo: GitRepo, remote: str, branch: str) -> bool:
     """Whether `remote` has no `branch` (False when it cannot be asked). git may have been
     stopped before it dropped the remote-tracking ref: that goes too."""
-    proc = repo.run("ls-remote", "--heads", remote, f"refs/heads/{branch}", check=False)
+    proc = repo.run("ls-remote", "--heads", remote, branch_ref(branch), check=False)
     gone = proc.returncode == 0 and not any(
-        line.endswith(f"\trefs/heads/{branch}") for line in proc.stdout.splitlines()
+        line.endswith(f"\t{branch_ref(branch)}") for line in proc.stdout.splitlines()
     )
     if gone:
-        repo.run("update-ref", "-d", f"refs/remotes/{remote}/{branch}", check=False)
+        repo.run("update-ref", "-d", remote_ref(remote, branch), check=False)
         repo.forget_refs()
     return gone
 
@@ -599,9 +616,9 @@ class RemoteChange:
     sure: bool = True
 
     def describe(self) -> str:
-        kind, name = ("tag", self.ref[10:]) if self.ref.startswith("refs/tags/") else ("", "")
+        kind, name = ("tag", tag_of(self.ref)) if self.ref.startswith(TAGS) else ("", "")
         if not kind:
-            kind, name = "branch", self.ref.removeprefix("refs/heads/")
+            kind, name = "branch", branch_of(self.ref)
         if self.now is None:
             return f"{kind} '{name}' deleted (was {(self.was or '')[:7]})"
         if self.was is None:
@@ -691,7 +708,7 @@ def _undo_branch_config(repo: GitRepo, journal: Journal) -> None:
         key = step.argv[1] if len(step.argv) == 3 and step.argv[0] == "config" else ""
         branch = key[len("gitflow.branch.") : -len(".base")]
         ours = key.startswith("gitflow.branch.") and key.endswith(".base")
-        if ours and journal.refs.get(f"refs/heads/{branch}", "") is None:
+        if ours and journal.refs.get(branch_ref(branch), "") is None:
             repo.run("config", "--unset", key, check=False)
 
 

@@ -19,8 +19,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
 from jiraflow.errors import UsageError
-from jiraflow.git import GitError
-from jiraflow.jira.issues import KEY_PATTERN
+from jiraflow.git import TAGS, GitError, tag_ref
+from jiraflow.keys import KEY_IN_TEXT, KEY_PATTERN, keys_in
 
 if TYPE_CHECKING:
     from jiraflow.git import GitRepo
@@ -38,7 +38,6 @@ _JSON_NAMES = {FEATURES: "features", FIXES: "bug_fixes", OTHER: "other"}
 DEFAULT_PREFIXES = {"feature": "feature/", "bugfix": "bugfix/", "hotfix": "hotfix/"}
 _SECTION_OF_KIND = {"feature": FEATURES, "bugfix": FIXES, "hotfix": FIXES}
 
-_KEY = re.compile(rf"(?<![A-Za-z0-9]){KEY_PATTERN}(?![0-9])")
 # subjects of merges, including the single-parent commit of a squash merge on Bitbucket
 _MERGE_SUBJECT = re.compile(r"^(Merge (branch|remote-tracking branch|pull request|tag)|Merged in) ")
 
@@ -55,7 +54,7 @@ class Commit:
     @property
     def keys(self) -> list[str]:
         """The issue keys the message mentions, in order, each once."""
-        return list(dict.fromkeys(_KEY.findall(f"{self.subject}\n{self.body}")))
+        return keys_in(f"{self.subject}\n{self.body}")
 
     @property
     def is_merge(self) -> bool:
@@ -181,8 +180,8 @@ def previous_releases(
 ) -> list[str]:
     """The release tags `rev` contains that no other of them contains (usually one; two when
     a hotfix of an older version was finished after a newer release). A release tag is the
-    prefix and a version starting with a digit (`1.4.0`, `2024.06`); pre-releases of
-    `version` are not releases of anything before it."""
+    prefix and a semantic version (versions.tag_version); pre-releases of `version` are
+    not releases of anything before it."""
     from jiraflow.gitflow import versions
 
     current = versions.parse(version) if version else None
@@ -192,15 +191,14 @@ def previous_releases(
         "--merged",
         rev,
         "--format=%(refname:strip=2) %(*objectname)%(objectname)",
-        f"refs/tags/{prefix}*" if prefix else "refs/tags/",
+        f"{tag_ref(prefix)}*" if prefix else TAGS,
     )
     for line in listing.splitlines():
         name, _, commit = line.partition(" ")
-        rest = name[len(prefix) :]
-        if name == skip or not name.startswith(prefix) or not rest[:1].isdigit():
+        parsed = versions.tag_version(name, prefix)
+        if name == skip or parsed is None:
             continue
-        parsed = versions.parse(rest)
-        if current is not None and parsed is not None and parsed.release_of(current):
+        if current is not None and parsed.release_of(current):
             continue  # a pre-release of the version being made
         found.setdefault(commit[:40], name)
     if len(found) <= 1:
@@ -267,7 +265,7 @@ def _branch_kinds(commits: list[Commit], prefixes: Mapping[str, str]) -> dict[st
             for kind, prefix in by_length:
                 rest = _after_prefix(name, prefix)
                 if rest is not None:
-                    for key in _KEY.findall(rest):
+                    for key in KEY_IN_TEXT.findall(rest):
                         kinds.setdefault(key, kind)
                     break
     return kinds
@@ -293,7 +291,7 @@ def _branch_name_of(key: str, commits: list[Commit], prefixes: Mapping[str, str]
         for name in _branch_names(commit.subject):
             for prefix in prefixes.values():
                 rest = _after_prefix(name, prefix) if prefix else None
-                if rest and key in _KEY.findall(rest):
+                if rest and key in KEY_IN_TEXT.findall(rest):
                     words = rest.split(key, 1)[1].strip("-_/. ")
                     return re.sub(r"[-_]+", " ", words)
     return ""

@@ -5,14 +5,16 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from jiraflow.errors import ConfigError, RepoStateError, UsageError
-from jiraflow.git import GitRepo
+from jiraflow.errors import RepoStateError, UsageError
+from jiraflow.git import REMOTES, GitRepo, branch_ref
 from jiraflow.gitflow import versions
 from jiraflow.gitflow.context import FlowContext
 from jiraflow.gitflow.journal import Journal, refuse_if_busy
 from jiraflow.gitflow.naming import check_branch_name
 from jiraflow.gitflow.plan import WRITE, Plan, Step
 from jiraflow.gitflow.versions import Version
+from jiraflow.templates import fill
+from jiraflow.text import plural
 
 
 @dataclass(frozen=True, eq=False, repr=False)
@@ -94,7 +96,7 @@ def plan_start(
         other = base if base != model.default_base(kind) else None
         versions.check_new(name, top, kind, base=other)
 
-    plan = Plan(f"{kind} start", branch, moves={f"refs/heads/{branch}"})
+    plan = Plan(f"{kind} start", branch, moves={branch_ref(branch)})
     plan.add("checkout", "--quiet", "-b", branch, base)
     if kind != "support" and base != model.default_base(kind):
         # Recorded where AVH records it, so finish (ours or `git flow`) merges back into it;
@@ -131,7 +133,7 @@ def _highest(ctx: FlowContext, kind: str, base: str) -> tuple[Version, str] | No
     another base, such as a support branch) continues its base: only the tags reachable
     from the base count, so a hotfix of support/1.x follows the highest 1.x tag."""
     everything = kind == "release" and base == ctx.model.develop
-    merged = None if everything else f"refs/heads/{base}"
+    merged = None if everything else branch_ref(base)
     return versions.highest(ctx.repo, ctx.model.tag_prefix, merged)
 
 
@@ -162,13 +164,7 @@ def _bump_version_files(ctx: FlowContext, plan: Plan, base: str, version: str) -
 
 
 def _bump_message(template: str, version: str, tag: str) -> str:
-    try:
-        return template.format(version=version, tag=tag)
-    except (KeyError, IndexError, ValueError):
-        raise ConfigError(
-            f"release.bump_message = {template!r} is not a valid template",
-            "Use {version} and {tag} as placeholders (double braces for a literal brace).",
-        ) from None
+    return fill("release.bump_message", template, {"version": version, "tag": tag})
 
 
 def _require_absent(ctx: FlowContext, branch: str) -> None:
@@ -215,13 +211,13 @@ def require_not_behind(ctx: FlowContext, branch: str) -> None:
     if remote_ref is None:
         return
     refs = ctx.repo.refs()
-    if refs[f"refs/heads/{branch}"] == refs[remote_ref]:
+    if refs[branch_ref(branch)] == refs[remote_ref]:
         return
     _, behind = ctx.repo.ahead_behind(branch, remote_ref)
     if behind:
-        remote_name = remote_ref[len("refs/remotes/") :]
+        remote_name = remote_ref[len(REMOTES) :]
         raise RepoStateError(
-            f"'{branch}' is behind '{remote_name}' by {behind} commit{'s' if behind > 1 else ''}",
+            f"'{branch}' is behind '{remote_name}' by {plural(behind, 'commit')}",
             f"Update it first (`git checkout {branch} && git pull`), then run the command again.",
         )
 
@@ -255,7 +251,7 @@ def abort_start(ctx: FlowContext, kind: str, *, dry_run: bool = False) -> list[s
             f"{what} is in progress in this repository", journals.git_way_out(what)
         )
     branch, head = entry.branch, repo.head()
-    tip = repo.refs(fresh=True).get(f"refs/heads/{branch}")
+    tip = repo.refs(fresh=True).get(branch_ref(branch))
     kept = _not_made_by(repo, entry, tip)
     changed = [p for p in _written(entry) if not _holds_written(repo, entry, p)]
     if changed:

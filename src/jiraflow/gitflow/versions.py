@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass
 
 from jiraflow.errors import UsageError
-from jiraflow.git import GitRepo
+from jiraflow.git import TAGS, GitRepo
 
 PARTS = ("major", "minor", "patch")
 
@@ -86,21 +86,27 @@ def parse(text: str) -> Version | None:
     return Version(int(major), int(minor), int(patch), pre or "", build or "")
 
 
+def tag_version(tag: str, prefix: str) -> Version | None:
+    """The one definition of a release tag: the version a tag names when it is `prefix` (the
+    version tag prefix) followed by a semantic version, else None (`latest`, `v2`, `2024.06`,
+    a tag without the prefix). Version tags, release notes and `where` all count by it."""
+    return parse(tag[len(prefix) :]) if tag.startswith(prefix) else None
+
+
 def version_tags(
     repo: GitRepo, prefix: str, merged: str | None = None
 ) -> list[tuple[Version, str]]:
-    """(version, tag name) of every tag named `prefix` + a semantic version, lowest first;
-    with `merged`, only the tags reachable from that revision."""
+    """(version, tag name) of every release tag (`tag_version`), lowest first; with
+    `merged`, only the tags reachable from that revision."""
     args = ["for-each-ref", "--format=%(refname)"]
     if merged:
         args.append(f"--merged={merged}")
     found = []
-    for ref in repo.out(*args, "refs/tags/").splitlines():
-        tag = ref[len("refs/tags/") :]
-        if tag.startswith(prefix):
-            version = parse(tag[len(prefix) :])
-            if version is not None:
-                found.append((version, tag))
+    for ref in repo.out(*args, TAGS).splitlines():
+        tag = ref[len(TAGS) :]
+        version = tag_version(tag, prefix)
+        if version is not None:
+            found.append((version, tag))
     return sorted(found)
 
 

@@ -25,9 +25,10 @@ import re
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from jiraflow.git import GitRepo
+from jiraflow.git import BRANCHES, REMOTES, TAGS, GitRepo, branch_of, branch_ref, remote_ref
 from jiraflow.gitflow import versions
 from jiraflow.gitflow.context import FlowContext
+from jiraflow.keys import mentions
 
 ALL, SOME, NONE, MISSING = "all", "some", "none", "missing"
 
@@ -47,19 +48,13 @@ _STANDS_FOR = (
 _FIELD = "\x1f"
 
 
-def mentions(text: str, key: str) -> bool:
-    """Whether `text` names `key` as a whole key: PROJ-12 in "PROJ-12: fix" and
-    "feature/PROJ-12-login", not in "PROJ-123" or "XPROJ-12"."""
-    return re.search(rf"(?<![A-Za-z0-9]){re.escape(key)}(?![0-9])", text) is not None
-
-
 def merged_branch(message: str, remotes: list[str] | tuple[str, ...] = ()) -> str | None:
     """The branch a merge message says was merged, without a remote's name in front."""
     found = [m for m in (p.search(message) for p in _MERGED_BRANCH) if m]
     if not found:
         return None
     name = min(found, key=lambda m: m.start()).group(1)
-    name = name.removeprefix("refs/heads/")
+    name = branch_of(name)
     for remote in sorted(remotes, key=len, reverse=True):
         if name.startswith(remote + "/"):
             return name[len(remote) + 1 :]
@@ -216,7 +211,7 @@ def locate(flow: FlowContext, key: str) -> Whereabouts:
     messages, subjects, times, merges = _mentioning(repo, key)
     commits = set(messages)
     work: dict[str, list[str]] = {}  # work branch name -> its local and remote refs
-    for name in sorted(refs, key=lambda r: (not r.startswith("refs/heads/"), r)):
+    for name in sorted(refs, key=lambda r: (not r.startswith(BRANCHES), r)):
         if key not in name:  # most of thousands of refs, cheaply
             continue
         short = _branch_name(name, remotes)
@@ -264,9 +259,7 @@ def locate(flow: FlowContext, key: str) -> Whereabouts:
 
     found.branches = [held(p, refs[p.ref].commit) if p.ref else p for p in places]
     for version, ref in tags:
-        tag = held(
-            Place(ref.name[len("refs/tags/") :], ref.name, "tag", version=version), ref.commit
-        )
+        tag = held(Place(ref.name[len(TAGS) :], ref.name, "tag", version=version), ref.commit)
         if tag.contains:
             found.tags.append(tag)
     return found
@@ -285,8 +278,8 @@ def _commit_refs(repo: GitRepo) -> dict[str, _Ref]:
     commit (60 ms in a repository with 10,000 branches)."""
     fmt = "%00".join(["%(refname)", "%(objecttype)", "%(objectname)"])
     peel = "%00".join([fmt, "%(*objecttype)", "%(*objectname)"])
-    text = repo.run("for-each-ref", f"--format={fmt}", "refs/heads", "refs/remotes").stdout
-    text += repo.run("for-each-ref", f"--format={peel}", "refs/tags").stdout
+    text = repo.run("for-each-ref", f"--format={fmt}", BRANCHES, REMOTES).stdout
+    text += repo.run("for-each-ref", f"--format={peel}", TAGS).stdout
     refs = {}
     for line in text.split("\n"):
         if not line:
@@ -301,10 +294,10 @@ def _commit_refs(repo: GitRepo) -> dict[str, _Ref]:
 
 def _branch_name(ref: str, remotes: list[str]) -> str | None:
     """The branch name of a local or remote-tracking ref (no remote in front)."""
-    if ref.startswith("refs/heads/"):
-        return ref[len("refs/heads/") :]
-    if ref.startswith("refs/remotes/"):
-        rest = ref[len("refs/remotes/") :]
+    if ref.startswith(BRANCHES):
+        return ref[len(BRANCHES) :]
+    if ref.startswith(REMOTES):
+        rest = ref[len(REMOTES) :]
         for remote in sorted(remotes, key=len, reverse=True):
             if rest.startswith(remote + "/"):
                 name = rest[len(remote) + 1 :]
@@ -322,7 +315,7 @@ def _places_of_interest(flow: FlowContext, refs: dict[str, _Ref]) -> list[Place]
     places: list[Place] = []
 
     def local_and_remote(name: str, role: str, *, always: bool) -> None:
-        local, theirs = f"refs/heads/{name}", f"refs/remotes/{remote}/{name}"
+        local, theirs = branch_ref(name), remote_ref(remote, name)
         if local in refs:
             places.append(Place(name, local, role))
         if theirs in refs:
@@ -339,7 +332,7 @@ def _places_of_interest(flow: FlowContext, refs: dict[str, _Ref]) -> list[Place]
         if env.startswith("refs/"):
             places.append(Place(env, env if env in refs else None, "environment"))
             continue
-        theirs, local = f"refs/remotes/{remote}/{env}", f"refs/heads/{env}"
+        theirs, local = remote_ref(remote, env), branch_ref(env)
         ref = theirs if theirs in refs else local if local in refs else None
         places.append(Place(env, ref, "environment"))
     for kind in ("release", "hotfix"):
@@ -349,7 +342,7 @@ def _places_of_interest(flow: FlowContext, refs: dict[str, _Ref]) -> list[Place]
         names = {
             _branch_name(ref, [remote]) or ""
             for ref in refs
-            if ref.startswith((f"refs/heads/{prefix}", f"refs/remotes/{remote}/{prefix}"))
+            if ref.startswith((branch_ref(prefix), remote_ref(remote, prefix)))
         }
         for name in sorted(names, key=lambda n: _version_order(n[len(prefix) :])):
             local_and_remote(name, kind, always=False)
@@ -362,11 +355,11 @@ def _version_order(text: str) -> tuple[int, Any, str]:
 
 
 def _version_tags(refs: dict[str, _Ref], prefix: str) -> list[tuple[str, _Ref]]:
-    """(version, ref) of the tags named prefix + a semantic version, lowest version first."""
+    """(version, ref) of the release tags (versions.tag_version), lowest version first."""
     found = []
     for name, ref in refs.items():
-        if name.startswith("refs/tags/" + prefix):
-            version = versions.parse(name[len("refs/tags/" + prefix) :])
+        if name.startswith(TAGS):
+            version = versions.tag_version(name[len(TAGS) :], prefix)
             if version is not None:
                 found.append((version, ref))
     found.sort(key=lambda pair: pair[0])
@@ -424,7 +417,7 @@ def _branch_only(
     base = flow.base_of(short, parsed[0]) if parsed else model.develop
     bases = [
         ref
-        for ref in (f"refs/heads/{base}", f"refs/remotes/{model.remote}/{base}")
+        for ref in (branch_ref(base), remote_ref(model.remote, base))
         if ref in refs and ref not in branch_refs
     ]
     if not bases:

@@ -42,7 +42,8 @@ from jiraflow.concurrency import together
 from jiraflow.credentials import Credential
 from jiraflow.errors import AuthError, JiraflowError, RemoteError
 from jiraflow.http import CONNECT_TIMEOUT, MAX_WAIT, RETRY_STATUSES, TRIES, reason, send
-from jiraflow.jira.issues import Issue, is_key
+from jiraflow.jira.issues import Issue
+from jiraflow.keys import is_key
 from jiraflow.store import SiteCache
 
 CLOUD, DATACENTER = "cloud", "datacenter"

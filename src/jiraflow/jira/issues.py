@@ -1,6 +1,7 @@
-"""Issues as jiraflow sees them: keys, branch names made from summaries, and the choice of
+"""Issues as jiraflow sees them: branch names made from summaries, and the choice of
 a workflow transition by its target status. Pure functions over plain data: no HTTP here
-(that is jira_api.py), so every rule is testable on its own.
+(that is jira/client.py), so every rule is testable on its own. What an issue key is
+lives in jiraflow.keys.
 """
 
 from __future__ import annotations
@@ -11,48 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from jiraflow.errors import ConfigError
-
-# The one home of what an issue key is (jira_api checks Jira's answers with it, tracker the
-# queued actions whose keys go into Jira's URLs). A project key as Jira makes them: an
-# upper-case letter, then upper-case letters, digits or underscores, two at least.
-PROJECT_PATTERN = r"[A-Z][A-Z0-9_]+"
-# An issue key as the server-side hooks match it: project key, dash, number (from 1).
-KEY_PATTERN = rf"{PROJECT_PATTERN}-[1-9][0-9]*"
-_KEY_ALONE = re.compile(KEY_PATTERN)
-_PROJECT_ALONE = re.compile(PROJECT_PATTERN)
-_KEY_IN_TEXT = re.compile(rf"(?<![A-Za-z0-9]){KEY_PATTERN}(?![0-9])")
-
-
-def is_key(text: str) -> bool:
-    """Whether the whole of `text` is an issue key (nothing after it, not even a newline)."""
-    return _KEY_ALONE.fullmatch(text) is not None
-
-
-def is_project(text: str) -> bool:
-    """Whether the whole of `text` is a project key."""
-    return _PROJECT_ALONE.fullmatch(text) is not None
-
-
-def normalise_key(text: str, projects: list[str]) -> str | None:
-    """`PROJ-12` as typed, or `proj-12` when PROJ is a configured project; else None (a
-    plain branch name such as `fix-2` is not taken for an issue of project FIX)."""
-    if is_key(text):
-        return text
-    upper = text.upper()
-    if is_key(upper) and project_of(upper) in projects:
-        return upper
-    return None
-
-
-def key_in(text: str) -> str | None:
-    """The first issue key in a branch name or message."""
-    match = _KEY_IN_TEXT.search(text)
-    return match.group(0) if match else None
-
-
-def project_of(key: str) -> str:
-    return key.rsplit("-", 1)[0]
-
+from jiraflow.templates import fill
 
 # Letters that Unicode does not decompose into an ASCII base letter.
 _FOLD = str.maketrans(
@@ -95,13 +55,7 @@ def branch_name(template: str, key: str, summary: str, issue_type: str, max_leng
             f"branch.name: {template!r} has no {{key}}",
             "jiraflow finds a branch's issue by its key: e.g. '{key}-{summary}'.",
         )
-    try:
-        whole = template.format(key=key, summary="\0", type=slug(issue_type))
-    except (KeyError, IndexError, ValueError) as exc:
-        raise ConfigError(
-            f"branch.name: {template!r} is not a valid template ({exc})",
-            "Use {key}, {summary} and {type}, e.g. '{key}-{summary}'.",
-        ) from None
+    whole = fill("branch.name", template, {"key": key, "summary": "\0", "type": slug(issue_type)})
     words = slug(summary)
     room = max(max_length - (len(whole) - 1), 0)
     if len(words) > room:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import datetime
 
-from jiraflow.errors import ConfigError
+from jiraflow.templates import fill
 
 
 def today() -> str:
@@ -15,10 +15,4 @@ def today() -> str:
 
 
 def version_name(template: str, version: str, tag: str, project: str) -> str:
-    try:
-        return template.format(version=version, tag=tag, project=project)
-    except (KeyError, IndexError, ValueError):
-        raise ConfigError(
-            f"jira.version_name = {template!r} is not a valid template",
-            "Use {version}, {tag} and {project} as placeholders, e.g. '{version}'.",
-        ) from None
+    return fill("jira.version_name", template, {"version": version, "tag": tag, "project": project})

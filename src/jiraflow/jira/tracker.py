@@ -23,10 +23,11 @@ from jiraflow.concurrency import Ahead
 from jiraflow.config import Config
 from jiraflow.errors import ConfigError, JiraflowError
 from jiraflow.jira.client import IssueNotFound
-from jiraflow.jira.issues import Issue, project_of
+from jiraflow.jira.issues import Issue
+from jiraflow.keys import project_of
 
-ISSUE_CACHE = "issues.json"
-ISSUE_CACHE_SHAPE = {str: {"summary": str, "type": str, "site": str}}
+SUMMARY_CACHE = "issues.json"
+SUMMARY_CACHE_SHAPE = {str: {"summary": str, "type": str, "site": str}}
 
 
 @dataclass
@@ -83,7 +84,7 @@ def configured_sites(config: Config) -> list[Site]:
 
 
 class Tracker:
-    """Jira for one repository: sites, clients and the issue cache (and where the outbox is:
+    """Jira for one repository: sites, clients and the summary cache (and where the outbox is:
     state_dir)."""
 
     def __init__(
@@ -156,7 +157,7 @@ class Tracker:
 
     # -- issues --------------------------------------------------------------------------------
     def fetch(self, key: str, *, transitions: bool = False) -> tuple[Issue, Site]:
-        """The issue from the site that has it, remembered in the issue cache. An issue being
+        """The issue from the site that has it, remembered in the summary cache. An issue being
         read ahead comes from that read (with its transitions)."""
         ahead = self._ahead.get(key)
         issue, site = ahead.result() if ahead is not None else self._find(key, transitions)
@@ -298,16 +299,16 @@ class Tracker:
     def remember(self, *found: tuple[Issue, Site]) -> None:
         if not found:
             return
-        path = os.path.join(self.state_dir, ISSUE_CACHE)
-        cache = store.read_cache(path, ISSUE_CACHE_SHAPE, {})
+        path = os.path.join(self.state_dir, SUMMARY_CACHE)
+        cache = store.read_cache(path, SUMMARY_CACHE_SHAPE, {})
         for issue, site in found:
             cache[issue.key] = {"summary": issue.summary, "type": issue.type, "site": site.url}
         store.write_cache(path, cache)
 
     def cached(self, key: str) -> dict[str, str] | None:
-        """What the issue cache has of the key (a damaged cache has nothing: it is rebuilt)."""
-        path = os.path.join(self.state_dir, ISSUE_CACHE)
-        entry = store.read_cache(path, ISSUE_CACHE_SHAPE, {}).get(key)
+        """What the summary cache has of the key (a damaged cache has nothing: it is rebuilt)."""
+        path = os.path.join(self.state_dir, SUMMARY_CACHE)
+        entry = store.read_cache(path, SUMMARY_CACHE_SHAPE, {}).get(key)
         return entry if isinstance(entry, dict) else None
 
     # -- where an action on an issue goes ---------------------------------------------------------

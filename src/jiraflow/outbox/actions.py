@@ -29,14 +29,8 @@ from jiraflow import store
 from jiraflow.concurrency import Ahead
 from jiraflow.errors import ConfigError, JiraflowError
 from jiraflow.jira import releases
-from jiraflow.jira.issues import (
-    Issue,
-    choose_transition,
-    is_key,
-    is_project,
-    project_of,
-    screen_values,
-)
+from jiraflow.jira.issues import Issue, choose_transition, screen_values
+from jiraflow.keys import is_key, is_project, project_of
 
 if TYPE_CHECKING:
     from jiraflow.jira.tracker import Tracker

@@ -14,12 +14,12 @@ if TYPE_CHECKING:
 def bitbucket_site(session: Session) -> Any:
     """The Bitbucket repository of the current directory (for its API address, and to check
     an access token against), or None outside one."""
+    from jiraflow.config import app_dir
     from jiraflow.errors import JiraflowError
-    from jiraflow.services import remote
     from jiraflow.services.pull_requests import Forge
 
     try:
-        forge = Forge(session.flow(), app_dir=remote.app_dir())
+        forge = Forge(session.flow(), app_dir=app_dir())
         return forge.repository if forge.enabled else None
     except JiraflowError:
         return None
@@ -69,9 +69,9 @@ def store(
     """Keep the token in the OS keyring; `record`: the config key (jira.url, bitbucket.url)
     to write the site to in the user's config. A Jira login starts filling the issue cache."""
     from jiraflow import credentials
-    from jiraflow.services import remote
+    from jiraflow.config import app_dir
 
-    credentials.store(credential, kind, app_dir=remote.app_dir())
+    credentials.store(credential, kind, app_dir=app_dir())
     if record:
         from jiraflow import config as config_mod
 
@@ -98,13 +98,14 @@ def accounts(session: Session, user_path: str) -> list[dict[str, Any]]:
     """`auth status`: each stored and each configured login, with where its token comes
     from (or the problem finding it)."""
     from jiraflow import credentials
+    from jiraflow.config import app_dir
     from jiraflow.errors import JiraflowError
     from jiraflow.jira.tracker import configured_sites
-    from jiraflow.services import remote, settings
+    from jiraflow.services import settings
 
     cfg = settings.configured(session, user_path)
     rows: dict[tuple[str, str], dict[str, Any]] = {}
-    for account in credentials.accounts(remote.app_dir()):
+    for account in credentials.accounts(app_dir()):
         rows[(account["service"], account["url"])] = {**account, "configured": False}
     configured_ = [("jira", s.url, s.user, s.kind) for s in configured_sites(cfg)]
     site = bitbucket_site(session)
@@ -118,7 +119,7 @@ def accounts(session: Session, user_path: str) -> list[dict[str, Any]]:
     for row in rows.values():
         try:
             found = credentials.lookup(
-                row["service"], row["url"], row.get("user", ""), app_dir=remote.app_dir()
+                row["service"], row["url"], row.get("user", ""), app_dir=app_dir()
             )
             row["user"], row["source"] = found.user, found.source
         except JiraflowError as exc:
@@ -132,12 +133,13 @@ def logout_target(
 ) -> tuple[str, str]:
     """The site and login `auth logout` removes the token of."""
     from jiraflow import credentials
+    from jiraflow.config import app_dir
     from jiraflow.credentials import site_url
     from jiraflow.errors import UsageError
-    from jiraflow.services import remote, settings
+    from jiraflow.services import settings
 
     cfg = settings.configured(session, user_path)
-    known = credentials.accounts(remote.app_dir(), service)
+    known = credentials.accounts(app_dir(), service)
     section = cfg.bitbucket if service == "bitbucket" else cfg.jira
     if url is None and service == "bitbucket":
         site = bitbucket_site(session)
@@ -156,16 +158,16 @@ def logout_target(
 def logout(service: str, url: str, user: str) -> bool:
     """Remove the token; whether there was one."""
     from jiraflow import credentials
-    from jiraflow.services import remote
+    from jiraflow.config import app_dir
 
-    return credentials.delete(service, url, user, app_dir=remote.app_dir())
+    return credentials.delete(service, url, user, app_dir=app_dir())
 
 
 def ready_to_store(service: str) -> None:
     """Fail before any question is asked when the token could not be stored: a broken
     accounts file, no usable keyring."""
     from jiraflow import credentials
-    from jiraflow.services import remote
+    from jiraflow.config import app_dir
 
-    credentials.accounts(remote.app_dir())
+    credentials.accounts(app_dir())
     credentials.keyring_backend(service)

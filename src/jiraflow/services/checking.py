@@ -9,6 +9,8 @@ import os
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING
 
+from jiraflow.git import branch_ref, remote_ref
+
 if TYPE_CHECKING:
     from jiraflow.checks.hooks import Push
     from jiraflow.checks.rules import Item, Report, Rules, Verify
@@ -291,10 +293,10 @@ def _destination_ref(session: Session, flow: FlowContext, destination: str) -> s
 
     repo = flow.repo
     remote = flow.model.remote
-    ref = f"refs/remotes/{remote}/{destination}"
+    ref = remote_ref(remote, destination)
     try:
         if ref not in repo.refs(fresh=True):
-            repo.run("fetch", "--quiet", remote, f"+refs/heads/{destination}:{ref}")
+            repo.run("fetch", "--quiet", remote, f"+{branch_ref(destination)}:{ref}")
         if not repo.ok("merge-base", ref, "HEAD") and repo.out(
             "rev-parse", "--is-shallow-repository"
         ) == ("true"):

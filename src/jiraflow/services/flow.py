@@ -50,11 +50,13 @@ def run_plan(
                 state.renderer.note(plan=[])
                 state.renderer.line("Nothing to do.")
             return
+        outbox = Outbox(tracker) if tracker else None
         journal.execute(
             flow.repo,
             plan,
             on_step=lambda s: state.renderer.step(s.describe()),
-            on_done=Outbox(tracker).enqueue if tracker else None,
+            # the journal hands back its records of the plan's actions: these are they
+            on_done=(lambda _records: outbox.enqueue(plan.remote)) if outbox else None,
         )
         state.renderer.summary(plan.summary)
         state.renderer.note(branch=flow.repo.head().branch)
@@ -78,6 +80,7 @@ def refuse_checked_out_elsewhere(flow: FlowContext, plan: Plan) -> None:
     import shlex
 
     from jiraflow.errors import RepoStateError
+    from jiraflow.git import branch_of
 
     repo = flow.repo
     if not os.path.isdir(os.path.join(repo.common_dir, "worktrees")):
@@ -87,7 +90,7 @@ def refuse_checked_out_elsewhere(flow: FlowContext, plan: Plan) -> None:
         fields = dict(line.partition(" ")[::2] for line in block.splitlines())
         path, ref = fields.get("worktree", ""), fields.get("branch", "")
         if ref in plan.moves and path and os.path.realpath(path) != here:
-            name = ref[len("refs/heads/") :]
+            name = branch_of(ref)
             raise RepoStateError(
                 f"'{name}' is checked out in the work tree {path}: the {plan.operation} "
                 "cannot change it from here",
@@ -108,28 +111,30 @@ def resume_or_abort(state: Session, flow: FlowContext, kind: str, cont: bool) ->
         entry = journal.in_progress(flow.repo)
         if entry is None:
             raise UsageError(f"there is no {operation} to {'continue' if cont else 'abort'}")
+        actions = remote.journal_actions(flow.repo, entry)  # damaged: exit 5, as on loading
         if entry.operation != operation:
             raise UsageError(
                 f"the operation in progress is a {entry.operation}",
                 journal.what_to_run(flow.repo, entry),
             )
-        tracker = remote.tracker_for(flow, state) if entry.remote else None
+        tracker = remote.tracker_for(flow, state) if actions else None
         if state.dry_run:
             lines = [s.describe() for s in entry.steps[entry.next :]]
-            state.renderer.plan(lines + (remote.describe(entry.remote) if tracker else []))
+            state.renderer.plan(lines + (remote.describe(actions) if tracker else []))
             return
         if cont:
+            outbox = Outbox(tracker) if tracker else None
             journal.resume(
                 flow.repo,
                 entry,
                 on_step=lambda s: state.renderer.step(s.describe()),
-                on_done=Outbox(tracker).enqueue if tracker else None,
+                on_done=(lambda _records: outbox.enqueue(actions)) if outbox else None,
             )
             done = f"finished '{entry.branch}'"
             state.renderer.summary([done])
             state.renderer.note(branch=flow.repo.head().branch)
             if tracker is not None:
-                remote.deliver(state, tracker, entry.remote, done=done)
+                remote.deliver(state, tracker, actions, done=done)
         else:
             # what a remote has of it, not undone: asked while the local refs say what was pushed
             left = journal.remote_changes(flow.repo, entry)

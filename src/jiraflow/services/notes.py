@@ -7,6 +7,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from jiraflow.git import branch_of, tag_of
+
 if TYPE_CHECKING:
     from jiraflow.gitflow.context import FlowContext
     from jiraflow.gitflow.notes import Commit, Facts, Notes
@@ -72,7 +74,7 @@ def issue_facts(
     """Which keys count, what Jira says of them (None: not asked), and how Jira was used."""
     from jiraflow.errors import JiraflowError
     from jiraflow.gitflow import notes as core
-    from jiraflow.jira.issues import project_of
+    from jiraflow.keys import project_of
     from jiraflow.services.remote import tracker_for
 
     if tracker is None:
@@ -131,12 +133,12 @@ def title_of(flow: FlowContext, rev_range: str) -> str:
         version = _on_version_branch(flow)
         if version:
             return version
-    branch = end.removeprefix("refs/heads/")
+    branch = branch_of(end)
     for kind in ("release", "hotfix"):
         prefix = flow.model.prefixes[kind]
         if prefix and branch.startswith(prefix) and flow.repo.has_branch(branch):
             return branch[len(prefix) :]
-    tag = end.removeprefix("refs/tags/")
+    tag = tag_of(end)
     prefix = flow.model.tag_prefix
     version = tag[len(prefix) :]
     if tag.startswith(prefix) and flow.repo.has_tag(tag) and versions.parse(version) is not None:

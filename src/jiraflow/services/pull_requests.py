@@ -18,7 +18,10 @@ from typing import TYPE_CHECKING, Any
 
 from jiraflow import store
 from jiraflow.errors import ConfigError, JiraflowError, RepoStateError
+from jiraflow.git import branch_ref
 from jiraflow.gitflow.context import FlowContext
+from jiraflow.templates import fill
+from jiraflow.text import plural
 
 if TYPE_CHECKING:
     from jiraflow.bitbucket.client import BitbucketClient, PullRequest
@@ -196,8 +199,8 @@ def pr_text(
     }
     title = default_title
     if key and summary:
-        title = _fill("pr.title", cfg.title, values)
-    description = _fill("pr.description", cfg.description, values).strip()
+        title = fill("pr.title", cfg.title, values)
+    description = fill("pr.description", cfg.description, values).strip()
     return Text(title.strip(), re.sub(r"\n{3,}", "\n\n", description))
 
 
@@ -205,17 +208,6 @@ def humanise(name: str) -> str:
     """`add-login-form` -> `Add login form`."""
     words = re.sub(r"[-_/]+", " ", name).strip()
     return words[:1].upper() + words[1:] if words else name
-
-
-def _fill(key: str, template: str, values: dict[str, str]) -> str:
-    try:
-        return template.format(**values)
-    except (KeyError, IndexError, ValueError):
-        names = ", ".join("{" + v + "}" for v in values)
-        raise ConfigError(
-            f"{key} = {template!r} is not a valid template",
-            f"Use {names} as placeholders (double braces for a literal brace).",
-        ) from None
 
 
 def commit_subjects(flow: FlowContext, base_ref: str, branch: str) -> list[str]:
@@ -267,7 +259,7 @@ def landing(
             result.open_pr, result.merged_pr = pull_requests_of(forge, branch, target)
         except JiraflowError as exc:
             result.note = exc.message
-    tip = repo.refs()[f"refs/heads/{branch}"]
+    tip = repo.refs()[branch_ref(branch)]
     merged = result.merged_pr
     if merged is not None and not _related(flow, tip, merged):
         result.merged_pr = merged = None  # an older branch of the same name: not this work
@@ -386,15 +378,14 @@ def push_args(flow: FlowContext, branch: str) -> tuple[str, ...] | None:
     """The push that brings the remote branch up to the local one (None: it is there).
     A remote branch with commits the local one lacks stops everything: pull first."""
     repo, remote = flow.repo, flow.model.remote
-    args = ("push", "--quiet", "--set-upstream", remote, f"{branch}:refs/heads/{branch}")
+    args = ("push", "--quiet", "--set-upstream", remote, f"{branch}:{branch_ref(branch)}")
     remote_ref = repo.remote_branch(remote, branch)
     if remote_ref is None:
         return args
     ahead, behind = repo.ahead_behind(branch, remote_ref)
     if behind:
         raise RepoStateError(
-            f"'{remote}/{branch}' has {behind} commit{'s' if behind > 1 else ''} that "
-            f"'{branch}' lacks",
+            f"'{remote}/{branch}' has {plural(behind, 'commit')} that '{branch}' lacks",
             "Pull them first (`git pull --rebase`), then run `jiraflow pr create` again.",
         )
     return args if ahead else None
@@ -481,11 +472,11 @@ def guarded(flow: FlowContext, *, dry_run: bool) -> Iterator[None]:
 
 
 def forge_for(flow: FlowContext) -> Forge:
-    """The repository's Bitbucket connection, its retries shown on the running command."""
-    from jiraflow.services import remote
+    """The repository's Bitbucket connection (its retries are shown on the running command:
+    the CLI listens)."""
+    from jiraflow.config import app_dir
 
-    remote.hear_retries()
-    return Forge(flow, app_dir=remote.app_dir())
+    return Forge(flow, app_dir=app_dir())
 
 
 @dataclass
@@ -620,11 +611,12 @@ def _propose(
     dry_run: bool,
 ) -> Proposal:
     """The reads go out together: the pull request already open, the reviewers, and the
-    issue (read ahead for its move, and its summary when the issue cache lacks it)."""
+    issue (read ahead for its move, and its summary when the summary cache lacks it)."""
     from jiraflow.concurrency import Ahead
+    from jiraflow.services import remote
 
     proposal = Proposal(branch, base, push)
-    proposal.key = _issue_key(flow, tracker, branch)
+    proposal.key = remote.issue_key(tracker, flow, branch)
     client = forge.client  # made here: its credential is looked up in this thread
     if proposal.key is not None and not dry_run:
         summary_known = (tracker.cached(proposal.key) or {}).get("summary")
@@ -655,18 +647,8 @@ def _propose(
     return proposal
 
 
-def _issue_key(flow: FlowContext, tracker: Tracker, branch: str) -> str | None:
-    from jiraflow.jira.issues import key_in
-
-    parsed = flow.model.parse(branch)
-    key = key_in(parsed[1] if parsed else branch)
-    if key is None or not tracker.enabled or not tracker.accepts(key):
-        return None
-    return key
-
-
 def _issue_facts(ui: Output, tracker: Tracker, key: str | None) -> tuple[str | None, str | None]:
-    """Summary and browse URL of the issue: from the issue cache, else one GET. Jira being
+    """Summary and browse URL of the issue: from the summary cache, else one GET. Jira being
     down must not stop a pull request: the title then comes from the branch."""
     if key is None:
         return None, None

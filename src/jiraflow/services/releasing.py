@@ -7,6 +7,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from jiraflow.git import branch_ref
+
 if TYPE_CHECKING:
     from jiraflow.gitflow.context import FlowContext
     from jiraflow.gitflow.notes import Commit
@@ -139,7 +141,7 @@ def commit_changelog(state: Session, flow: FlowContext, kind: str, branch: str) 
     change = changelog_change(flow, branch, text)
     if change is None:
         return
-    plan = Plan(f"{kind} notes", branch, moves={f"refs/heads/{branch}"})
+    plan = Plan(f"{kind} notes", branch, moves={branch_ref(branch)})
     add_changelog_commit(plan, branch, *change, version)
     if state.dry_run:
         state.renderer.plan(plan.describe())

@@ -9,10 +9,10 @@ from collections.abc import Callable
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
-import click
-
 if TYPE_CHECKING:
+    from jiraflow.git import GitRepo
     from jiraflow.gitflow.context import FlowContext
+    from jiraflow.gitflow.journal import Journal
     from jiraflow.jira.issues import Issue
     from jiraflow.jira.tracker import Site, Tracker
     from jiraflow.outbox.actions import Action
@@ -20,38 +20,18 @@ if TYPE_CHECKING:
     from jiraflow.services.session import Session as AppState
 
 
-def app_dir() -> str:
-    return click.get_app_dir("jiraflow")
-
-
 def tracker_for(flow: FlowContext, state: AppState | None = None) -> Tracker:
     """The repository's tracker; with `state`, long Jira work shows its progress (and a dry
     run reads nothing ahead)."""
+    from jiraflow.config import app_dir
     from jiraflow.jira.tracker import Tracker
 
     state_dir = os.path.dirname(flow.repo.state_path("outbox.json"))
     tracker = Tracker(flow.config, state_dir=state_dir, app_dir=app_dir())
-    hear_retries()
     if state is not None:
         tracker.progress = state.renderer.progress
         tracker.dry_run = state.dry_run
     return tracker
-
-
-def hear_retries() -> None:
-    """Retries of the running command's Jira and Bitbucket requests are shown as a line on
-    stderr (never on stdout: --json stays one document); none outside a command (TAB). For
-    this command only: the listener goes when its context closes (ended or failed), so that
-    a later command in the same process (tests) is never told of, nor prints, these."""
-    from jiraflow import http
-
-    ctx = click.get_current_context(silent=True)
-    root = ctx.find_root() if ctx is not None else None
-    renderer = getattr(root.obj, "renderer", None) if root is not None else None
-    http.hear_retries(None if renderer is None else partial(renderer.line, err=True))
-    if root is not None and not root.meta.get("jiraflow.retries_heard"):
-        root.meta["jiraflow.retries_heard"] = True
-        root.call_on_close(partial(http.hear_retries, None))
 
 
 def describe(actions: list[Action]) -> list[str]:
@@ -92,6 +72,21 @@ def deliver(
         )
 
 
+def journal_actions(repo: GitRepo, entry: Journal) -> list[Action]:
+    """The remote actions a stopped run's journal holds (their JSON records there: the
+    engine does not know the outbox), made actions again. One jiraflow could not have
+    written stops the command as a damaged journal does: exit 5, naming the file and what
+    is wrong where (`remote[0].key`)."""
+    from jiraflow import store
+    from jiraflow.gitflow.journal import damaged
+    from jiraflow.outbox.box import check_actions
+
+    try:
+        return check_actions(entry.remote, "remote")
+    except store.Damaged as exc:
+        raise damaged(repo, exc) from None
+
+
 def refresh_issue_cache(state: AppState, tracker: Tracker) -> None:
     """After a start: the issues TAB offers are refreshed in the background when their
     cache is there (TAB completion is in use) but stale. Never fails the start."""
@@ -130,7 +125,8 @@ def issue_start(
     if not flow.config.jira.site_rows():  # no Jira: no Jira client loaded
         return None
     from jiraflow.errors import UsageError
-    from jiraflow.jira.issues import branch_name, normalise_key
+    from jiraflow.jira.issues import branch_name
+    from jiraflow.keys import normalise_key
 
     tracker = tracker_for(flow)
     if not tracker.enabled:
@@ -209,12 +205,10 @@ def take_over_or_not(state: AppState, issue: Issue, default: bool) -> bool:
     """Whether `start` takes over an issue someone else has (without --assign): asked on a
     terminal, `default` the answer Enter gives (Yes with jira.assign = "always", else No);
     in a script (or --json) left, and said on stderr."""
-    import sys
-
     whose = f"{issue.key} ({issue.type}) is assigned to {issue.assignee_name or issue.assignee}"
-    terminal = not state.json and sys.stdin.isatty() and sys.stdout.isatty()
+    terminal = not state.json and state.terminal.interactive
     if terminal and not state.dry_run:
-        return bool(click.confirm(f"{whose}. Take it over?", default=default, err=True))
+        return state.confirm(f"{whose}. Take it over?", default=default)
     if terminal:  # a dry run asks nothing: it says what start would do
         state.renderer.line(f"{whose}; start would ask whether to take it over", err=True)
     else:
@@ -222,14 +216,14 @@ def take_over_or_not(state: AppState, issue: Issue, default: bool) -> bool:
     return False
 
 
-def finish_key(tracker: Tracker, flow: FlowContext, branch: str) -> str | None:
-    """The Jira issue of a feature or bugfix branch (None without Jira or a key)."""
-    from jiraflow.jira.issues import key_in
+def issue_key(tracker: Tracker, flow: FlowContext, branch: str) -> str | None:
+    """The Jira issue of a branch: the key it is named with, when a configured site takes
+    that key (None without Jira or a key). Finish moves it; a pull request is titled from it."""
+    from jiraflow.keys import branch_key
 
     if not tracker.enabled:
         return None
-    parsed = flow.model.parse(branch)
-    key = key_in(parsed[1] if parsed else branch)
+    key = branch_key(flow.model, branch)
     return key if key is not None and tracker.accepts(key) else None
 
 
@@ -237,7 +231,7 @@ def read_ahead_finish(tracker: Tracker, flow: FlowContext, branch: str) -> None:
     """Start reading the issue that finishing the branch moves, so that the move after the
     git part need not wait for it: called before Bitbucket is asked whether the branch
     landed, the read goes out with that question."""
-    key = finish_key(tracker, flow, branch)
+    key = issue_key(tracker, flow, branch)
     if key is not None and flow.config.jira.on.finish:
         tracker.read_ahead(key)
 
@@ -248,7 +242,7 @@ def finish_actions(tracker: Tracker, flow: FlowContext, plan: Any) -> list[Actio
     runs)."""
     from jiraflow.outbox.actions import Comment, Move
 
-    key = finish_key(tracker, flow, plan.branch)
+    key = issue_key(tracker, flow, plan.branch)
     if key is None:
         return []
     actions: list[Action] = []

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from jiraflow.git import BRANCHES, branch_of, branch_ref, remote_ref
 from jiraflow.services import remote
 
 if TYPE_CHECKING:
@@ -17,7 +18,7 @@ def status_of(flow: FlowContext) -> tuple[dict[str, Any], str]:
     operation ("" when none): one Jira read and one Bitbucket read at most."""
     from jiraflow.errors import JiraflowError
     from jiraflow.gitflow import journal
-    from jiraflow.jira.issues import key_in
+    from jiraflow.keys import branch_key
     from jiraflow.outbox.box import Outbox
 
     repo, model = flow.repo, flow.model
@@ -35,7 +36,7 @@ def status_of(flow: FlowContext) -> tuple[dict[str, Any], str]:
     if head.branch in long_lived and not info["base"]:
         info["upstream"] = upstream(repo, model.remote, head.branch)
     tracker = remote.tracker_for(flow)
-    key = key_in(parsed[1]) if parsed else None
+    key = branch_key(model, head.branch) if parsed and head.branch else None
     info["issue"] = None
     info["jira"] = "not configured" if not tracker.enabled else "ok"
     if key and tracker.enabled:
@@ -55,6 +56,8 @@ def status_of(flow: FlowContext) -> tuple[dict[str, Any], str]:
         info["issue"] = issue_info
     info["pull_request"] = pull_request(flow, head.branch) if parsed else None
     entry = journal.in_progress(repo)
+    if entry is not None:  # a damaged remote action in it: exit 5, as a damaged journal
+        remote.journal_actions(repo, entry)
     info["operation"] = entry.operation if entry else None
     info["outbox"] = [
         {"key": a["key"], "action": a.describe(), "error": a.get("error")}
@@ -96,12 +99,13 @@ def upstream(repo: Any, default_remote: str, branch: str) -> dict[str, Any] | No
     none when both point at the same commit."""
     config = repo.config()
     remote_name = config.get(f"branch.{branch}.remote") or default_remote
-    merge = config.get(f"branch.{branch}.merge") or f"refs/heads/{branch}"
-    if remote_name == "." or not merge.startswith("refs/heads/"):
+    merge = config.get(f"branch.{branch}.merge") or branch_ref(branch)
+    if remote_name == "." or not merge.startswith(BRANCHES):
         return None  # a local upstream is no remote branch
-    name = f"{remote_name}/{merge[len('refs/heads/') :]}"
+    name = f"{remote_name}/{branch_of(merge)}"
     refs = repo.refs()
-    theirs, mine = refs.get(f"refs/remotes/{name}"), refs.get(f"refs/heads/{branch}")
+    theirs = refs.get(remote_ref(remote_name, branch_of(merge)))
+    mine = refs.get(branch_ref(branch))
     if theirs is None or mine is None:
         return None
     ahead, behind = (0, 0) if theirs == mine else repo.ahead_behind(mine, theirs)

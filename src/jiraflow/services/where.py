@@ -20,7 +20,7 @@ def whereabouts(
     requests unless offline, and the warnings of what could not be asked)."""
     from jiraflow.errors import UsageError
     from jiraflow.gitflow.where import locate
-    from jiraflow.jira.issues import normalise_key
+    from jiraflow.keys import normalise_key
 
     jira = flow.config.jira
     projects = [*jira.projects, *(p for row in jira.sites for p in row.get("projects") or [])]
