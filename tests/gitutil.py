@@ -54,14 +54,31 @@ class Repo:
         text = self.git("for-each-ref", "--format=%(refname) %(objectname)")
         return dict(line.split(" ", 1) for line in text.splitlines() if line)
 
-    def snapshot(self) -> tuple[dict[str, str], str, str, str]:
-        """Everything --abort must restore: refs, HEAD, status, and the tree's content."""
+    def snapshot(self) -> tuple[dict[str, str], str, str, str, tuple[str, ...]]:
+        """Everything --abort must restore: refs, HEAD, status, the tree's content, and
+        which of git's own operations are in progress (none, unless one was before)."""
         return (
             self.refs(),
             self.git("rev-parse", "--symbolic-full-name", "HEAD"),
             self.git("status", "--porcelain=v1", "--untracked-files=all"),
             self.git("ls-files", "--stage") + self.git("diff", "HEAD", "--binary", check=False),
+            self.in_progress(),
         )
+
+    def in_progress(self) -> tuple[str, ...]:
+        """The marks of git's own operations half done that are there: MERGE_HEAD,
+        CHERRY_PICK_HEAD, REVERT_HEAD, rebase-merge, rebase-apply, BISECT_LOG."""
+        marks = (
+            "MERGE_HEAD",
+            "CHERRY_PICK_HEAD",
+            "REVERT_HEAD",
+            "rebase-merge",
+            "rebase-apply",
+            "BISECT_LOG",
+        )
+        asked = [arg for mark in marks for arg in ("--git-path", mark)]
+        paths = self.git("rev-parse", *asked).splitlines()
+        return tuple(m for m, p in zip(marks, paths, strict=True) if (self.path / p).exists())
 
     def push_unseen(self, branch: str = "develop") -> str:
         """A commit on origin's `branch` that this clone has not fetched, as if pushed by
