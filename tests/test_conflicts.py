@@ -208,4 +208,4 @@ def test_release_push_is_atomic(repo: Repo, run) -> None:
     assert repo.git("ls-remote", "origin", "refs/heads/main") == remote_main
     assert repo.git("ls-remote", "origin", "refs/tags/1.0") == ""
     aborted = run(repo, "release", "finish", "--abort")
-    assert aborted.code == 0 and "already pushed" not in aborted.err
+    assert aborted.code == 0 and "still has what this finish pushed" not in aborted.err

@@ -176,7 +176,7 @@ def _plan_version(
     if landed is None and kind == "hotfix" and repo.count(f"{target}..{branch}") == 0:
         raise RepoStateError(
             f"the hotfix branch '{branch}' has no commits that '{target}' lacks",
-            "Commit the fix first, or delete the branch.",
+            f"Commit the fix first, or delete the branch: `jiraflow hotfix delete {version}`.",
         )
     tag_now = not opts.no_tag
     if tag_now and repo.has_tag(tag):

@@ -216,9 +216,13 @@ def require_not_behind(ctx: FlowContext, branch: str) -> None:
     _, behind = ctx.repo.ahead_behind(branch, remote_ref)
     if behind:
         remote_name = remote_ref[len(REMOTES) :]
+        # back to where the command was run: a finish takes its branch from HEAD
+        here = ctx.repo.head().branch
+        back = f" && git checkout {here}" if here and here != branch else ""
         raise RepoStateError(
             f"'{branch}' is behind '{remote_name}' by {plural(behind, 'commit')}",
-            f"Update it first (`git checkout {branch} && git pull`), then run the command again.",
+            f"Update it first (`git checkout {branch} && git pull{back}`), "
+            "then run the command again.",
         )
 
 
