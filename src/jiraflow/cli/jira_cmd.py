@@ -98,28 +98,22 @@ def _print_status(state: AppState, info: dict[str, Any], what_to_run: str = "") 
 def sync(state: AppState, drop: bool) -> None:
     """Send the Jira updates that could not be made when they happened (the outbox)."""
     from jiraflow.errors import PartialError
-    from jiraflow.gitflow import journal
-    from jiraflow.outbox.box import Outbox
     from jiraflow.text import plural
 
-    flow = state.flow()
-    tracker = remote.tracker_for(flow, state)
-    box = Outbox(tracker)
-    with journal.lock(flow.repo):
-        pending = box.read()
-        if not pending:
-            state.renderer.note(synced=[], queued=[])
-            state.renderer.line("Nothing to sync.")
-            return
-        if state.dry_run:
-            state.renderer.plan(remote.describe(pending))
-            return
-        if drop:
-            dropped = [a.describe() for a in box.drop()]
-            state.renderer.note(dropped=dropped, queued=[])
-            state.renderer.summary([f"dropped: {what}" for what in dropped])
-            return
-        result = box.sync()
+    done = remote.sync(state.flow(), state, drop=drop)
+    if not done.pending:
+        state.renderer.note(synced=[], queued=[])
+        state.renderer.line("Nothing to sync.")
+        return
+    if done.result is None and not done.dropped:  # a dry run
+        state.renderer.plan(remote.describe(done.pending))
+        return
+    if done.result is None:
+        dropped = [a.describe() for a in done.dropped]
+        state.renderer.note(dropped=dropped, queued=[])
+        state.renderer.summary([f"dropped: {what}" for what in dropped])
+        return
+    result = done.result
     remote.report(state, result)
     failed, delivered = result.failed, result.done
     state.renderer.note(

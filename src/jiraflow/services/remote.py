@@ -111,6 +111,37 @@ def report(state: AppState, result: Delivery) -> None:
         state.renderer.warn(why)
 
 
+class Synced:
+    """What `sync` did: nothing pending, the plan of a dry run, the actions dropped, or the
+    outcome of sending them."""
+
+    def __init__(
+        self,
+        pending: list[Action],
+        dropped: list[Action] | None = None,
+        result: Delivery | None = None,
+    ) -> None:
+        self.pending = pending
+        self.dropped = dropped or []
+        self.result = result
+
+
+def sync(flow: FlowContext, state: AppState, *, drop: bool) -> Synced:
+    """Send the outbox (or, with `drop`, forget it) under the repository lock; a dry run
+    only reads it."""
+    from jiraflow.gitflow import journal
+    from jiraflow.outbox.box import Outbox
+
+    box = Outbox(tracker_for(flow, state))
+    with journal.lock(flow.repo):
+        pending = box.read()
+        if not pending or state.dry_run:
+            return Synced(pending)
+        if drop:
+            return Synced(pending, dropped=box.drop())
+        return Synced(pending, result=box.sync())
+
+
 def issue_start(
     flow: FlowContext,
     kind: str | None,
