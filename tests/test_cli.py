@@ -85,8 +85,34 @@ def test_completion_imports_no_heavy_library(repo: Repo, words: str) -> None:
         assert "jiraflow.jira.issue_cache" in loaded  # the issues were looked up
 
 
+def test_a_tab_of_branch_names_imports_the_same_modules_as_ever(repo: Repo) -> None:
+    """The jiraflow modules a TAB of branch names loads, exactly: a new one on this path
+    costs every TAB (start-up budget). Moving code below the CLI must not add to it."""
+    env = {
+        "_JIRAFLOW_COMPLETE": "bash_complete",
+        "COMP_WORDS": "jiraflow feature finish ",
+        "COMP_CWORD": "3",
+    }
+    loaded = modules_loaded([], env, cwd=repo.path)
+    assert {m for m in loaded if m.startswith("jiraflow")} == {
+        "jiraflow",
+        "jiraflow.cli",
+        "jiraflow.cli.app",
+        "jiraflow.cli.complete",
+        "jiraflow.cli.flow_cmd",
+        "jiraflow.cli.render",
+        "jiraflow.config",
+        "jiraflow.errors",
+        "jiraflow.git",
+        "jiraflow.gitflow",
+        "jiraflow.gitflow.context",
+        "jiraflow.gitflow.model",
+        "jiraflow.store",
+    }
+
+
 def test_the_import_check_can_fail() -> None:
-    code = "import sys, git; print('git' in sys.modules)"
+    code = "import sys, requests; print('requests' in sys.modules)"
     out = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     ).stdout

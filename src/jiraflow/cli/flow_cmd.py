@@ -14,7 +14,14 @@ from jiraflow.cli.complete import (
     complete_issues,
     complete_remote_branches,
 )
-from jiraflow.services.flow import FINISHED_KINDS, run_plan
+
+
+def run_plan(*args: Any, **kwargs: Any) -> None:
+    """services.flow.run_plan, imported when a command runs: not on the --help or TAB path."""
+    from jiraflow.services.flow import run_plan as run
+
+    run(*args, **kwargs)
+
 
 pass_state = click.make_pass_decorator(AppState)
 
@@ -454,6 +461,8 @@ def _complete_work_branches(
 
     try:
         flow = _flow(ctx)
+        from jiraflow.gitflow.model import FINISHED_KINDS
+
         bases = [branch_ref(flow.model.prefixes[k]) for k in FINISHED_KINDS]
         refs = _refs(flow, "", *bases)
         return _items([branch_of(b) + n for b in bases for n in refs[b]], incomplete)

@@ -7,6 +7,7 @@ from jiraflow.config import Config
 WORK_KINDS = ("feature", "bugfix")
 VERSION_KINDS = ("release", "hotfix")
 KINDS = (*WORK_KINDS, *VERSION_KINDS, "support")
+FINISHED_KINDS = (*WORK_KINDS, *VERSION_KINDS)  # the types that finish (support does not)
 
 
 class BranchModel:

@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, NamedTuple
 
+from jiraflow.gitflow.model import FINISHED_KINDS
+
 if TYPE_CHECKING:
     from jiraflow.gitflow.context import FlowContext
     from jiraflow.gitflow.finish import Landed
@@ -18,8 +20,6 @@ if TYPE_CHECKING:
     from jiraflow.jira.tracker import Tracker
     from jiraflow.outbox.actions import Action
     from jiraflow.services.session import Session
-
-FINISHED_KINDS = ("feature", "bugfix", "release", "hotfix")
 
 
 def run_plan(
