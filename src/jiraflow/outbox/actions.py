@@ -109,6 +109,13 @@ class Action(dict[str, Any]):
     ) -> tuple[Issue | None, str]:
         raise NotImplementedError
 
+    def current(self, tracker: Tracker, client: Any, known: Issue | None) -> Issue:
+        """The issue as it is now, with its transitions: what is known of it, else what the
+        tracker has just read, else one read."""
+        if known is not None and known.transitions is not None:
+            return known
+        return tracker.taken(self.key, self["site"]) or client.issue(self.key, transitions=True)
+
 
 class Assign(Action):
     do = "assign"
@@ -124,8 +131,7 @@ class Assign(Action):
         self, tracker: Tracker, box: Queue, client: Any, known: Issue | None
     ) -> tuple[Issue | None, str]:
         key = self.key
-        if known is None or known.transitions is None:
-            known = tracker.taken(key, self["site"]) or client.issue(key, transitions=True)
+        known = self.current(tracker, client, known)
         if known.assignee == self["user"]:
             return known, ""
         if known.assignee != self.get("from"):
@@ -158,8 +164,7 @@ class Move(Action):
         self, tracker: Tracker, box: Queue, client: Any, known: Issue | None
     ) -> tuple[Issue | None, str]:
         key = self.key
-        if known is None or known.transitions is None:
-            known = tracker.taken(key, self["site"]) or client.issue(key, transitions=True)
+        known = self.current(tracker, client, known)
         if known.status.matches(self["target"]):
             self["reached"] = known.status.name
             return known, ""  # already there: nothing to do
