@@ -165,6 +165,20 @@ def test_an_outbox_action_that_is_not_jiraflows_says_what_is_wrong_where(repo: R
     ]
 
 
+def test_an_action_of_a_kind_jiraflow_does_not_know_is_named(repo: Repo, run) -> None:
+    path = repo.path / ".git" / "jiraflow" / "outbox.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    odd = {**Link.new("https://acme.example", "PROJ-1", url="u", title="t", resolved=False)}
+    odd["do"] = "frobnicate"
+    path.write_text(json.dumps([odd]))
+    result = run(repo, "sync")
+    assert result.code == 5
+    assert result.err.splitlines() == [
+        f"error: {path} is damaged ([0].do: 'frobnicate' is not an action jiraflow knows)",
+        hint_of(path),
+    ]
+
+
 def test_an_action_with_a_bad_key_says_it_is_not_an_issue_key(repo: Repo, run) -> None:
     path = repo.path / ".git" / "jiraflow" / "outbox.json"
     path.parent.mkdir(parents=True, exist_ok=True)
