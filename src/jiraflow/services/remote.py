@@ -17,10 +17,10 @@ if TYPE_CHECKING:
     from jiraflow.jira.tracker import Site, Tracker
     from jiraflow.outbox.actions import Action
     from jiraflow.outbox.box import Delivery
-    from jiraflow.services.session import Session as AppState
+    from jiraflow.services.session import Session
 
 
-def tracker_for(flow: FlowContext, state: AppState | None = None) -> Tracker:
+def tracker_for(flow: FlowContext, state: Session | None = None) -> Tracker:
     """The repository's tracker; with `state`, long Jira work shows its progress (and a dry
     run reads nothing ahead)."""
     from jiraflow.config import app_dir
@@ -39,7 +39,7 @@ def describe(actions: list[Action]) -> list[str]:
 
 
 def deliver(
-    state: AppState,
+    state: Session,
     tracker: Tracker,
     actions: list[Action],
     *,
@@ -87,7 +87,7 @@ def journal_actions(repo: GitRepo, entry: Journal) -> list[Action]:
         raise damaged(repo, exc) from None
 
 
-def refresh_issue_cache(state: AppState, tracker: Tracker) -> None:
+def refresh_issue_cache(state: Session, tracker: Tracker) -> None:
     """After a start: the issues TAB offers are refreshed in the background when their
     cache is there (TAB completion is in use) but stale. Never fails the start."""
     from jiraflow.jira import issue_cache
@@ -101,7 +101,7 @@ def refresh_issue_cache(state: AppState, tracker: Tracker) -> None:
     issue_cache.refresh_after(root, tracker.config)
 
 
-def report(state: AppState, result: Delivery) -> None:
+def report(state: Session, result: Delivery) -> None:
     """What was done, and what was left alone and why."""
     state.renderer.summary([action.describe_done() for action in result.done])
     for action in result.done:
@@ -126,7 +126,7 @@ class Synced:
         self.result = result
 
 
-def sync(flow: FlowContext, state: AppState, *, drop: bool) -> Synced:
+def sync(flow: FlowContext, state: Session, *, drop: bool) -> Synced:
     """Send the outbox (or, with `drop`, forget it) under the repository lock; a dry run
     only reads it."""
     from jiraflow.gitflow import journal
@@ -146,7 +146,7 @@ def issue_start(
     flow: FlowContext,
     kind: str | None,
     name: str,
-    state: AppState | None = None,
+    state: Session | None = None,
     *,
     assign: bool = False,
 ) -> tuple[str, str, list[Action], Issue, Tracker] | None:
@@ -232,7 +232,7 @@ def start_actions(
     return actions
 
 
-def take_over_or_not(state: AppState, issue: Issue, default: bool) -> bool:
+def take_over_or_not(state: Session, issue: Issue, default: bool) -> bool:
     """Whether `start` takes over an issue someone else has (without --assign): asked on a
     terminal, `default` the answer Enter gives (Yes with jira.assign = "always", else No);
     in a script (or --json) left, and said on stderr."""
