@@ -15,6 +15,7 @@ AUTH = 4
 REPO_STATE = 5
 REMOTE = 6
 PARTIAL = 7
+WAITING = 8
 INTERRUPTED = 130
 
 
@@ -63,3 +64,15 @@ class PartialError(JiraflowError):
     """The git part is done; a remote action is queued for `jiraflow sync`."""
 
     exit_code = PARTIAL
+
+
+class BuildsFailed(JiraflowError):
+    """A build of the pull request failed or was stopped (`pr checks`): a check failed."""
+
+    exit_code = INTERNAL  # 1, as `jiraflow check` finding problems
+
+
+class BuildsRunning(JiraflowError):
+    """Builds of the pull request are still running (`pr checks`)."""
+
+    exit_code = WAITING

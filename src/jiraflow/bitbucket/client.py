@@ -21,6 +21,7 @@ A client may be used from several threads at once: they share one session (made 
 
 from __future__ import annotations
 
+import datetime as dt
 import threading
 import time
 from abc import ABC, abstractmethod
@@ -32,7 +33,7 @@ from urllib.parse import quote
 
 from jiraflow.bitbucket.repository import Repository
 from jiraflow.credentials import Credential
-from jiraflow.errors import AuthError, ConfigError, RemoteError
+from jiraflow.errors import AuthError, ConfigError, RemoteError, RepoStateError
 from jiraflow.http import MAX_WAIT, RETRY_STATUSES, TRIES, reason, send
 from jiraflow.store import SiteCache
 
@@ -88,6 +89,11 @@ class PullRequest:
     draft: bool = False
     source_commit: str = ""
     merge_commit: str = ""
+    version: int = 0  # Data Center: what changes (merge, decline) must name; Cloud: 0
+    source_repository: str = ""  # the source's repository (OWNER/slug; another one: a fork)
+    #: Cloud, in a whole pull request: the destination's merge strategies and its default
+    merge_strategies: list[str] | None = None
+    default_merge_strategy: str = ""
 
     @property
     def approvals(self) -> int:
@@ -108,6 +114,108 @@ class PullRequest:
             "source_commit": self.source_commit,
             "merge_commit": self.merge_commit,
         }
+
+
+#: build states in Data Center's words; Cloud's STOPPED and Data Center's CANCELLED are STOPPED
+BUILD_STATES = ("SUCCESSFUL", "FAILED", "INPROGRESS", "STOPPED", "UNKNOWN")
+
+
+def build_state(value: str) -> str:
+    """A build state as jiraflow says it: Data Center's words, CANCELLED -> STOPPED,
+    anything unknown -> UNKNOWN."""
+    upper = value.upper()
+    if upper == "CANCELLED":
+        return "STOPPED"
+    return upper if upper in BUILD_STATES else "UNKNOWN"
+
+
+@dataclass
+class BuildStatus:
+    """A build reported on a commit (Cloud: a commit status; Data Center: a build status)."""
+
+    key: str
+    name: str
+    state: str  # BUILD_STATES
+    url: str
+    started: dt.datetime | None  # when it was first reported
+    finished: dt.datetime | None  # when it reported its end (None while it runs)
+    description: str = ""
+    reported_duration: dt.timedelta | None = None  # Data Center's `duration`, when sent
+
+    @property
+    def duration(self) -> dt.timedelta | None:
+        if self.reported_duration is not None:
+            return self.reported_duration
+        if self.started is None or self.finished is None:
+            return None
+        return max(self.finished - self.started, dt.timedelta(0))
+
+    def to_json(self) -> dict[str, Any]:
+        duration = self.duration
+        return {
+            "key": self.key,
+            "name": self.name,
+            "state": self.state,
+            "url": self.url,
+            "description": self.description,
+            "started": self.started.isoformat() if self.started else None,
+            "finished": self.finished.isoformat() if self.finished else None,
+            "duration": duration.total_seconds() if duration is not None else None,
+        }
+
+
+#: Merge strategies, in Cloud's names (Data Center's ids in datacenter.py)
+MERGE_STRATEGIES = (
+    "merge_commit",
+    "squash",
+    "fast_forward",
+    "squash_fast_forward",
+    "rebase_fast_forward",
+    "rebase_merge",
+    "merge_or_fast_forward",  # Data Center's "ff": fast-forward when it can, else merge
+)
+
+
+@dataclass
+class MergeCheck:
+    """Whether Bitbucket would merge a pull request now, and each reason it would not."""
+
+    can_merge: bool
+    conflicted: bool
+    reasons: list[str] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"can_merge": self.can_merge, "conflicted": self.conflicted, "reasons": self.reasons}
+
+
+class MergeRefused(RepoStateError):
+    """Bitbucket refused the merge and changed nothing: each reason in `reasons`."""
+
+    def __init__(self, message: str, hint: str | None, reasons: list[str]) -> None:
+        super().__init__(message, hint)
+        self.reasons = reasons
+
+
+class HeadMoved(MergeRefused):
+    """The pull request's head is no longer the commit it was checked against."""
+
+
+def check_head(checked: PullRequest, now: PullRequest) -> None:
+    """Refuse (HeadMoved, MergeRefused) when pull request `now` is not the open one with
+    the head `checked` was read with."""
+    if now.state != "OPEN":
+        raise MergeRefused(
+            f"pull request #{now.id} is {now.state.lower()}",
+            f"`jiraflow pr view {now.id}` shows it.",
+            [f"it is {now.state.lower()}"],
+        )
+    if checked.source_commit and now.source_commit != checked.source_commit:
+        raise HeadMoved(
+            f"pull request #{now.id} changed since it was checked: its head is now "
+            f"{now.source_commit[:12]}, not {checked.source_commit[:12]} (someone pushed)",
+            f"Look at the new commits (`git fetch`), then run `jiraflow pr merge {now.id}` again.",
+            [f"its head moved to {now.source_commit[:12]}"],
+        )
 
 
 class BitbucketClient(ABC):
@@ -150,10 +258,17 @@ class BitbucketClient(ABC):
         destination: str | None = None,
         states: tuple[str, ...] = ("OPEN",),
         limit: int = PAGE,
+        role: str | None = None,
     ) -> list[PullRequest]:
-        """Pull requests of the repository, newest first, filtered as asked."""
+        """Pull requests of the repository, newest first, filtered as asked; `role` "author"
+        or "reviewer": only those the token's user wrote, or is asked to review."""
         found = []
-        for pr in self._list(source, destination, states, limit):
+        listed = (
+            self._list(source, destination, states, limit)
+            if role is None
+            else self._list_role(role, states, limit)
+        )
+        for pr in listed:
             if destination is not None and pr.destination != destination:
                 continue
             if source is not None and pr.source != source:
@@ -192,6 +307,87 @@ class BitbucketClient(ABC):
 
         A POST is sent once: when its answer does not come in time, or cannot be read,
         Unconfirmed says that the pull request may be open (listing finds it)."""
+
+    # -- the reviewer's side --------------------------------------------------------------------
+    @abstractmethod
+    def approve(self, pr_id: int) -> bool:
+        """Approve as the token's user; False when Bitbucket says it was approved already."""
+
+    @abstractmethod
+    def request_changes(self, pr_id: int) -> bool:
+        """Request changes (Data Center: "needs work"); False when they were already."""
+
+    @abstractmethod
+    def decline(self, pull: PullRequest) -> PullRequest:
+        """Decline an open pull request (Data Center: at the version `pull` was read at)."""
+
+    @abstractmethod
+    def comment(self, pr_id: int, text: str) -> str:
+        """Add a general comment; the comment's URL."""
+
+    @abstractmethod
+    def _list_role(self, role: str, states: tuple[str, ...], limit: int) -> Iterator[PullRequest]:
+        """Pull requests of the repository the token's user wrote ("author") or reviews
+        ("reviewer"), newest first."""
+
+    # -- build status ------------------------------------------------------------------------
+    @abstractmethod
+    def builds(self, commit: str) -> list[BuildStatus]:
+        """The builds reported on a commit (a full or abbreviated hash)."""
+
+    def pull_request_builds(self, pull: PullRequest) -> list[BuildStatus]:
+        """The builds of a pull request's head commit."""
+        return self.builds(pull.source_commit)
+
+    def pull_request_builds_by_id(self, pr_id: int) -> list[BuildStatus] | None:
+        """The builds of pull request `pr_id`'s head commit in one request, where this kind of
+        Bitbucket can (Cloud); None: the pull request must be read first (Data Center)."""
+        return None
+
+    def required_builds(self, destination: str) -> list[str] | None:
+        """The keys of the builds a pull request into `destination` needs to merge; None:
+        this kind of Bitbucket names none (Cloud counts builds, it does not name them)."""
+        return None
+
+    # -- merging -----------------------------------------------------------------------------
+    @abstractmethod
+    def merge_check(self, pull: PullRequest) -> MergeCheck:
+        """Whether Bitbucket would merge `pull` now (Cloud says why not only when merging)."""
+
+    @abstractmethod
+    def merge_strategies(self, pull: PullRequest) -> tuple[str | None, list[str]]:
+        """(the default, the enabled) merge strategies for `pull`'s destination, in Cloud's
+        names (MERGE_STRATEGIES); None and [] when Bitbucket does not say."""
+
+    @abstractmethod
+    def merge(
+        self,
+        pull: PullRequest,
+        *,
+        strategy: str | None,
+        message: str | None,
+        close_source_branch: bool,
+    ) -> PullRequest:
+        """Merge `pull` at the head it was read with (Data Center: its version; Cloud: the
+        head is read again right before and must be the same), with `strategy` (None: the
+        destination's default). The merged pull request comes back, merge_commit set.
+
+        The POST is sent once; MergeRefused (exit 5) when Bitbucket refused it and changed
+        nothing, HeadMoved when the head moved, Unconfirmed when it is unknown whether it
+        merged."""
+
+    def _check_merged(
+        self, pull: PullRequest, method: str, path: str, merged: PullRequest
+    ) -> PullRequest:
+        """The answer to a merge must be `pull`, merged, with its merge commit."""
+        if merged.id != pull.id or merged.state != "MERGED" or not merged.merge_commit:
+            raise self._invalid(
+                method,
+                path,
+                f"pull request #{merged.id} {merged.state.lower()}, not #{pull.id} merged",
+                unconfirmed=True,
+            )
+        return merged
 
     # -- what each kind of Bitbucket says its own way ------------------------------------------
     @abstractmethod
@@ -254,7 +450,13 @@ class BitbucketClient(ABC):
         return quote(self.repo.slug)
 
     def _pages(
-        self, path: str, params: dict[str, Any], most: int, read: Callable[[Any, str], T]
+        self,
+        path: str,
+        params: dict[str, Any],
+        most: int,
+        read: Callable[[Any, str], T],
+        *,
+        not_found: str | None = None,
     ) -> Iterator[T]:
         """The values of a paged list, each read with `read`, following the pages (see
         _next_page) up to `most` values. A page that promises more but gives none is an
@@ -264,7 +466,7 @@ class BitbucketClient(ABC):
         visited: set[str] = set()
         while url is not None and seen < most:
             asked = f"{url}?{sorted(params.items())}"
-            values, following = self._get(url, self._read_page, params=params)
+            values, following = self._get(url, self._read_page, params=params, not_found=not_found)
             visited.add(asked)
             for n, value in enumerate(values):
                 seen += 1
@@ -339,7 +541,10 @@ class BitbucketClient(ABC):
         json: Any = None,
         raw: bool = False,
         not_found: str | None = None,
+        accept: tuple[int, ...] = (),
     ) -> Any:
+        """The decoded answer (`raw`: the response); an error status raises, except those
+        in `accept`, whose response comes back as it is."""
         with self._session_lock:
             if self._session is None:
                 import requests
@@ -360,9 +565,9 @@ class BitbucketClient(ABC):
             headers={"Accept": "application/json"},
             auth=_TokenAuth(self._authorization()),
         )
-        if response.status_code >= 300:
+        if response.status_code >= 300 and response.status_code not in accept:
             raise self._error(response, method, path, not_found)
-        if raw:
+        if raw or response.status_code in accept:
             return response
         return self._decode(response, method, path)
 
@@ -561,3 +766,26 @@ def pull_request_id(data: dict[str, Any], where: str) -> int:
     if number is None or number <= 0:
         raise Shape(f"{located(where, 'id')} is {number}, not a pull request number")
     return number
+
+
+def timestamp(data: dict[str, Any], key: str, where: str = "") -> dt.datetime | None:
+    """An ISO 8601 date-time member (Cloud), aware; None when absent."""
+    value = text(data, key, where)
+    if not value:
+        return None
+    try:
+        moment = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise Shape(f"{located(where, key)} is {value!r}, not a date and time") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+
+
+def epoch_millis(data: dict[str, Any], key: str, where: str = "") -> dt.datetime | None:
+    """A member in milliseconds since 1970 (Data Center), as an aware time; None when absent."""
+    value = whole(data, key, where, required=False)
+    if value is None:
+        return None
+    try:
+        return dt.datetime.fromtimestamp(value / 1000, dt.UTC)
+    except (OverflowError, OSError, ValueError):
+        raise Shape(f"{located(where, key)} is {value}, not a time") from None

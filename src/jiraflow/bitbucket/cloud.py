@@ -15,9 +15,16 @@ from typing import Any
 from jiraflow.bitbucket.client import (
     PAGE,
     BitbucketClient,
+    BuildStatus,
+    MergeCheck,
+    MergeRefused,
     PullRequest,
     Reviewer,
+    Shape,
+    Unconfirmed,
     User,
+    build_state,
+    check_head,
     flag,
     inner,
     items,
@@ -25,10 +32,15 @@ from jiraflow.bitbucket.client import (
     obj,
     pull_request_id,
     text,
+    timestamp,
+    whole,
 )
+from jiraflow.errors import JiraflowError, RemoteError
 
 ACCESS_TOKEN_USER = "x-token-auth"  # Cloud's name for "a repository/project/workspace token"
 APP_PASSWORD_PREFIX = "ATBB"
+MERGE_TASK_WAIT = 120.0  # seconds a merge task is polled for, at most
+STRATEGY_FIELDS = "+destination.branch.merge_strategies,+destination.branch.default_merge_strategy"
 CLOUD_TOKEN_HELP = (
     "Create an API token with scopes (read:user, read:repository, read:pullrequest, "
     "write:pullrequest) and log in with your Atlassian e-mail: "
@@ -110,21 +122,199 @@ class CloudClient(BitbucketClient):
         self._check_sides("POST", path, pull, source, destination)
         return pull, response.status_code == 201
 
+    # -- the reviewer's side (POST .../approve, .../request-changes: 409 when given already)
+    def approve(self, pr_id: int) -> bool:
+        return self._verdict(pr_id, "approve")
+
+    def request_changes(self, pr_id: int) -> bool:
+        return self._verdict(pr_id, "request-changes")
+
+    def _verdict(self, pr_id: int, action: str) -> bool:
+        path = f"{self._repo_path()}/pullrequests/{pr_id}/{action}"
+        response = self._request(
+            "POST", path, raw=True, accept=(409,), not_found=f"pull request #{pr_id}"
+        )
+        return bool(response.status_code != 409)
+
+    def decline(self, pull: PullRequest) -> PullRequest:
+        path = f"{self._repo_path()}/pullrequests/{pull.id}/decline"
+        data = self._request("POST", path, not_found=f"pull request #{pull.id}")
+        return self._checked("POST", path, cloud_pull_request, data, unconfirmed=True)
+
+    def comment(self, pr_id: int, text: str) -> str:
+        path = f"{self._repo_path()}/pullrequests/{pr_id}/comments"
+        body = {"content": {"raw": text}}
+        data = self._request("POST", path, json=body, not_found=f"pull request #{pr_id}")
+        return self._checked("POST", path, cloud_comment_url, data, unconfirmed=True)
+
+    def _list_role(self, role: str, states: tuple[str, ...], limit: int) -> Iterator[PullRequest]:
+        """BBQL on the token's user: `author.uuid = "{...}"` or `reviewers.uuid = ...`."""
+        from jiraflow.errors import ConfigError
+
+        field = {"author": "author.uuid", "reviewer": "reviewers.uuid"}[role]
+        me = self.me()
+        if not me.id:
+            raise ConfigError(
+                "a repository access token has no user of its own, so it has no pull "
+                "requests of its own either",
+                "Log in with your API token: `jiraflow auth login bitbucket`.",
+            )
+        yield from self._list(None, None, states, limit, also=f"{field} = {_bbql_string(me.id)}")
+
+    # -- build status: commit statuses ---------------------------------------------------------
+    def builds(self, commit: str) -> list[BuildStatus]:
+        path = f"{self._repo_path()}/commit/{commit}/statuses"
+        return self._statuses(path, f"commit {commit}")
+
+    def pull_request_builds(self, pull: PullRequest) -> list[BuildStatus]:
+        """The pull request's statuses endpoint (its head commit's statuses)."""
+        found = self.pull_request_builds_by_id(pull.id)
+        assert found is not None
+        return found
+
+    def pull_request_builds_by_id(self, pr_id: int) -> list[BuildStatus] | None:
+        path = f"{self._repo_path()}/pullrequests/{pr_id}/statuses"
+        return self._statuses(path, f"pull request #{pr_id}")
+
+    def _statuses(self, path: str, what: str) -> list[BuildStatus]:
+        """Every status of a paged list (up to 500)."""
+        return list(self._pages(path, {"pagelen": "100"}, 500, cloud_build, not_found=what))
+
+    # -- merging: POST .../merge (its task form polled); checks only when merging ----------
+    def merge_check(self, pull: PullRequest) -> MergeCheck:
+        """Cloud has no "can it merge" question: its merge checks answer the merge itself
+        (a 400 naming them), so this asks nothing."""
+        return MergeCheck(can_merge=True, conflicted=False)
+
+    def merge_strategies(self, pull: PullRequest) -> tuple[str | None, list[str]]:
+        """The destination branch's, which a pull request has when `fields` asks for them."""
+        if pull.merge_strategies is None:
+            path = f"{self._repo_path()}/pullrequests/{pull.id}"
+            params = {"fields": STRATEGY_FIELDS}
+            missing = f"pull request #{pull.id}"
+            pull = self._get(path, cloud_pull_request, params=params, not_found=missing)
+        return pull.default_merge_strategy or None, list(pull.merge_strategies or [])
+
+    def merge(
+        self,
+        pull: PullRequest,
+        *,
+        strategy: str | None,
+        message: str | None,
+        close_source_branch: bool,
+    ) -> PullRequest:
+        """Cloud's merge names no head: the pull request is read again right before the POST,
+        and its head must still be `pull`'s (a push after that read is merged unseen)."""
+        now = self.pull_request(pull.id)
+        check_head(pull, now)
+        path = f"{self._repo_path()}/pullrequests/{pull.id}/merge"
+        body: dict[str, Any] = {"type": "pullrequest", "close_source_branch": close_source_branch}
+        if strategy is not None:
+            body["merge_strategy"] = strategy
+        if message:
+            body["message"] = message
+        response = self._request(
+            "POST", path, json=body, raw=True, accept=(400, 409, 555),
+            not_found=f"pull request #{pull.id}",
+        )  # fmt: skip
+        status = response.status_code
+        if status == 400:
+            reasons = cloud_refusals(response) or ["Bitbucket gave no reason"]
+            raise MergeRefused(
+                f"Bitbucket refused to merge pull request #{pull.id}",
+                f"Fix what it names, then run `jiraflow pr merge {pull.id}` again.",
+                reasons,
+            )
+        if status == 409:
+            raise MergeRefused(
+                f"Bitbucket could not merge pull request #{pull.id} now: it is being merged, "
+                "or it changed meanwhile (409)",
+                f"See `jiraflow pr view {pull.id}`, then run `jiraflow pr merge {pull.id}` again.",
+                cloud_refusals(response),
+            )
+        if status == 555:
+            raise Unconfirmed(
+                f"Bitbucket took too long to merge pull request #{pull.id} (555): it may "
+                "still merge it",
+                f"See `jiraflow pr view {pull.id}`; once it is merged, finish with "
+                "`jiraflow finish`.",
+            )
+        if status == 202:
+            merged = self._merge_task(pull, path, response.headers.get("Location"))
+        else:
+            try:
+                data = self._decode(response, "POST", path)
+            except RemoteError as exc:  # it answered 2xx: the merge may well have been made
+                raise self._maybe_merged(pull, exc) from None
+            merged = self._checked("POST", path, cloud_pull_request, data, unconfirmed=True)
+        return self._check_merged(pull, "POST", path, merged)
+
+    def _maybe_merged(self, pull: PullRequest, error: JiraflowError) -> Unconfirmed:
+        """A failure after Bitbucket took the merge: whether it merged is unknown."""
+        return Unconfirmed(
+            f"Bitbucket took the merge of pull request #{pull.id}, and it may have been "
+            f"merged, but what followed failed: {error.message}",
+            f"See `jiraflow pr view {pull.id}`.",
+        )
+
+    def _merge_task(self, pull: PullRequest, path: str, location: str | None) -> PullRequest:
+        """Poll the merge task Location names (only below our API address), waiting
+        0.25 s, 0.5 s, 1 s... (at most 5 s) between polls, for at most MERGE_TASK_WAIT s."""
+        if not location or not location.startswith(self.repo.api + "/"):
+            where = f"a task at {location}, outside {self.repo.api}" if location else "no task"
+            raise self._invalid("POST", path, f"202 with {where}", unconfirmed=True)
+        task = location[len(self.repo.api) :]
+        waited, pause = 0.0, 0.25
+        while True:
+            try:
+                status, result = self._get(task, cloud_task)
+            except Unconfirmed:
+                raise
+            except JiraflowError as exc:  # a 5xx, a timeout, an answer not understood
+                raise self._maybe_merged(pull, exc) from None
+            if status == "SUCCESS":
+                return self._checked("GET", task, cloud_pull_request, result, unconfirmed=True)
+            if status != "PENDING":
+                raise Unconfirmed(
+                    f"Bitbucket's merge task for pull request #{pull.id} ended {status}",
+                    f"See `jiraflow pr view {pull.id}`, then run `jiraflow pr merge "
+                    f"{pull.id}` again if it is still open.",
+                )
+            if waited >= MERGE_TASK_WAIT:
+                raise Unconfirmed(
+                    f"Bitbucket is still merging pull request #{pull.id} after "
+                    f"{MERGE_TASK_WAIT:.0f} s",
+                    f"See `jiraflow pr view {pull.id}`; once it is merged, finish with "
+                    "`jiraflow finish`.",
+                )
+            self._sleep(pause)
+            waited += pause
+            pause = min(pause * 2, 5.0)
+
     def _repo_path(self) -> str:
         return f"/repositories/{self._owner}/{self._slug}"
 
     def _list(
-        self, source: str | None, destination: str | None, states: tuple[str, ...], limit: int
+        self,
+        source: str | None,
+        destination: str | None,
+        states: tuple[str, ...],
+        limit: int,
+        *,
+        also: str | None = None,
     ) -> Iterator[PullRequest]:
-        # The states go both as the repeated `state` parameter (the documented way) and
-        # into `q`: reports differ on whether `q` alone lifts the OPEN-only default, and
-        # whether `state` counts beside `q`; with both, either reading lists them.
+        # `also`: one more BBQL term (_list_role's). The states go both as the repeated
+        # `state` parameter (the documented way) and into `q`: reports differ on whether `q`
+        # alone lifts the OPEN-only default, and whether `state` counts beside `q`; with
+        # both, either reading lists them.
         # List items leave out reviewers and approvals unless `fields` asks for them.
         terms = ["(" + " OR ".join(f"state = {_bbql_string(s)}" for s in states) + ")"]
         if source is not None:
             terms.append(f"source.branch.name = {_bbql_string(source)}")
         if destination is not None:
             terms.append(f"destination.branch.name = {_bbql_string(destination)}")
+        if also is not None:
+            terms.append(also)
         params: dict[str, Any] = {
             "q": " AND ".join(terms),
             "state": list(states),
@@ -204,6 +394,15 @@ def cloud_page(value: Any) -> tuple[list[Any], str | None]:
     return items(data, "values", required=True), following
 
 
+def cloud_comment_url(value: Any) -> str:
+    """A new comment's address: its web page, else its API address (it must have an id)."""
+    data = obj(value)
+    number = whole(data, "id")
+    links = inner(data, "links")
+    href = text(inner(links, "html", "links"), "href", "links.html")
+    return href or text(inner(links, "self", "links"), "href", "links.self") or f"#{number}"
+
+
 def cloud_default_reviewer(value: Any, where: str) -> User:
     """One entry of effective-default-reviewers: {user, reviewer_type, type}."""
     return cloud_user(
@@ -257,4 +456,74 @@ def cloud_pull_request(value: Any, where: str = "") -> PullRequest:
         source_commit=text(inner(source, "commit", located(where, "source")), "hash",
                            located(where, "source.commit")),
         merge_commit=text(merge, "hash", located(where, "merge_commit")),
+        source_repository=text(inner(source, "repository", located(where, "source")),
+                               "full_name", located(where, "source.repository")),
+        **cloud_merge_strategies(data, where),
     )  # fmt: skip
+
+
+def cloud_merge_strategies(data: dict[str, Any], where: str) -> dict[str, Any]:
+    """The destination branch's merge_strategies and default_merge_strategy (a whole pull
+    request has them; None when it does not)."""
+    branch = _branch(data, "destination", where)
+    at = located(where, "destination.branch")
+    if "merge_strategies" not in branch:
+        return {}
+    names = [n for n in items(branch, "merge_strategies", at) if isinstance(n, str)]
+    return {
+        "merge_strategies": names,
+        "default_merge_strategy": text(branch, "default_merge_strategy", at),
+    }
+
+
+def cloud_task(value: Any) -> tuple[str, Any]:
+    """A merge task's status (PENDING, SUCCESS, FAILED...) and, on SUCCESS, its merge_result."""
+    data = obj(value)
+    status = text(data, "task_status", required=True).upper()
+    result = data.get("merge_result")
+    if status == "SUCCESS" and result is None:
+        raise Shape("task_status is SUCCESS, but merge_result is missing")
+    return status, result
+
+
+def cloud_refusals(response: Any) -> list[str]:
+    """Each reason of a Cloud error answer: error.message, then each line of error.detail
+    and each field's message (a reason said twice counts once)."""
+    try:
+        data = response.json()
+    except ValueError:
+        return []
+    error = data.get("error") if isinstance(data, dict) else None
+    if not isinstance(error, dict):
+        return []
+    reasons: list[str] = []
+    detail = error.get("detail")
+    lines = detail.splitlines() if isinstance(detail, str) else []
+    fields = error.get("fields")
+    for problems in fields.values() if isinstance(fields, dict) else ():
+        lines += [str(p) for p in (problems if isinstance(problems, list) else [problems])]
+    message = error.get("message")
+    if isinstance(message, str) and message and not lines:
+        reasons.append(message)
+    for line in lines:
+        if line.strip() and line.strip() not in reasons:
+            reasons.append(line.strip())
+    return reasons
+
+
+def cloud_build(value: Any, where: str = "") -> BuildStatus:
+    """A commitstatus: key and state required; created_on is when it was first reported,
+    updated_on when it last changed (its end, once it is no longer INPROGRESS)."""
+    data = obj(value, where)
+    state = build_state(text(data, "state", where, required=True))
+    key = text(data, "key", where, required=True)
+    updated = timestamp(data, "updated_on", where)
+    return BuildStatus(
+        key=key,
+        name=text(data, "name", where) or key,
+        state=state,
+        url=text(data, "url", where),
+        started=timestamp(data, "created_on", where),
+        finished=updated if state not in ("INPROGRESS", "UNKNOWN") else None,
+        description=text(data, "description", where),
+    )
