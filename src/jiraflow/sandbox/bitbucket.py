@@ -23,11 +23,14 @@ bitbucket_dc_api (the endpoints) and server (HTTP, request log, faults, control 
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
+from jiraflow.sandbox import bitbucket_builds as builds  # registers its routes on the tables
 from jiraflow.sandbox import bitbucket_cloud_api, bitbucket_dc_api
+from jiraflow.sandbox import bitbucket_merging as merging  # registers its routes on the tables
+from jiraflow.sandbox import bitbucket_reviews as reviews  # registers its routes on the tables
 from jiraflow.sandbox.bitbucket_cloud_views import CloudView
 from jiraflow.sandbox.bitbucket_dc_views import DataCenterView
 from jiraflow.sandbox.bitbucket_http import ApiError, Route, dispatch
@@ -81,6 +84,7 @@ class BitbucketSandbox(SandboxServer):
         self._lock = threading.RLock()
         self._state = BitbucketState.seeded(self.flavour)
         self.q_lifts_state_default = q_lifts_state_default
+        self._hooks: list[list[Any]] = []
 
     @property
     def q_lifts_state_default(self) -> bool:
@@ -107,7 +111,24 @@ class BitbucketSandbox(SandboxServer):
 
     def handle(self, request: Request) -> Response:
         with self._lock:
+            self._run_hooks(request)
             return dispatch(request, ROUTES[self.flavour], self._state, self.flavour, self.url)
+
+    def before(
+        self, method: str, path_end: str, action: Callable[[], object], *, nth: int = 1
+    ) -> None:
+        """Run `action` (say, a push by a colleague) just before the `nth` request whose
+        method is `method` and whose path ends with `path_end` is answered, once."""
+        self._hooks.append([method.upper(), path_end, nth, action])
+
+    def _run_hooks(self, request: Request) -> None:
+        for hook in list(self._hooks):
+            method, path_end, _, action = hook
+            if request.method == method and request.path.rstrip("/").endswith(path_end):
+                hook[2] -= 1
+                if hook[2] == 0:
+                    self._hooks.remove(hook)
+                    action()
 
     def error_response(
         self, status: int, message: str, headers: tuple[tuple[str, str], ...] = ()
@@ -157,6 +178,12 @@ class BitbucketSandbox(SandboxServer):
                 return self._cloud_view().account(account)
             return self._dc_view().user(account)
 
+    def add_user(self, name: str, display_name: str = "", email: str = "") -> None:
+        """Another user, e.g. ``dave@acme.com``, whose Data Center slug (``dave_acme.com``) is
+        not the name."""
+        with self._lock:
+            self._state.add_person(name, display_name or name, email or f"{name}@example.com")
+
     # -- repositories --------------------------------------------------------------------------
 
     @property
@@ -183,6 +210,19 @@ class BitbucketSandbox(SandboxServer):
         with self._lock:
             repository = self._state.repository_by_name(full_name)
             repository.git_dir = _bare_repository(git_dir) if git_dir is not None else None
+
+    def protect(self, full_name: str, branches: Iterable[str]) -> Path:
+        """Branch permissions: pushes to `branches` (names or glob patterns; none: no
+        permissions) are refused by a real pre-receive hook in the repository's bare git
+        directory, in this flavour's words; merges of pull requests still move them.
+        Returns the hook's path."""
+        from jiraflow.sandbox.bitbucket_protected import install_hook
+
+        with self._lock:
+            repository = self._state.repository_by_name(full_name)
+            if repository.git_dir is None:
+                raise ValueError(f"{full_name} has no git directory to protect branches in")
+            return install_hook(repository.git_dir, branches, cloud=self.flavour == "cloud")
 
     def set_default_reviewers(self, full_name: str, users: Iterable[str]) -> None:
         with self._lock:
@@ -287,6 +327,93 @@ class BitbucketSandbox(SandboxServer):
         with self._lock:
             repository, pr = self._find(full_name, pr_id)
             set_verdict(self._state, repository, pr, self._state.account(user), "approved")
+
+    # -- merge settings and checks (sandbox/bitbucket_merging.py) ----------------------------
+
+    def set_merge_rules(
+        self,
+        full_name: str,
+        *,
+        default: str | None = None,
+        enabled: Iterable[str] | None = None,
+        blockers: Iterable[str | tuple[str, str]] | None = None,
+        polls: int | None = None,
+        task_location: str | None = None,
+    ) -> None:
+        """The repository's merge strategies in the flavour's words (Cloud merge_commit,
+        squash, fast_forward; Data Center no-ff, ff, ff-only, squash), what refuses a merge
+        (Data Center vetoes ``(summary, detail)``, Cloud merge restrictions: a reason), and
+        Cloud's merge tasks (``polls`` PENDING answers; a ``task_location`` to send instead)."""
+        with self._lock:
+            rules = merging.rules_of(self._state.repository_by_name(full_name), self.flavour)
+            if default is not None:
+                rules.default = default
+            if enabled is not None:
+                rules.enabled = list(enabled)
+            if blockers is not None:
+                rules.blockers = [(b, "") if isinstance(b, str) else b for b in blockers]
+            if polls is not None:
+                rules.polls = polls
+            if task_location is not None:
+                rules.task_location = task_location
+
+    def comment(self, full_name: str, pr_id: int, text: str, user: str = "bob") -> None:
+        """A general comment on a pull request, as ``user``."""
+        with self._lock:
+            _, pr = self._find(full_name, pr_id)
+            reviews.add_comment(self._state, pr, self._state.account(user), text)
+
+    def comments(self, full_name: str, pr_id: int) -> list[tuple[str, str]]:
+        """(author, text) of each comment on a pull request, oldest first."""
+        with self._lock:
+            _, pr = self._find(full_name, pr_id)
+            return [(c.author, c.text) for c in pr.comments]
+
+    # -- build status (sandbox/bitbucket_builds.py) ------------------------------------------
+
+    def set_build(
+        self,
+        full_name: str,
+        commit: str,
+        key: str,
+        state: str,
+        *,
+        name: str = "",
+        url: str = "",
+        description: str = "",
+        duration: int | None = None,
+    ) -> Json:
+        """Report a build on a commit, as a CI server would (a key already reported there is
+        updated). ``state`` in either flavour's words (STOPPED and CANCELLED are one); the
+        answer is the build in the flavour's shape (commitstatus, RestBuildStatus)."""
+        with self._lock:
+            repository = self._state.repository_by_name(full_name)
+            word = builds.flavour_state(self.flavour, state)
+            more = {"duration": duration} if self.flavour == "datacenter" else {}
+            build, _ = builds.record(
+                self._state, repository, commit, key, word,
+                name=name, url=url or f"https://ci.example.com/{key}", description=description,
+                **more,
+            )  # fmt: skip
+            if self.flavour == "cloud":
+                return builds.cloud_json(self._base(), repository, commit, build)
+            return builds.dc_status(build)
+
+    def builds(self, full_name: str, commit: str) -> list[Json]:
+        """The builds reported on a commit (by prefix), oldest first, as stored."""
+        with self._lock:
+            repository = self._state.repository_by_name(full_name)
+            return [b.as_json() for b in builds.builds_of(repository, commit)]
+
+    def require_builds(self, full_name: str, keys: Iterable[str], branch: str | None) -> None:
+        """Data Center: a required-builds merge check for pull requests into ``branch`` (a
+        name, a pattern with *, or None: any branch)."""
+        if self.flavour != "datacenter":
+            raise ValueError("required-builds merge checks exist only on Data Center")
+        with self._lock:
+            book = builds.book(self._state.repository_by_name(full_name))
+            number = len(book.required) + 1
+            book.required.append(builds.RequiredBuilds(number, list(keys), branch))
 
     def _find(self, full_name: str, pr_id: int) -> tuple[Repository, PullRequest]:
         repository = self._state.repository_by_name(full_name)

@@ -35,7 +35,6 @@ from jiraflow.sandbox.bitbucket_pulls import (
     Strategy,
     Verdict,
     decline_pull_request,
-    merge_pull_request,
     open_pull_request,
     set_verdict,
 )
@@ -314,37 +313,6 @@ def get_pull_request(call: Call) -> Response:
     return ok(view(call).pull_request(repo, pr))
 
 
-@route("POST", f"{PULL}/merge")
-def merge(call: Call) -> Response:
-    repo, pr = pull_request(call)
-    body = call.body(optional=True)
-    name = body.get("merge_strategy", "merge_commit")
-    if name in OTHER_STRATEGIES:
-        raise field_error(
-            "merge_strategy",
-            f"{name} is not an allowed merge strategy for "
-            f"pull requests targeting {pr.destination}.",
-        )
-    if name not in MERGE_STRATEGIES:
-        raise field_error("merge_strategy", f"{name!r} is not a valid merge strategy.")
-    close = body.get("close_source_branch", pr.close_source_branch)
-    message = body.get("message")
-    try:
-        merge_pull_request(
-            call.state,
-            repo,
-            pr,
-            strategy=MERGE_STRATEGIES[name],
-            by=call.me,
-            flavour="cloud",
-            message=message if isinstance(message, str) and message else None,
-            close_source_branch=close is True,
-        )
-    except Refusal as refusal:
-        raise cloud_refusal(refusal) from None
-    return ok(view(call).pull_request(repo, pr, full_merge_hash=True))
-
-
 @route("POST", f"{PULL}/decline")
 def decline(call: Call) -> Response:
     repo, pr = pull_request(call)
@@ -360,6 +328,10 @@ def decline(call: Call) -> Response:
 
 def _verdict(call: Call, verdict: Verdict, *, given: bool) -> Response:
     repo, pr = pull_request(call)
+    if given and pr.is_open and pr.verdicts.get(call.me.name) == verdict:
+        # Cloud answers a second approval with 409 (as clients record); the wording is a guess
+        said = "approved" if verdict == "approved" else "requested changes on"
+        raise ApiError(HTTPStatus.CONFLICT, f"You already {said} this pull request.")
     try:
         set_verdict(call.state, repo, pr, call.me, verdict, given=given)
     except Refusal as refusal:

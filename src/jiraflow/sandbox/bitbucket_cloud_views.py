@@ -232,7 +232,7 @@ class CloudView:
         diff_query = f"?from_pullrequest_id={pr.id}"
         diff_base = self.api(f"repositories/{repository.full_name}")
         body: Json = {
-            "comment_count": 0,
+            "comment_count": len(pr.comments),
             "task_count": 0,
             "type": "pullrequest",
             "id": pr.id,

@@ -39,7 +39,6 @@ from jiraflow.sandbox.bitbucket_pulls import (
     Strategy,
     Verdict,
     decline_pull_request,
-    merge_pull_request,
     open_pull_request,
     set_verdict,
 )
@@ -116,7 +115,8 @@ def page(call: Call, values: list[Any], *, limit_default: int = 25) -> Json:
     return body
 
 
-def _refused(refusal: Refusal, call: Call, repo: Repository) -> ApiError:
+def refused(refusal: Refusal, call: Call, repo: Repository) -> ApiError:
+    """Data Center's error for a refusal of the sandbox's pull request model."""
     return dc_refusal(refusal, repo, lambda pr: view(call).pull_request(repo, pr))
 
 
@@ -126,7 +126,7 @@ def _refused(refusal: Refusal, call: Call, repo: Repository) -> ApiError:
 @table.route("GET", "users/{user_slug}")
 def get_user(call: Call) -> Response:
     wanted = call.args["user_slug"].lower()
-    account = call.state.accounts.get(wanted)
+    account = next((a for a in call.state.accounts.values() if a.slug == wanted), None)
     if account is None or account.bot_repository is not None:
         raise dc_error(
             HTTPStatus.NOT_FOUND,
@@ -289,7 +289,7 @@ def create_pull_request(call: Call) -> Response:
                 f'Branch "{source}" is already up-to-date with '
                 f'branch "{destination}" in repository "{repo.slug}".',
             )
-        raise _refused(refusal, call, repo) from None
+        raise refused(refusal, call, repo) from None
     return ok(view(call).pull_request(repo, pr), HTTPStatus.CREATED)
 
 
@@ -299,7 +299,8 @@ def get_pull_request(call: Call) -> Response:
     return ok(view(call).pull_request(repo, pr))
 
 
-def _check_version(call: Call, pr: PullRequest, body: Json) -> None:
+def check_version(call: Call, pr: PullRequest, body: Json) -> None:
+    """A change to a pull request names the version it was read at (a 409 when stale)."""
     raw = call.request.param("version")
     if raw is None and isinstance(body.get("version"), int):
         raw = str(body["version"])
@@ -308,48 +309,18 @@ def _check_version(call: Call, pr: PullRequest, body: Json) -> None:
         raise dc_out_of_date(pr, expected)
 
 
-@table.route("POST", f"{PULL}/merge")
-def merge(call: Call) -> Response:
-    repo, pr = pull_request(call)
-    body = call.body(optional=True)
-    _check_version(call, pr, body)
-    strategy_id = body.get("strategyId") or "no-ff"
-    if strategy_id not in STRATEGIES:  # the wording is a guess
-        raise dc_error(
-            HTTPStatus.CONFLICT,
-            "pull.PullRequestMergeVetoedException",
-            f"The merge strategy '{strategy_id}' is not enabled for this repository.",
-            conflicted=False,
-            vetoes=[],
-        )
-    message = body.get("message")
-    try:
-        merge_pull_request(
-            call.state,
-            repo,
-            pr,
-            strategy=STRATEGIES[strategy_id],
-            by=call.me,
-            flavour="datacenter",
-            message=message if isinstance(message, str) and message else None,
-        )
-    except Refusal as refusal:
-        raise _refused(refusal, call, repo) from None
-    return ok(view(call).pull_request(repo, pr))
-
-
 @table.route("POST", f"{PULL}/decline")
 def decline(call: Call) -> Response:
     repo, pr = pull_request(call)
     body = call.body(optional=True)
-    _check_version(call, pr, body)
+    check_version(call, pr, body)
     comment = body.get("comment")
     try:
         decline_pull_request(
             call.state, repo, pr, call.me, comment if isinstance(comment, str) else ""
         )
     except Refusal as refusal:
-        raise _refused(refusal, call, repo) from None
+        raise refused(refusal, call, repo) from None
     return ok(view(call).pull_request(repo, pr))
 
 
@@ -358,7 +329,7 @@ def _verdict(call: Call, verdict: Verdict, *, given: bool, account: Account) -> 
     try:
         set_verdict(call.state, repo, pr, account, verdict, given=given)
     except Refusal as refusal:
-        raise _refused(refusal, call, repo) from None
+        raise refused(refusal, call, repo) from None
     return ok(view(call).participant(pr, account.name))
 
 
@@ -375,7 +346,7 @@ def unapprove(call: Call) -> Response:
 @table.route("PUT", f"{PULL}/participants/{{user_slug}}")
 def set_status(call: Call) -> Response:
     """The current way to approve or mark "needs work" (only for oneself)."""
-    if call.args["user_slug"].lower() != call.me.name:
+    if call.args["user_slug"].lower() != call.me.slug:
         raise dc_error(HTTPStatus.BAD_REQUEST, None, "You can only change your own status.")
     status = call.body().get("status")
     verdicts: dict[str, Verdict] = {"APPROVED": "approved", "NEEDS_WORK": "changes_requested"}

@@ -45,9 +45,9 @@ class DataCenterView:
             "id": account.dc_id,
             "displayName": account.display_name,
             "active": True,
-            "slug": account.name,
+            "slug": account.slug,
             "type": "NORMAL",
-            "links": {"self": [{"href": f"{self.base}/users/{account.name}"}]},
+            "links": {"self": [{"href": f"{self.base}/users/{account.slug}"}]},
         }
 
     def user_named(self, name: str) -> Json:

@@ -63,6 +63,7 @@ def cloud_refusal(refusal: Refusal) -> ApiError:
         "no_changes": "There are no changes to be pulled",
         "conflict": "You can't merge until you resolve all merge conflicts.",
         "not_fast_forward": "Unable to fast forward due to changes in the destination branch.",
+        "own": "You can't approve or request changes on your own pull request.",  # a guess
     }.get(refusal.code, str(refusal))
     return ApiError(HTTPStatus.BAD_REQUEST, message)
 
@@ -139,6 +140,12 @@ def dc_refusal(
             conflict,
             "pull.IllegalPullRequestStateException",
             f"The pull request is already {details['state'].lower()}.",
+        )
+    if refusal.code == "own":  # the wording and exception name are the sandbox's guess
+        return dc_error(
+            conflict,
+            "pull.IllegalPullRequestStateException",
+            "The author of a pull request cannot approve it or mark it as needing work.",
         )
     if refusal.code == "conflict":
         return dc_error(

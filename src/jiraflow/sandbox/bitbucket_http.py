@@ -28,7 +28,8 @@ from jiraflow.sandbox.server import BadRequestBody, Request, Response
 
 _CLOUD_PATH = re.compile(r"^/2\.0/(?P<rest>.*?)/?$")
 _DC_PATH = re.compile(
-    r"^/rest/(?P<ns>api|default-reviewers|branch-utils)/(?:1\.0|latest)/(?P<rest>.*?)/?$"
+    r"^/rest/(?P<ns>api|default-reviewers|branch-utils|build-status|required-builds)/"
+    r"(?:1\.0|latest)/(?P<rest>.*?)/?$"
 )
 CLOUD_NAMESPACE = "2.0"
 # Cloud's 401 wording is the sandbox's own (real Cloud often sends no JSON body with a 401).

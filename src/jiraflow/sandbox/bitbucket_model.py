@@ -75,6 +75,13 @@ class Account:
         return self.name if self.bot_repository is None else self.display_name
 
     @property
+    def slug(self) -> str:
+        """Data Center: the user's slug in URLs, which need not be the name (a server puts
+        '_' for '@' and other characters a slug cannot hold: ``jo@acme.com`` is
+        ``jo_acme.com``)."""
+        return "".join(c if c.isalnum() or c in "._-" else "_" for c in self.name.lower())
+
+    @property
     def api_token(self) -> str:
         """Cloud: the Atlassian API token, sent as Basic ``email:token``."""
         return _token(API_TOKEN_PREFIX, 64, "api", self.name) + "=" + fake_hash(self.name)[:8]
@@ -123,6 +130,20 @@ def access_token_bot(full_name: str, dc_id: int) -> Account:
 
 
 @dataclass
+class Comment:
+    """A general comment on a pull request (no inline anchor, no replies)."""
+
+    id: int
+    author: str  # account name
+    text: str
+    created: dt.datetime
+    version: int = 0
+
+    def as_json(self) -> Json:
+        return {"id": self.id, "author": self.author, "text": self.text}
+
+
+@dataclass
 class PullRequest:
     id: int
     title: str
@@ -149,6 +170,7 @@ class PullRequest:
     closed_by: str | None = None
     merge_commit: str | None = None
     reason: str = ""
+    comments: list[Comment] = field(default_factory=list)
 
     @property
     def is_open(self) -> bool:
@@ -179,6 +201,7 @@ class PullRequest:
             "merge_commit": self.merge_commit,
             "closed_by": self.closed_by,
             "reason": self.reason,
+            "comments": [c.as_json() for c in self.comments],
             "created": self.created.isoformat(),
             "updated": self.updated.isoformat(),
         }
@@ -196,6 +219,10 @@ class Repository:
     fake_tips: dict[str, str] = field(default_factory=dict)
     pull_requests: dict[int, PullRequest] = field(default_factory=dict)
     created: dt.datetime = SEED_TIME
+    #: builds reported on its commits (sandbox/bitbucket_builds.BuildBook, made on first use)
+    build_status: Any = None
+    #: merge settings and checks (sandbox/bitbucket_merging.MergeRules, made on first use)
+    merge_rules: Any = None
 
     @property
     def full_name(self) -> str:
@@ -290,6 +317,16 @@ class BitbucketState:
 
     def people(self) -> list[str]:
         return [a.name for a in self.accounts.values() if a.bot_repository is None]
+
+    def add_person(self, name: str, display_name: str, email: str) -> Account:
+        """Another user (a test's: a Data Center name whose slug is not the name)."""
+        if name in self.accounts:
+            raise ValueError(f"the user {name} exists already")
+        number = max(a.dc_id for a in self.accounts.values() if a.bot_repository is None) + 1
+        account = Account(name, display_name, email, f"712020:{stable_uuid('id', name)[1:-1]}",
+                          stable_uuid("user", name), number)  # fmt: skip
+        self.accounts[name] = account
+        return account
 
     def access_token(self, repository: Repository) -> str:
         """The (one) repository access token of a repository, created on first use."""

@@ -29,6 +29,7 @@ RefusalCode = Literal[
     "closed",  # details: state
     "conflict",
     "not_fast_forward",
+    "own",  # the author approving, or requesting changes on, their own pull request
 ]
 #: merge_commit: always a merge commit; squash: one commit on the destination; fast_forward:
 #: move the destination or refuse; ff: fast-forward when possible, else a merge commit (DC).
@@ -262,6 +263,8 @@ def set_verdict(
     their role, anybody else becomes a participant."""
     if not pr.is_open:
         raise Refusal("closed", f"pull request #{pr.id} is {pr.state.lower()}", state=pr.state)
+    if given and account.name == pr.author:
+        raise Refusal("own", f"{account.name} is the author of pull request #{pr.id}")
     now = state.clock.now()
     if given:
         pr.verdicts[account.name] = verdict
