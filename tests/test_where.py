@@ -449,7 +449,8 @@ def test_the_pull_request_is_shown_within_one_request_each(repo: Repo, run, site
     sites.clear_requests()
     result = run(repo, "where", "PROJ-1")
     assert result.code == 0, result.err
-    assert sites.jira.count() == 1 and sites.bitbucket.count() == 1
+    # Bitbucket: the pull requests, the builds of the newest one's head, of origin/develop's
+    assert sites.jira.count() == 1 and sites.bitbucket.count() == 3
     rows = text_rows(result)
     branch_name = "feature/PROJ-1-add-login-form"
     assert rows["pull request"] == f"#{pr['id']} MERGED  {branch_name} -> develop"

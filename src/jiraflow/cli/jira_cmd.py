@@ -78,6 +78,16 @@ def _print_status(state: AppState, info: dict[str, Any], what_to_run: str = "") 
         state.renderer.warn(f"Bitbucket unavailable: {pull['error']}")
     elif pull:
         out(f"Pull request #{pull['id']} [{pull['state']}] into {pull['destination']}")
+    builds = info.get("builds")
+    if builds:
+        if "error" in builds:
+            text = f"Builds: unknown ({builds['error']})"
+        else:
+            text = f"Builds: {builds['summary']}"
+            if not pull:  # a pushed tip, not a pull request's head
+                text += f" ({builds['of']} at {builds['commit'][:10]})"
+        out(("  " if pull and "error" not in pull else "") + text)
+    if pull and "error" not in pull:
         out(f"  {pull['url']}")
     if info["jira"].startswith("unavailable"):
         state.renderer.warn(f"Jira {info['jira']}")

@@ -49,13 +49,16 @@ def _print(state: AppState, found: Whereabouts, info: dict[str, Any]) -> None:
     verdict = found.verdict
     out(verdict[0].upper() + verdict[1:] + ".")
     rows: list[tuple[str, str]] = []
+    places = [*info["branches"], *info["tags"]]
+    built = {p["ref"]: p.get("builds") for p in places if p["ref"]}
     if found.changes:
         local = {b.name: b for b in found.branches}
         for place in found.branches:
             twin = local.get(place.remote_of or "")
             if twin is not None and (twin.contains, twin.state) == (place.contains, place.state):
                 continue  # the remote's copy says the same as the local branch
-            rows.append((place.name, _held(place)))
+            builds = _reported(built.get(place.ref))
+            rows.append((place.name, _held(place) + (f"; builds: {builds}" if builds else "")))
             for sha in place.missing[:COMMITS_SHOWN] if place.state == "some" else ():
                 rows.append(("", "  lacks " + _commit_line(found, sha)))
         full = [t.name for t in found.tags if t.state == "all"]
@@ -64,11 +67,19 @@ def _print(state: AppState, found: Whereabouts, info: dict[str, Any]) -> None:
             rows.append(("tags", _names(full, "tags")))
         if partly:
             rows.append(("partly in", _names(partly, "tags")))
+        for tag in found.tags:
+            builds = _reported(built.get(tag.ref))
+            if builds:
+                rows.append(("", f"builds of {tag.name}: {builds}"))
     if found.work_branches:
         rows.append(("branch", ", ".join(found.work_branches)))
     for pull in info["pull_requests"] or []:
         arrow = f"{pull['source']} -> {pull['destination']}"
         rows.append(("pull request", f"#{pull['id']} {pull['state']}  {arrow}"))
+        builds = pull.get("builds")
+        if builds:  # the newest one's head
+            said = f"unknown ({builds['error']})" if "error" in builds else builds["summary"]
+            rows.append(("", f"builds: {said}"))
         rows.append(("", pull["url"]))
     shown = found.changes[:COMMITS_SHOWN]
     for i, change in enumerate(shown):
@@ -78,6 +89,14 @@ def _print(state: AppState, found: Whereabouts, info: dict[str, Any]) -> None:
     width = max((len(label) for label, _ in rows), default=0) + 2
     for label, text in rows:
         out(f"  {label:<{width}}{text}".rstrip())
+
+
+def _reported(builds: dict[str, Any] | None) -> str:
+    """The summary of the builds read for a branch or tag; "" when none were reported or
+    they could not be read (a warning says so)."""
+    if not builds or "error" in builds or not builds["builds"]:
+        return ""
+    return str(builds["summary"])
 
 
 def _headline(key: str, issue: dict[str, Any] | None) -> str:

@@ -4,18 +4,22 @@ the hint after Ctrl-C."""
 
 from __future__ import annotations
 
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from jiraflow.git import BRANCHES, branch_of, branch_ref, remote_ref
 from jiraflow.services import remote
 
 if TYPE_CHECKING:
+    from jiraflow.concurrency import Ahead
     from jiraflow.gitflow.context import FlowContext
 
 
 def status_of(flow: FlowContext) -> tuple[dict[str, Any], str]:
     """What `status` shows (its --json document), and what to run about a stopped
-    operation ("" when none): one Jira read and one Bitbucket read at most."""
+    operation ("" when none): one Jira read and two Bitbucket reads at most (the branch's
+    pull request, then the builds of its head or of the pushed tip), the Bitbucket ones in
+    the background while Jira is asked."""
     from jiraflow.errors import JiraflowError
     from jiraflow.gitflow import journal
     from jiraflow.keys import branch_key
@@ -35,6 +39,7 @@ def status_of(flow: FlowContext) -> tuple[dict[str, Any], str]:
     long_lived = {model.develop, model.main, *flow.config.where.environments}
     if head.branch in long_lived and not info["base"]:
         info["upstream"] = upstream(repo, model.remote, head.branch)
+    bitbucket = _bitbucket_ahead(flow, head.branch, parsed is not None, info["upstream"])
     tracker = remote.tracker_for(flow)
     key = branch_key(model, head.branch) if parsed and head.branch else None
     info["issue"] = None
@@ -54,7 +59,7 @@ def status_of(flow: FlowContext) -> tuple[dict[str, Any], str]:
         except JiraflowError as exc:
             info["jira"] = f"unavailable: {exc.message}"
         info["issue"] = issue_info
-    info["pull_request"] = pull_request(flow, head.branch) if parsed else None
+    info["pull_request"], info["builds"] = bitbucket.result() if bitbucket else (None, None)
     entry = journal.in_progress(repo)
     if entry is not None:  # a damaged remote action in it: exit 5, as a damaged journal
         remote.journal_actions(repo, entry)
@@ -112,20 +117,90 @@ def upstream(repo: Any, default_remote: str, branch: str) -> dict[str, Any] | No
     return {"branch": name, "ahead": ahead, "behind": behind}
 
 
-def pull_request(flow: Any, branch: str | None) -> dict[str, Any] | None:
-    """The branch's newest pull request (one request), when Bitbucket is set up and the
-    branch was pushed; {"error": ...} when Bitbucket cannot be asked."""
-    from jiraflow.errors import JiraflowError
-    from jiraflow.services.pull_requests import STATES, forge_for
+Answer = tuple[dict[str, Any] | None, dict[str, Any] | None]
 
-    forge = forge_for(flow)
-    pushed = flow.repo.config().get(f"branch.{branch}.merge") or flow.repo.remote_branch(
-        flow.model.remote, branch or ""
-    )
-    if not branch or not pushed or not forge.usable:
+
+def _bitbucket_ahead(
+    flow: Any, branch: str | None, flow_branch: bool, upstream_info: dict[str, Any] | None
+) -> Ahead[Answer] | None:
+    """What status asks Bitbucket, started in the background (the client is made here, in
+    this thread): a work branch's pull request and the builds of its head (or of the pushed
+    tip when it has none); a long-lived branch's builds of its remote tip. None: nothing
+    to ask (Bitbucket not set up or not logged in, the branch not pushed)."""
+    from jiraflow.concurrency import Ahead
+    from jiraflow.services.pull_requests import forge_for
+
+    if not branch or not (flow_branch or upstream_info):
         return None
+    repo = flow.repo
+    pushed = repo.config().get(f"branch.{branch}.merge") or repo.remote_branch(
+        flow.model.remote, branch
+    )
+    if not pushed:
+        return None
+    forge = forge_for(flow)
+    if not forge.usable:
+        return None
+    tip = _pushed_tip(repo, flow.model.remote, branch)
+    if flow_branch:
+        return Ahead(partial(_pull_request_and_builds, forge.client, branch, tip))
+    if tip is None:
+        return None
+    return Ahead(partial(_tip_builds, forge.client, branch, tip))
+
+
+def _pushed_tip(repo: Any, default_remote: str, branch: str) -> tuple[str, str] | None:
+    """(REMOTE/BRANCH, its commit) of the branch's remote-tracking branch (its upstream,
+    else REMOTE/BRANCH), as of the last fetch or push; None when there is none."""
+    config = repo.config()
+    remote_name = config.get(f"branch.{branch}.remote") or default_remote
+    merge = config.get(f"branch.{branch}.merge") or branch_ref(branch)
+    if remote_name == "." or not merge.startswith(BRANCHES):
+        return None
+    commit = repo.refs().get(remote_ref(remote_name, branch_of(merge)))
+    return (f"{remote_name}/{branch_of(merge)}", commit) if commit else None
+
+
+def _pull_request_and_builds(client: Any, branch: str, tip: tuple[str, str] | None) -> Answer:
+    """The branch's newest pull request (one request) and the builds of its head (one
+    more), else of the pushed tip; {"error": ...} for what Bitbucket could not answer."""
+    from jiraflow.errors import JiraflowError
+    from jiraflow.services.pull_requests import STATES
+
     try:
-        found = forge.client.pull_requests(source=branch, states=STATES["all"], limit=1)
+        found = client.pull_requests(source=branch, states=STATES["all"], limit=1)
     except JiraflowError as exc:
-        return {"error": exc.message}
-    return found[0].to_json() if found else None
+        return {"error": exc.message}, {"error": exc.message}
+    if not found:
+        return None, _tip_builds(client, branch, tip)[1] if tip else None
+    pull = found[0]
+    try:
+        builds = client.pull_request_builds(pull)
+    except JiraflowError as exc:
+        return pull.to_json(), {"error": exc.message}
+    return pull.to_json(), builds_json(builds, pull.source_commit, f"pull request #{pull.id}")
+
+
+def _tip_builds(client: Any, branch: str, tip: tuple[str, str]) -> Answer:
+    """The builds of the pushed tip of the branch (one request)."""
+    from jiraflow.errors import JiraflowError
+
+    name, commit = tip
+    try:
+        return None, builds_json(client.builds(commit), commit, name)
+    except JiraflowError as exc:
+        return None, {"error": exc.message}
+
+
+def builds_json(builds: list[Any], commit: str, of: str) -> dict[str, Any]:
+    """The `builds` member of `status` and `where`: whose builds (a pull request, a remote
+    branch, a tag), of which commit, what they add up to, and each build."""
+    from jiraflow.services.builds import overall, summary
+
+    return {
+        "of": of,
+        "commit": commit,
+        "overall": overall(builds),
+        "summary": summary(builds),
+        "builds": [b.to_json() for b in builds],
+    }

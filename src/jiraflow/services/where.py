@@ -1,16 +1,26 @@
 """`jiraflow where KEY`: which branches, environments, release tags and open releases hold
 an issue's commits (jiraflow.gitflow.where, from git alone), with its Jira status and pull
-request when those are configured. Jira or Bitbucket failing is a warning: git still answers."""
+request when those are configured. Jira or Bitbucket failing is a warning: git still answers.
+
+Requests: Jira one (the issue); Bitbucket, asked in the background while Jira answers, the
+issue branch's pull requests (one) together with the builds of the pushed commits the
+branches and tags holding the issue point at (one per distinct commit, at most BUILT_PLACES),
+then the builds of the newest pull request's head (one): two round trips."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from jiraflow.bitbucket.client import BitbucketClient
+    from jiraflow.concurrency import Ahead
     from jiraflow.gitflow.context import FlowContext
     from jiraflow.gitflow.where import Whereabouts
 
 PULL_REQUESTS = 5  # the newest pull requests of the issue's branch shown (one request)
+BUILT_PLACES = 5  # distinct commits of branches and tags whose builds are read (one each)
 
 
 def whereabouts(
@@ -33,8 +43,18 @@ def whereabouts(
     found = locate(flow, normal)
     info = found.to_json()
     warnings: list[str] = []
+    asked: list[str] = []  # Bitbucket's warnings, said after Jira's
+    bitbucket = None if offline else _bitbucket_ahead(flow, found, asked)
     info["issue"] = None if offline else _issue(flow, normal, warnings)
-    info["pull_requests"] = None if offline else _pull_requests(flow, found, warnings)
+    warnings += asked
+    info["pull_requests"] = None
+    if bitbucket is not None:
+        pulls, built = bitbucket.result()
+        if isinstance(pulls, str):
+            warnings.append(pulls)
+        else:
+            info["pull_requests"] = pulls
+        _place_builds(info, built, warnings)
     info["warnings"] = warnings
     return found, info
 
@@ -63,17 +83,27 @@ def _issue(flow: FlowContext, key: str, warnings: list[str]) -> dict[str, Any] |
     }
 
 
-def _pull_requests(
-    flow: FlowContext, found: Whereabouts, warnings: list[str]
-) -> list[dict[str, Any]] | None:
-    """The newest pull requests of the issue's likeliest branch (one request); None when
-    Bitbucket is not set up or no branch is known."""
-    from jiraflow.errors import JiraflowError
-    from jiraflow.services.pull_requests import STATES, forge_for
+#: what Bitbucket answered: the pull requests (or the warning saying why not) and the builds
+#: of each place's commit, by the place's ref
+Pulls = list[dict[str, Any]] | str | None
+Answer = tuple[Pulls, dict[str, dict[str, Any]]]
 
-    if not found.pr_branches:
+
+def _bitbucket_ahead(
+    flow: FlowContext, found: Whereabouts, warnings: list[str]
+) -> Ahead[Answer] | None:
+    """Start asking Bitbucket (in the background; the client is made here): the newest
+    pull requests of the issue's likeliest branch and the builds of their newest one's
+    head, and the builds of the pushed commits of the places holding the issue. None when
+    Bitbucket is not set up or there is nothing to ask."""
+    from jiraflow.concurrency import Ahead
+    from jiraflow.errors import JiraflowError
+    from jiraflow.services.pull_requests import forge_for
+
+    branch = found.pr_branches[0] if found.pr_branches else None
+    commits = _built_commits(flow, found)
+    if branch is None and not commits:
         return None
-    branch = found.pr_branches[0]
     try:
         forge = forge_for(flow)
         # a Bitbucket remote alone switches it on: no token then is not worth a warning
@@ -81,8 +111,107 @@ def _pull_requests(
         named = bool(bitbucket.url or bitbucket.repository)
         if not forge.enabled or not (named or forge.usable):
             return None
-        pulls = forge.client.pull_requests(source=branch, states=STATES["all"], limit=PULL_REQUESTS)
+        client = forge.client
     except JiraflowError as exc:
-        warnings.append(f"could not ask Bitbucket about {branch}: {exc.message}")
+        warnings.append(f"could not ask Bitbucket about {branch or 'builds'}: {exc.message}")
         return None
-    return [p.to_json() for p in pulls]
+    return Ahead(partial(_ask, client, branch, commits))
+
+
+def _built_commits(flow: FlowContext, found: Whereabouts) -> dict[str, str]:
+    """{ref: its commit} of the branches and tags holding (some of) the issue whose commit
+    is on the remote (a remote-tracking branch points at it), over at most BUILT_PLACES
+    distinct commits: branches first, then tags lowest first."""
+    from jiraflow.git import REMOTES
+
+    held = [p.ref for p in [*found.branches, *found.tags] if p.ref and p.state in ("all", "some")]
+    if not held:
+        return {}
+    refs = flow.repo.refs()
+    pushed = {sha for ref, sha in refs.items() if ref.startswith(REMOTES)}
+    tags = [ref for ref in held if ref.startswith("refs/tags/")]
+    peeled = dict(zip(tags, _peel(flow, tags), strict=True)) if tags else {}
+    chosen: dict[str, str] = {}
+    for ref in held:
+        commit = peeled.get(ref) or refs.get(ref)
+        if commit not in pushed:
+            continue  # not pushed: Bitbucket knows no builds of it
+        if commit in chosen.values() or len(set(chosen.values())) < BUILT_PLACES:
+            chosen[ref] = commit
+    return chosen
+
+
+def _peel(flow: FlowContext, tags: list[str]) -> list[str]:
+    """The commits the tags point at (one git process)."""
+    return flow.repo.out("rev-parse", *[f"{t}^{{commit}}" for t in tags]).split()
+
+
+def _ask(client: BitbucketClient, branch: str | None, places: dict[str, str]) -> Answer:
+    """The HTTP of _bitbucket_ahead: the pull requests (their newest one's builds after
+    them) and the builds of each distinct commit, together."""
+    from jiraflow.concurrency import together
+
+    commits = list(dict.fromkeys(places.values()))
+    calls: list[Callable[[], Any]] = [partial(_pull_requests, client, branch)]
+    calls += [partial(_builds, client, commit) for commit in commits]
+    pulls, *built = together(calls, most=1 + BUILT_PLACES)
+    by_commit = dict(zip(commits, built, strict=True))
+    return pulls, {ref: by_commit[commit] for ref, commit in places.items()}
+
+
+def _pull_requests(
+    client: BitbucketClient, branch: str | None
+) -> list[dict[str, Any]] | str | None:
+    """The newest pull requests of the issue's likeliest branch (one request), the newest
+    one with the builds of its head (one more); None when no branch is known, the warning
+    when Bitbucket could not be asked."""
+    from jiraflow.errors import JiraflowError
+    from jiraflow.services.pull_requests import STATES
+    from jiraflow.services.status import builds_json
+
+    if branch is None:
+        return None
+    try:
+        pulls = client.pull_requests(source=branch, states=STATES["all"], limit=PULL_REQUESTS)
+    except JiraflowError as exc:
+        return f"could not ask Bitbucket about {branch}: {exc.message}"
+    rows = [p.to_json() | {"builds": None} for p in pulls]
+    if pulls:
+        newest = pulls[0]
+        try:
+            builds = client.pull_request_builds(newest)
+            of = f"pull request #{newest.id}"
+            rows[0]["builds"] = builds_json(builds, newest.source_commit, of)
+        except JiraflowError as exc:
+            rows[0]["builds"] = {"error": exc.message}
+    return rows
+
+
+def _builds(client: BitbucketClient, commit: str) -> dict[str, Any]:
+    """The builds of one commit (one request), or {"error": ...}."""
+    from jiraflow.errors import JiraflowError
+    from jiraflow.services.status import builds_json
+
+    try:
+        return builds_json(client.builds(commit), commit, "commit")
+    except JiraflowError as exc:
+        return {"error": exc.message}
+
+
+def _place_builds(
+    info: dict[str, Any], built: dict[str, dict[str, Any]], warnings: list[str]
+) -> None:
+    """Each branch and tag of the JSON gets the builds of its commit, by its ref (None when
+    not read; no member when Bitbucket was not asked); failures to read them are one
+    warning."""
+    for place in [*info["branches"], *info["tags"]]:
+        answer = built.get(place["ref"] or "")
+        if answer is not None and "error" not in answer:
+            answer = answer | {"of": place["name"]}
+        place["builds"] = answer
+    errors = list(dict.fromkeys(a["error"] for a in built.values() if "error" in a))
+    newest = (info["pull_requests"] or [None])[0]
+    if newest and newest["builds"] and "error" in newest["builds"]:
+        errors.insert(0, newest["builds"]["error"])
+    if errors:
+        warnings.append(f"could not read the builds from Bitbucket: {errors[0]}")
