@@ -7,12 +7,9 @@ from typing import TYPE_CHECKING
 import click
 
 from jiraflow.cli.app import CONTEXT_SETTINGS, AppState
-from jiraflow.services import remote
 
 if TYPE_CHECKING:
     from jiraflow.bitbucket.client import PullRequest
-    from jiraflow.gitflow.context import FlowContext
-    from jiraflow.services.pull_requests import Opening
 
 pass_state = click.make_pass_decorator(AppState)
 STATES = ("open", "merged", "declined", "all")  # services.pull_requests.STATES, for --help
@@ -44,6 +41,7 @@ def create(
 ) -> None:
     """Push the branch and open its pull request into develop (features, bugfixes) or
     main (releases, hotfixes), with the default reviewers; the issue moves to In Review."""
+    from jiraflow.cli.pr_open import open_pull_request
     from jiraflow.services.pull_requests import guarded
 
     flow = state.flow()
@@ -62,97 +60,6 @@ def create(
         )
 
 
-def open_pull_request(
-    state: AppState,
-    flow: FlowContext,
-    branch: str,
-    *,
-    base: str | None = None,
-    title: str | None = None,
-    body: str | None = None,
-    draft: bool | None = None,
-    reviewers: tuple[str, ...] = (),
-    web: bool = False,
-) -> None:
-    """`pr create`, also used by `release|hotfix finish --pr`."""
-    from jiraflow.services import pull_requests as prs
-
-    def pushed() -> None:  # said now: the pull request may still fail
-        if not state.json:
-            state.renderer.summary([f"pushed '{branch}' to '{flow.model.remote}'"])
-
-    opening = prs.open_pull_request(
-        flow,
-        branch,
-        ui=state.renderer,
-        dry_run=state.dry_run,
-        base=base,
-        title=title,
-        body=body,
-        draft=draft,
-        reviewers=reviewers,
-        web=web,
-        on_pushed=pushed,
-    )
-    if opening.web_url is not None:
-        _render_web(state, opening.web_url, opening.push)
-        return
-    assert opening.tracker is not None and opening.proposal is not None
-    if state.dry_run:
-        _print_plan(state, opening)
-        return
-    pull, proposal = opening.pull, opening.proposal
-    assert pull is not None
-    if state.json:
-        state.renderer.data(
-            {"pull_request": pull.to_json(), "created": opening.created, "pushed": opening.pushed}
-        )
-    else:
-        lines = []
-        if opening.created:
-            names = ", ".join(r.user.display for r in pull.reviewers) or "none"
-            left_out = "".join(f"; left out {note}" for note in proposal.dropped)
-            lines.append(
-                f"opened pull request #{pull.id}: {branch} -> {opening.base} "
-                f"(reviewers: {names}{left_out})"
-            )
-        else:
-            lines.append(f"pull request #{pull.id} ({branch} -> {opening.base}) is already open")
-        state.renderer.summary(lines)
-    try:
-        remote.deliver(
-            state, opening.tracker, opening.jira, done=f"pull request #{pull.id} is open"
-        )
-    finally:  # the URL last, where scripts and eyes look for it, even when Jira failed
-        if not state.json:
-            state.renderer.line(pull.url)
-
-
-def _print_plan(state: AppState, opening: Opening) -> None:
-    proposal, push = opening.proposal, opening.push
-    assert proposal is not None and opening.tracker is not None
-    lines = ["git " + " ".join(push)] if push else []
-    if proposal.existing is not None:
-        lines.append(f"bitbucket: show pull request #{proposal.existing.id} (already open)")
-    else:
-        names = ", ".join(u.display for u in proposal.reviewers) or "none"
-        kind = "draft pull request" if opening.draft else "pull request"
-        lines.append(
-            f"bitbucket: open {kind} '{proposal.title}' ({proposal.branch} -> {proposal.base}), "
-            f"reviewers: {names}"
-        )
-    state.renderer.plan(lines + remote.describe(opening.jira))
-
-
-def _render_web(state: AppState, url: str, push: tuple[str, ...] | None) -> None:
-    if state.dry_run:
-        state.renderer.plan((["git " + " ".join(push)] if push else []) + [f"open {url}"])
-        return
-    state.renderer.line(url)
-    if state.terminal.stdout_isatty and not state.json:
-        click.launch(url)
-
-
 # -- reading -------------------------------------------------------------------------------------
 
 
@@ -161,16 +68,18 @@ def _render_web(state: AppState, url: str, push: tuple[str, ...] | None) -> None
 @pass_state
 def view(state: AppState, number: int | None) -> None:
     """Show pull request NUMBER, or the one of the current branch."""
+    from jiraflow.services.builds import build_line
     from jiraflow.services.pull_requests import pull_request
 
-    pull = pull_request(state.flow(), number)
+    flow = state.flow()
+    pull = pull_request(flow, number)
     if state.json:
         state.renderer.data(pull.to_json())
         return
-    _print_pull(state, pull)
+    _print_pull(state, pull, build_line(flow, pull))
 
 
-def _print_pull(state: AppState, pull: PullRequest) -> None:
+def _print_pull(state: AppState, pull: PullRequest, builds: str) -> None:
     out = state.renderer.line
     draft = ", draft" if pull.draft else ""
     out(f"#{pull.id} {pull.title}  [{pull.state}{draft}]")
@@ -185,6 +94,7 @@ def _print_pull(state: AppState, pull: PullRequest) -> None:
         out(f"Reviewers: {', '.join(names)} - {pull.approvals}/{len(pull.reviewers)} approved")
     else:
         out("Reviewers: none")
+    out(builds)
     out(pull.url)
 
 
@@ -198,17 +108,33 @@ def _print_pull(state: AppState, pull: PullRequest) -> None:
     help="Which pull requests.",
 )
 @click.option("-L", "--limit", type=click.IntRange(1, 500), default=30, show_default=True)
+@click.option("--mine", is_flag=True, help="Only those you opened.")
+@click.option("--reviewing", is_flag=True, help="Only those you are asked to review.")
 @pass_state
-def list_(state: AppState, which: str, limit: int) -> None:
+def list_(state: AppState, which: str, limit: int, mine: bool, reviewing: bool) -> None:
     """The pull requests of this repository, newest first."""
     from jiraflow.services.pull_requests import pull_requests
 
-    where, pulls = pull_requests(state.flow(), which, limit)
+    if mine and reviewing:
+        from jiraflow.errors import UsageError
+
+        raise UsageError(
+            "--mine and --reviewing cannot be used together",
+            "Use one: `jiraflow pr list --mine` or `jiraflow pr list --reviewing`.",
+        )
+    if mine or reviewing:
+        from jiraflow.services.reviews import role_list
+
+        role = "author" if mine else "reviewer"
+        where, pulls = role_list(state.flow(), which, limit, role)
+    else:
+        where, pulls = pull_requests(state.flow(), which, limit)
     if state.json:
         state.renderer.data([p.to_json() for p in pulls])
         return
     if not pulls:
-        state.renderer.line(f"No {which} pull requests in {where}.")
+        whose = " of yours" if mine else " asking for your review" if reviewing else ""
+        state.renderer.line(f"No {which} pull requests{whose} in {where}.")
         return
     for p in pulls:
         state.renderer.line(_row(p))
@@ -223,9 +149,11 @@ def _row(p: PullRequest) -> str:
 @pass_state
 def status(state: AppState) -> None:
     """The current branch's pull request, yours, and those waiting for your review."""
+    from jiraflow.services.builds import build_line
     from jiraflow.services.pull_requests import review_status
 
-    branch, current, mine, asked = review_status(state.flow())
+    flow = state.flow()
+    branch, current, mine, asked = review_status(flow)
     if state.json:
         state.renderer.data(
             {
@@ -239,9 +167,27 @@ def status(state: AppState) -> None:
     out = state.renderer.line
     out("Current branch")
     out("  " + (_row(current) if current else f"no pull request for '{branch}'"))
+    if current is not None:
+        out("  " + build_line(flow, current))
     for title, rows in (("Created by you", mine), ("Requesting your review", asked)):
         out(title)
         for p in rows:
             out("  " + _row(p))
         if not rows:
             out("  none")
+
+
+from jiraflow.cli.pr_review_cmd import COMMANDS as _REVIEW_COMMANDS  # noqa: E402
+
+for _command in _REVIEW_COMMANDS:
+    pr.add_command(_command)
+
+
+from jiraflow.cli.pr_checks_cmd import checks  # noqa: E402 - registered last (issue 19)
+
+pr.add_command(checks)
+
+
+from jiraflow.cli.pr_merge_cmd import merge  # noqa: E402 - registered last (issue 19)
+
+pr.add_command(merge)
