@@ -65,6 +65,13 @@ KEYS: dict[str, KeyInfo] = {
         KeyInfo("gitflow.develop", "develop", "The integration branch."),
         KeyInfo("gitflow.version_tag_prefix", "", "Prefix of version tags, e.g. 'v'."),
         KeyInfo("gitflow.remote", "origin", "The remote to fetch from and push to."),
+        KeyInfo(
+            "gitflow.protected",
+            [],
+            "Branches the server takes changes into only through pull requests, as names or "
+            'glob patterns (e.g. ["main", "develop"]): finishes never push to them and open '
+            "pull requests instead.",
+        ),
         *(KeyInfo(f"gitflow.prefix.{k}", f"{k}/", f"Prefix of {k} branches.") for k in _KINDS),
         KeyInfo("finish.fetch", False, "Fetch the remote before finishing (like --fetch)."),
         KeyInfo(
@@ -394,6 +401,7 @@ class GitflowConfig(_Section):
     develop: str
     version_tag_prefix: str
     remote: str
+    protected: list[str]
     prefix: PrefixConfig
 
 

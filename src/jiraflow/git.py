@@ -429,6 +429,34 @@ def hook_output(text: str, most: int = 20) -> list[str]:
     return own[:most]
 
 
+def refused_by_branch_permissions(text: str) -> str | None:
+    """The branch a server's branch permissions refused in a failed push (its output), or
+    None. Bitbucket refuses in a pre-receive hook and says why on `remote:` lines: Data
+    Center "Branch refs/heads/develop can only be modified through pull requests." (or
+    "... is read-only", "You are not permitted ..."), Cloud "Permission denied to update
+    branch develop." or "... branch restrictions ..."; git then names the ref as
+    `! [remote rejected] develop -> develop (pre-receive hook declined)`."""
+    import re
+
+    said = " ".join(
+        line[len("remote: ") :] for line in text.splitlines() if line.startswith("remote: ")
+    )
+    rejected = re.findall(r"! \[remote rejected\] \S+ -> (\S+) \(pre-receive hook declined\)", text)
+    if not rejected:
+        return None
+    named = re.search(
+        r"Branch (?:refs/heads/)?(\S+?) can only be modified through pull requests"
+        r"|Permission denied to update branch (\S+?)\.?(?:\s|$)",
+        said,
+    )
+    if named:
+        return str(named[1] or named[2])
+    permissions = ("branch permission", "branch restriction", "pull request", "read-only")
+    if any(word in said.lower() for word in permissions):
+        return str(rejected[0])
+    return None
+
+
 def porcelain_paths(text: str) -> list[str]:
     """The paths of `git status --porcelain -z`: each entry is "XY path", and a rename or
     copy is followed by the path it came from, which is skipped."""

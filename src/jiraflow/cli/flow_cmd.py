@@ -216,13 +216,15 @@ def _finish_command(kind: str) -> click.Command:
                     f"{names} cannot be used with --pr: they apply to the finish that follows "
                     "the merged pull request"
                 )
-            from jiraflow.cli.pr_cmd import open_pull_request
+            from jiraflow.cli.pr_open import open_pull_request
 
             service.open_version_pr(
                 state, flow, kind, kw[arg], lambda branch: open_pull_request(state, flow, branch)
             )
             return
-        service.finish(state, flow, kind, kw[arg], flags)
+        from jiraflow.cli.pr_open import opener
+
+        service.finish(state, flow, kind, kw[arg], flags, open_pr=opener(state, flow))
 
     if version_kind:
         finish = click.option(

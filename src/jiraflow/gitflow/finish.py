@@ -55,6 +55,51 @@ def finish_target(ctx: FlowContext, kind: str, branch: str) -> str:
     return ctx.model.main if kind == "release" and base == ctx.model.develop else base
 
 
+def is_protected(ctx: FlowContext, branch: str) -> bool:
+    """Whether gitflow.protected names `branch` (a name, or a pattern where `*` matches
+    anything and `?` one character): the server takes changes into it only through pull
+    requests, so no finish pushes to it (the one home of that rule)."""
+    import fnmatch
+
+    return any(fnmatch.fnmatchcase(branch, p) for p in ctx.config.gitflow.protected)
+
+
+BACKMERGE_PREFIX = "backmerge/"
+
+
+@dataclass(frozen=True, eq=False, repr=False)
+class BackMerge:
+    """A release or hotfix whose back-merge target is protected merges back through a pull
+    request: from `branch` (backmerge/VERSION, made at the tag: not protected, so conflicts
+    can be resolved on it) into `into`. `merged`: the remote `into` holds it, and the finish
+    completes (updates the local `into`, deletes the branches)."""
+
+    branch: str
+    into: str
+    merged: bool
+
+
+def back_merge(ctx: FlowContext, kind: str, branch: str) -> BackMerge | None:
+    """The back-merge of a release or hotfix finish when it goes through a pull request
+    (its target is protected), else None."""
+    if kind not in ("release", "hotfix"):
+        return None
+    back = _back_merge_target(
+        ctx, kind, ctx.base_of(branch, kind), finish_target(ctx, kind, branch)
+    )
+    if back is None or not is_protected(ctx, back):
+        return None
+    repo = ctx.repo
+    name = BACKMERGE_PREFIX + branch[len(ctx.model.prefixes[kind]) :]
+    remote_back = repo.remote_branch(ctx.model.remote, back)
+    merged = (
+        repo.has_branch(name)
+        and remote_back is not None
+        and repo.is_ancestor(branch_ref(name), remote_back)
+    )
+    return BackMerge(name, back, merged)
+
+
 def plan_finish(
     ctx: FlowContext,
     kind: str,
@@ -84,6 +129,14 @@ def plan_finish(
         plan = _plan_work(ctx, kind, branch, base, opts, landed)
     else:
         plan = _plan_version(ctx, kind, branch, base, opts, landed)
+    pending = back_merge(ctx, kind, branch)
+    if pending is not None and not pending.merged:
+        # the finish completes once the back-merge's pull request is merged
+        plan.summary.append(f"kept '{branch}' until '{pending.branch}' is merged")
+        plan.add("checkout", "--quiet", branch)
+        plan.branch_after = branch
+        plan.summary.append(f"you are now on '{plan.branch_after}'")
+        return plan
     _cleanup(
         ctx,
         plan,
@@ -124,10 +177,18 @@ def _plan_work(
     plan.branch_after = base
     if landed is not None:
         _update_from_remote(ctx, plan, base, landed)
+        if is_protected(ctx, base):  # never pushed: the pull request did the merge
+            return plan
         if opts.push and not repo.is_ancestor(base, f"{ctx.model.remote}/{base}"):
             plan.add("push", "--quiet", ctx.model.remote, base, kind=PUSH, expect=_seen(ctx, base))
             plan.summary.append(f"pushed '{base}' to '{ctx.model.remote}'")
         return plan
+    if is_protected(ctx, base):
+        raise RepoStateError(
+            f"'{base}' is protected (gitflow.protected): '{branch}' goes into it through a "
+            "pull request",
+            "Open it with `jiraflow pr create`; once it is merged, finish again.",
+        )
     if opts.rebase:
         plan.add("rebase", "--quiet", base, branch, kind=REBASE)
     plan.add("checkout", "--quiet", base)
@@ -169,11 +230,18 @@ def _plan_version(
     if landed is None:
         require_not_behind(ctx, target)
     back = _back_merge_target(ctx, kind, base, target)
-    if back:
+    through = back_merge(ctx, kind, branch)  # the back-merge goes through a pull request
+    if back and through is None:
         require_not_behind(ctx, back)
     # what is tagged: the merge commit made here, or the one the pull request made
     tagged = landed.commit if landed is not None else target
-    if landed is None and kind == "hotfix" and repo.count(f"{target}..{branch}") == 0:
+    resumed = through is not None and repo.has_branch(through.branch)  # merged back later
+    if (
+        landed is None
+        and kind == "hotfix"
+        and not resumed
+        and repo.count(f"{target}..{branch}") == 0
+    ):
         raise RepoStateError(
             f"the hotfix branch '{branch}' has no commits that '{target}' lacks",
             f"Commit the fix first, or delete the branch: `jiraflow hotfix delete {version}`.",
@@ -189,6 +257,13 @@ def _plan_version(
 
     plan = Plan(f"{kind} finish", branch, moves={branch_ref(target), branch_ref(branch)})
     merged = landed is not None or repo.is_ancestor(branch, target)
+    if not merged and is_protected(ctx, target):
+        raise RepoStateError(
+            f"'{target}' is protected (gitflow.protected): '{branch}' goes into it through a "
+            "pull request",
+            f"Open it with `jiraflow {kind} finish --pr`; once it is merged, "
+            f"`jiraflow {kind} finish` tags it and merges it back.",
+        )
     if opts.changelog is not None and not merged:
         path, text = opts.changelog
         add_changelog_commit(
@@ -220,15 +295,19 @@ def _plan_version(
             plan.add("tag", "--annotate", "--message", message, tag, tagged)
         plan.moves.add(tag_ref(tag))
         plan.summary.append(f"tagged '{target}' as '{tag}'")
-    if back:
+    if back and through is not None:
+        _back_through_pr(ctx, plan, through, tag if not opts.no_tag else target)
+    elif back:
         source = tag if not opts.no_tag else target
         plan.moves.add(branch_ref(back))
         plan.add("checkout", "--quiet", back)
         plan.add("merge", "--quiet", "--no-ff", "--no-edit", source, kind=MERGE, source=source)
         plan.summary.append(f"merged '{source}' back into '{back}'")
-    if opts.push:
-        refs = [r for r in (back, target) if r] + ([tag_ref(tag)] if not opts.no_tag else [])
-        seen = _seen(ctx, *[r for r in (back, target) if r])
+    # a protected branch is never pushed: a pull request changes it
+    pushed = [r for r in (back, target) if r and not is_protected(ctx, r)]
+    if opts.push and (pushed or not opts.no_tag):
+        refs = pushed + ([tag_ref(tag)] if not opts.no_tag else [])
+        seen = _seen(ctx, *pushed)
         if tag_now:  # a tag made by an earlier, interrupted finish may be there already
             seen[tag_ref(tag)] = None
         # --atomic: the remote gets all of them or none, never main without its tag
@@ -238,6 +317,39 @@ def _plan_version(
         plan.add("checkout", "--quiet", target)  # the merge step did not check it out
     plan.branch_after = back or target
     return plan
+
+
+def _back_through_pr(ctx: FlowContext, plan: Plan, through: BackMerge, source: str) -> None:
+    """The back-merge through a pull request: the first time, the branch it comes from, made
+    at `source` (the tag); once the remote target holds it, the local target brought up to
+    the remote one and the back-merge branch deleted (here and on the remote)."""
+    repo, remote = ctx.repo, ctx.model.remote
+    name, back = through.branch, through.into
+    plan.moves.add(branch_ref(name))
+    if not through.merged:
+        if not repo.has_branch(name):
+            plan.add("branch", "--force", name, source)
+            plan.summary.append(f"made '{name}' at '{source}' to merge it back into '{back}'")
+        return
+    plan.moves.add(branch_ref(back))
+    remote_back = f"{remote}/{back}"
+    plan.add("checkout", "--quiet", back)
+    if not repo.is_ancestor(remote_back, back):
+        seen = repo.out("rev-parse", remote_back)  # a fetch meanwhile must not change it
+        message = f"Merge remote-tracking branch '{remote_back}' into {back}"
+        plan.add("merge", "--quiet", "--no-edit", "-m", message, seen, kind=MERGE, source=seen)
+    plan.summary.append(
+        f"a pull request merged '{name}' back into '{back}' on '{remote}'; "
+        f"updated the local '{back}'"
+    )
+    on_remote = repo.remote_branch(remote, name)
+    if on_remote:
+        seen = repo.refs()[on_remote]
+        lease = f"--force-with-lease={branch_ref(name)}:{seen}"
+        expect: dict[str, str | None] = {branch_ref(name): seen}
+        plan.add("push", "--quiet", lease, remote, "--delete", name, kind=PUSH, expect=expect)
+    plan.add("branch", "--quiet", "-D", name)
+    plan.summary.append(f"deleted '{name}'")
 
 
 def add_changelog_commit(

@@ -31,6 +31,7 @@ from jiraflow.git import (
     branch_ref,
     hook_output,
     reason,
+    refused_by_branch_permissions,
     remote_ref,
     tag_of,
     tag_ref,
@@ -326,6 +327,7 @@ def _stopped(repo: GitRepo, journal: Journal, step: Step, exc: JiraflowError) ->
     undone = "Every branch was put back. " if done else "Nothing was changed. "
     # (not the --continue hint of a stopped step: nothing is left to continue)
     own = isinstance(exc, RepoStateError) and not isinstance(exc, (StepFailed, ConflictError))
+    own = own or isinstance(exc, PushRefused)  # its hint is the pull-request path
     fix = exc.hint if own and exc.hint else None
     exc.hint = undone + (fix or _FIX_HINTS.get(step.kind, "Fix the cause and try again."))
 
@@ -371,6 +373,9 @@ def _run_step(repo: GitRepo, journal: Journal, step: Step) -> None:
                 f"'{remote}' has no branch '{missing[1]}'",
                 f"`git ls-remote --heads {remote}` lists the branches it has.",
             )
+        refused = refused_by_branch_permissions(output) if step.argv[0] == "push" else None
+        if refused is not None:  # the server takes that branch only through pull requests
+            raise PushRefused(_remote_of(step), refused, _pull_request_path(journal, refused))
         said = hook_output(f"{proc.stdout}\n{proc.stderr}") if step.argv[0] == "push" else []
         if said:  # a pre-push hook refused it, and said why: show that, not git's last words
             why = "its pre-push hook refused it:\n" + "\n".join(said)
@@ -381,6 +386,23 @@ def _run_step(repo: GitRepo, journal: Journal, step: Step) -> None:
             f"{continue_or_abort(journal.operation)}.",
         )
     raise StepFailed(journal, GitError(step.argv, proc.returncode, proc.stderr, proc.stdout))
+
+
+def _pull_request_path(journal: Journal, branch: str) -> str:
+    """The hint for a push that branch permissions refused: nothing is lost, and the way
+    through a pull request (for a finish: undo it, mark the branch protected, finish again)."""
+    operation = journal.operation
+    if not resumable(operation):
+        return (
+            f"Push to a branch it does not protect and open a pull request from there into "
+            f"'{branch}' (`jiraflow pr create --base {branch}`)."
+        )
+    kind = operation.split()[0]
+    again = f"jiraflow {kind} finish" + (" --pr" if kind in ("release", "hotfix") else "")
+    return (
+        f"Nothing is lost: `jiraflow {operation} --abort` puts it back; then "
+        f"`jiraflow config set gitflow.protected {branch}` and `{again}` go through a pull request."
+    )
 
 
 def _remote_of(push: Step) -> str:
@@ -741,6 +763,19 @@ class ConflictError(RepoStateError):
             f"Resolve them and `git add` them, then run {continue_or_abort(journal.operation)}.",
         )
         self.files = files
+
+
+class PushRefused(RemoteError):
+    """A push the server's branch permissions refused (Bitbucket: "can only be modified
+    through pull requests"): one line naming the branch; the hint is the pull-request path."""
+
+    def __init__(self, remote: str, branch: str, hint: str) -> None:
+        super().__init__(
+            f"'{remote}' refused the push to '{branch}': its branch permissions take changes "
+            "only through pull requests",
+            hint,
+        )
+        self.branch = branch
 
 
 class StepFailed(RepoStateError):

@@ -7,7 +7,8 @@ The CLI parses the options into the values these functions take and passes its s
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import contextlib
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, NamedTuple
 
 from jiraflow.gitflow.model import FINISHED_KINDS
@@ -19,6 +20,7 @@ if TYPE_CHECKING:
     from jiraflow.jira.issues import Issue
     from jiraflow.jira.tracker import Tracker
     from jiraflow.outbox.actions import Action
+    from jiraflow.services.protected_paths import OpenPullRequest
     from jiraflow.services.session import Session
 
 
@@ -51,13 +53,14 @@ def run_plan(
                 state.renderer.line("Nothing to do.")
             return
         outbox = Outbox(tracker) if tracker else None
-        journal.execute(
-            flow.repo,
-            plan,
-            on_step=lambda s: state.renderer.step(s.describe()),
-            # the journal hands back its records of the plan's actions: these are they
-            on_done=(lambda _records: outbox.enqueue(plan.remote)) if outbox else None,
-        )
+        with protection_hint(flow):
+            journal.execute(
+                flow.repo,
+                plan,
+                on_step=lambda s: state.renderer.step(s.describe()),
+                # the journal hands back its records of the plan's actions: these are they
+                on_done=(lambda _records: outbox.enqueue(plan.remote)) if outbox else None,
+            )
         state.renderer.summary(plan.summary)
         state.renderer.note(branch=flow.repo.head().branch)
         if known is not None:  # a start from an issue: whether it was assigned to you
@@ -99,6 +102,32 @@ def refuse_checked_out_elsewhere(flow: FlowContext, plan: Plan) -> None:
             )
 
 
+@contextlib.contextmanager
+def protection_hint(flow: FlowContext) -> Iterator[None]:
+    """A push refused by the server's branch permissions: the hint's `config set` names the
+    branches already protected as well as the refused one (setting a list replaces it), or
+    says which variable to change when the environment sets the list."""
+    import os
+
+    from jiraflow.config import KEYS
+    from jiraflow.gitflow.journal import PushRefused
+
+    try:
+        yield
+    except PushRefused as exc:
+        names = [*flow.config.gitflow.protected]
+        names += [exc.branch] if exc.branch not in names else []
+        given = f"gitflow.protected {exc.branch}`"
+        variable, hint = KEYS["gitflow.protected"].env_var, exc.hint or ""
+        if variable in os.environ:
+            exc.hint = hint.replace(
+                f"`jiraflow config set {given}", f"{variable}={','.join(names)}"
+            )
+        else:
+            exc.hint = hint.replace(given, f"gitflow.protected {','.join(names)}`")
+        raise
+
+
 def resume_or_abort(state: Session, flow: FlowContext, kind: str, cont: bool) -> None:
     """`<kind> finish --continue` (cont) or `--abort`: the stopped finish resumed or undone."""
     from jiraflow.errors import UsageError
@@ -124,12 +153,13 @@ def resume_or_abort(state: Session, flow: FlowContext, kind: str, cont: bool) ->
             return
         if cont:
             outbox = Outbox(tracker) if tracker else None
-            journal.resume(
-                flow.repo,
-                entry,
-                on_step=lambda s: state.renderer.step(s.describe()),
-                on_done=(lambda _records: outbox.enqueue(actions)) if outbox else None,
-            )
+            with protection_hint(flow):
+                journal.resume(
+                    flow.repo,
+                    entry,
+                    on_step=lambda s: state.renderer.step(s.describe()),
+                    on_done=(lambda _records: outbox.enqueue(actions)) if outbox else None,
+                )
             done = f"finished '{entry.branch}'"
             state.renderer.summary([done])
             state.renderer.note(branch=flow.repo.head().branch)
@@ -149,7 +179,7 @@ def resume_or_abort(state: Session, flow: FlowContext, kind: str, cont: bool) ->
 def landing(state: Session, flow: FlowContext, kind: str, branch: str) -> tuple[Landed | None, str]:
     """Whether the branch already landed on the remote (its pull request was merged), and
     why its remote branch must be kept (an open pull request), for the finish plan."""
-    from jiraflow.gitflow.finish import Landed, finish_target
+    from jiraflow.gitflow.finish import Landed, finish_target, is_protected
     from jiraflow.services.pull_requests import forge_for, remote_has_more
     from jiraflow.services.pull_requests import landing as find_landing
 
@@ -174,6 +204,9 @@ def landing(state: Session, flow: FlowContext, kind: str, branch: str) -> tuple[
             f"(pull request #{found.merged_pr.id} is merged: the finish would fetch "
             f"'{flow.model.remote}' and update '{target}' instead of merging)"
         )
+        merge_commit = found.merged_pr.merge_commit
+        if merge_commit and is_protected(flow, target):  # no merge here to plan: what follows
+            return Landed(merge_commit, f"pull request #{found.merged_pr.id}"), ""
     if not found.landed or found.merge_commit is None:
         return None, keep
     if not keep and remote_has_more(flow, branch, target, found):
@@ -361,12 +394,21 @@ class FinishFlags(NamedTuple):
 
 
 def finish(
-    state: Session, flow: FlowContext, kind: str, name: str | None, flags: FinishFlags
+    state: Session,
+    flow: FlowContext,
+    kind: str,
+    name: str | None,
+    flags: FinishFlags,
+    *,
+    open_pr: OpenPullRequest | None = None,
 ) -> None:
     """`<kind> finish [NAME]`: fetch first (as asked or configured), find whether a pull
     request already landed the branch, build the plan (with the release's changelog, tag
-    notes and Jira release actions for a release or hotfix) and run it."""
-    from jiraflow.gitflow.finish import FinishOptions, plan_finish
+    notes and Jira release actions for a release or hotfix) and run it. Where the target is
+    protected (gitflow.protected) a pull request does the merge: `open_pr` opens it
+    (services.protected)."""
+    from jiraflow.gitflow.finish import BackMerge, FinishOptions, back_merge, plan_finish
+    from jiraflow.services import protected_paths as protected
     from jiraflow.services import remote
 
     defaults = flow.config.finish
@@ -385,6 +427,7 @@ def finish(
         state.renderer.line(f"(would first run: git fetch --prune {flow.model.remote})")
     fetch = fetch and not state.dry_run  # a dry run changes nothing, remote-tracking refs included
     tracker = remote.tracker_for(flow, state)
+    pending: list[tuple[str, BackMerge]] = []  # a back-merge pull request still to open
 
     def build() -> Plan:
         import dataclasses
@@ -392,10 +435,15 @@ def finish(
         branch = flow.resolve(kind, name)
         if fetch:  # before looking at what the remote already has
             flow.repo.fetch(flow.model.remote)
+        elif version_kind and not state.dry_run:
+            protected.fetch_for_back_merge(flow, kind, branch)
         if not version_kind:  # the issue's read goes out with the question whether it landed
             remote.read_ahead_finish(tracker, flow, branch)
         landed, keep_remote = landing(state, flow, kind, branch)
         if not version_kind:
+            base = flow.base_of(branch, kind)
+            if landed is None and protected.is_protected(flow, base):
+                raise protected.ThroughPullRequest(branch, base)
             plan = plan_finish(flow, kind, branch, opts, landed=landed, keep_remote=keep_remote)
             plan.remote = remote.finish_actions(tracker, flow, plan)
             return plan
@@ -413,10 +461,21 @@ def finish(
             landed=landed,
             keep_remote=keep_remote,
         )
-        plan.remote = extras.actions
+        back = back_merge(flow, kind, branch)
+        if back is not None and not back.merged:
+            pending.append((branch, back))
+            plan.remote = []  # released (Jira) once the back-merge completes the finish
+        else:
+            plan.remote = extras.actions
         return plan
 
-    run_plan(state, flow, build, tracker=tracker)
+    try:
+        run_plan(state, flow, build, tracker=tracker)
+    except protected.ThroughPullRequest as refusal:
+        protected.finish_through_pr(state, flow, kind, refusal, open_pr)
+        return
+    for branch, back in pending:
+        protected.open_back_merge(state, flow, kind, branch, back, open_pr)
 
 
 def open_version_pr(

@@ -673,6 +673,16 @@ def _push(ui: Output, flow: FlowContext, push: tuple[str, ...] | None) -> bool:
     ui.step("git " + " ".join(push))
     proc = flow.repo.run(*push, check=False)
     if proc.returncode != 0:
+        from jiraflow.git import refused_by_branch_permissions
+
+        refused = refused_by_branch_permissions(proc.stderr)
+        if refused is not None:  # the branch itself is protected: push it under another name
+            raise RemoteError(
+                f"'{flow.model.remote}' refused the push to '{refused}': its branch permissions "
+                "take changes only through pull requests",
+                "Open the pull request from a branch it does not protect: `git switch -c NAME`, "
+                "then `jiraflow pr create`.",
+            )
         why, fix = reason(proc.stderr), "Check the remote and your access"
         said = hook_output(f"{proc.stdout}\n{proc.stderr}")
         if said:  # a pre-push hook refused it, and said why: show that, not git's last words
