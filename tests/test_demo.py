@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import itertools
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -28,15 +30,19 @@ def test_demo_walks_the_whole_flow_and_leaves_nothing_behind(tmp_path: Path, kin
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     out = proc.stdout
-    for command in (
+    commands = (
         "$ jiraflow feature start PROJ-1",
         "$ git commit",
         "$ jiraflow pr create",
-        "$ jiraflow feature finish",
+        "$ jiraflow pr checks",
+        "$ jiraflow pr merge",
         "$ jiraflow release start 1.1.0",
         "$ jiraflow release finish",
-    ):
-        assert command in out
+    )
+    places = [out.find(command) for command in commands]
+    assert -1 not in places and places == sorted(places), places  # all, in this order
+    assert "$ jiraflow feature finish" not in out  # `pr merge` finishes the feature itself
+    _assert_checks_and_merge(out)
     assert 'PROJ-1 "Add login form" is In Progress, assigned to Alice Example' in out
     assert "reviewers: Bob Builder; left out Alice Example (you are the author)" in out
     assert 'PROJ-1 "Add login form" is In Review' in out
@@ -47,3 +53,33 @@ def test_demo_walks_the_whole_flow_and_leaves_nothing_behind(tmp_path: Path, kin
     assert list(here.iterdir()) == []  # nothing written where it was run
     assert list(scratch.iterdir()) == []  # the temporary repository is gone
     assert tempfile.gettempdir() != str(scratch)  # (this process's own temp dir is untouched)
+
+
+def _section(out: str, command: str) -> str:
+    """What `command` printed: its indented lines after its `$ ` line."""
+    lines = out[out.index(f"$ {command}\n") :].splitlines()[1:]
+    return "\n".join(line for line in itertools.takewhile(lambda x: x.startswith("    "), lines))
+
+
+def _assert_checks_and_merge(out: str) -> None:
+    # CI reported a build on the pull request's head, and `pr checks` shows it green
+    head = re.search(r"meanwhile the CI server builds ([0-9a-f]{12}), the pull request's head", out)
+    assert head, out
+    checks = _section(out, "jiraflow pr checks")
+    assert f"Pull request #1 builds on {head[1]}: 1 successful" in checks
+    assert re.search(
+        r"✓ Shop CI: tests +successful .*https://ci\.example\.com/shop/builds/1", checks
+    )
+    # the merge command merged the pull request on Bitbucket (nobody else did) ...
+    assert "approves pull request #1)" in out and "merges it" not in out
+    merge = _section(out, "jiraflow pr merge")
+    merged = re.search(r"✓ Bitbucket merged pull request #1 \(.*\): ([0-9a-f]{12})", merge)
+    assert merged, merge
+    assert "✓ deleted 'feature/PROJ-1-add-login-form' on 'origin'" in merge
+    assert "✓ PROJ-1 is Done" in merge
+    # ... and the sandbox's pull request is merged with that commit, which develop holds
+    assert (
+        f"-> Bitbucket: pull request #1 is MERGED; the local develop is at {merged[1]}, "
+        "the merge Bitbucket made" in out
+    )
+    assert "-> no feature branch is left, here or on origin" in out

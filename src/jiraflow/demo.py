@@ -3,9 +3,11 @@
 A sandbox Jira and Bitbucket run on 127.0.0.1 in this process; a repository with a bare
 origin is made in a temporary directory; then real `jiraflow` commands run in it, one process
 each, exactly as a user would type them. Between the commands, the demo reads the sandboxes'
-state to show what each command did in Jira and Bitbucket. Nothing is written where the demo
-is run (HOME and the config and cache directories point into the temporary directory, the
-keyring is not used) and nothing is left running or lying around afterwards.
+state to show what each command did in Jira and Bitbucket, and plays the others' part in the
+sandbox: the CI server that reports a build on the pull request, the colleague who approves
+it. Nothing is written where the demo is run (HOME and the config and cache directories point
+into the temporary directory, the keyring is not used) and nothing is left running or lying
+around afterwards.
 """
 
 from __future__ import annotations
@@ -26,11 +28,17 @@ from jiraflow.errors import JiraflowError
 
 ISSUE = "PROJ-1"
 VERSION = "1.1.0"
+BUILD, BUILD_KEY = "Shop CI: tests", "shop-ci"
+BUILD_URL = "https://ci.example.com/shop/builds/1"
 Printer = Callable[[str], None]
+REPORT = "This is a bug in jiraflow: please report it with the output above."
 
 
 class DemoFailed(JiraflowError):
     """A step of the demo did not do what it should (a bug: please report it)."""
+
+    def __init__(self, message: str, hint: str | None = None) -> None:
+        super().__init__(message, hint or REPORT)
 
 
 @dataclass
@@ -57,10 +65,7 @@ class Demo:
         for line in proc.stdout.splitlines():
             self.out(f"    {line}")
         if proc.returncode != 0:
-            raise DemoFailed(
-                f"`jiraflow {' '.join(args)}` exited {proc.returncode} in the demo",
-                "This is a bug in jiraflow: please report it with the output above.",
-            )
+            raise DemoFailed(f"`jiraflow {' '.join(args)}` exited {proc.returncode} in the demo")
         return proc.stdout
 
     def git(self, *args: str, show: bool = False) -> str:
@@ -190,14 +195,35 @@ def _walk(demo: Demo) -> None:
     demo.effect(demo.issue_line() + ", with the pull request linked")
 
     out("")
-    bob = demo.jira.user("bob")["displayName"]
-    out(f"(meanwhile in Bitbucket: {bob} approves pull request #{pr_id} and merges it)")
-    bb.approve(name, pr_id, "bob")
-    bb.merge(name, pr_id, user="bob")
+    out(f"(meanwhile the CI server builds {work[:12]}, the pull request's head, and reports")
+    out(f' to Bitbucket: "{BUILD}" in progress, then successful)')
+    bb.set_build(name, work, BUILD_KEY, "INPROGRESS", name=BUILD, url=BUILD_URL)
+    bb.set_build(name, work, BUILD_KEY, "SUCCESSFUL", name=BUILD, url=BUILD_URL)
+    demo.jiraflow("pr", "checks")
 
     out("")
-    demo.jiraflow("feature", "finish")
-    demo.effect("develop now holds the merge Bitbucket made; the feature branch is gone")
+    bob = demo.jira.user("bob")["displayName"]
+    out(f"(meanwhile in Bitbucket: {bob} approves pull request #{pr_id})")
+    bb.approve(name, pr_id, "bob")
+
+    out("")
+    demo.jiraflow("pr", "merge")
+    merge = _merge_commit(bb.flavour, bb.pull_request(name, pr_id))
+    develop = demo.git("rev-parse", "develop")
+    if not merge or not develop.startswith(merge):
+        raise DemoFailed(
+            f"`jiraflow pr merge` left develop at {develop[:12]}, not at {merge or 'a merge'}"
+        )
+    left = demo.git("branch", "--list", "--format=%(refname:short)", "feature/*").split()
+    remote = demo.git("ls-remote", "--heads", "origin", "feature/*").splitlines()
+    left += ["origin/" + ref.split()[-1].removeprefix("refs/heads/") for ref in remote]
+    if left:
+        raise DemoFailed(f"`jiraflow pr merge` left {', '.join(left)}")
+    demo.effect(
+        f"Bitbucket: pull request #{pr_id} is MERGED; the local develop is at {develop[:12]}, "
+        "the merge Bitbucket made"
+    )
+    demo.effect("no feature branch is left, here or on origin; no `feature finish` needed")
     demo.effect(demo.issue_line())
 
     out("")
@@ -211,6 +237,16 @@ def _walk(demo: Demo) -> None:
     demo.jiraflow("pr", "list", "--state", "merged")
     tags = demo.git("tag", "--contains", work).replace("\n", ", ") or "none"
     demo.effect(demo.issue_line() + f"; tags holding its commit: {tags}")
+
+
+def _merge_commit(flavour: str, pull: dict[str, Any]) -> str:
+    """The merge commit (or its prefix) of a merged pull request in either flavour's shape;
+    "" while it is not merged."""
+    if pull.get("state") != "MERGED":
+        return ""
+    if flavour == "cloud":
+        return str((pull.get("merge_commit") or {}).get("hash") or "")
+    return str(((pull.get("properties") or {}).get("mergeCommit") or {}).get("id") or "")
 
 
 def _reviewer_names(flavour: str, pull: dict[str, Any]) -> list[str]:
