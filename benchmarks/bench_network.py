@@ -112,6 +112,15 @@ def merged(w: World) -> None:
     w.bitbucket.merge(name, pull["id"])
 
 
+def built(w: World) -> None:
+    """An open pull request whose head two CI builds reported on, both successful."""
+    started(w)
+    w.ok("pr", "create")
+    head = w.git("rev-parse", "HEAD")
+    for key in ("unit", "lint"):
+        w.bitbucket.set_build(w.bitbucket.repository_name, head, key, "SUCCESSFUL", name=key)
+
+
 def release_of(issues: int) -> Callable[[World], None]:
     def setup(w: World) -> None:
         warm(w)
@@ -147,6 +156,9 @@ SCENARIOS = (
     Scenario("pr create, first run", first_pr, ("pr", "create")),
     Scenario("pr create", started, ("pr", "create")),
     Scenario("feature finish", merged, ("feature", "finish")),
+    Scenario("pr checks", built, ("pr", "checks")),
+    Scenario("pr checks N", built, ("pr", "checks", "2")),
+    Scenario("pr merge", built, ("pr", "merge")),
     Scenario("release finish, 10 issues", release_of(10), ("release", "finish")),
     Scenario("release finish, 200 issues", release_of(200), ("release", "finish")),
     Scenario(

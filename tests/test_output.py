@@ -115,6 +115,13 @@ def test_every_command_prints_one_json_document(
     step("pr", "view")
     step("pr", "list")
     step("pr", "status")
+    step("pr", "checks")
+    number = str(pr["pull_request"]["id"])
+    step("pr", "checkout", number)
+    step("pr", "comment", "-b", "Ready for a look")
+    step("pr", "request-changes", number, code=6)  # Bitbucket refuses it on one's own
+    step("--dry-run", "pr", "approve")
+    step("--dry-run", "pr", "decline")
     step("where", "PROJ-1")
     step("check", "branch")
     step("check", "commit-msg", str(message))
@@ -130,6 +137,11 @@ def test_every_command_prints_one_json_document(
     step("feature", "start", "--no-jira", "extra")
     repo.commit("extra.txt", "extra\n", "PROJ-1 Extra")
     assert step("finish")["branch"] == "develop"  # whatever the type
+    step("feature", "start", "--no-jira", "merged")
+    repo.commit("merged.txt", "merged\n", "PROJ-1 Merged on Bitbucket")
+    step("pr", "create")
+    merged = step("pr", "merge")
+    assert merged["pull_request"]["state"] == "MERGED" and merged["branch"] == "develop"
     kind, name = step("start", "PROJ-2")["branch"].split("/", 1)
     step("bugfix", "list")
     step("bugfix", "track", "nothing-there", code=5)
