@@ -329,3 +329,68 @@ def test_a_cloud_access_token_is_checked_against_its_repository(
         )
     assert outside.code == 2
     assert "inside a clone" in outside.err
+
+
+def _dc_login(repo: Repo, bitbucket, user: str, token: str) -> Result:  # type: ignore[no-untyped-def]
+    bitbucket.clear_requests()
+    args = ("auth", "login", "bitbucket", "--user", user, "--token-stdin")
+    return jiraflow(repo, *args, env={}, stdin=token)
+
+
+@pytest.mark.parametrize("bitbucket", ["datacenter"], indirect=True)
+@pytest.mark.parametrize(
+    ("user", "slug", "asked"),
+    [
+        ("alice", "alice", ["/users/alice"]),  # a login that is its slug: one request, as ever
+        # a slug that is not the login: users/{login} is 404, the user search finds it
+        ("dave@acme.com", "dave_acme.com", ["/users/dave%40acme.com", "/users"]),
+    ],
+)
+def test_a_data_center_login_whose_slug_is_not_the_login(
+    repo: Repo, bitbucket, keyring_env: dict[str, str], user: str, slug: str, asked: list[str]
+) -> None:
+    """Data Center answers users/{login} with 404 for `dave@acme.com` (slug `dave_acme.com`):
+    the login finds the user with the user search, and keeps the slug, so that `pr approve`
+    afterwards names the user by slug with no search of its own."""
+    bitbucket.add_user("bigdave@acme.com", "Big Dave")  # found first by the search
+    bitbucket.add_user("dave@acme.com", "Dave Acme")
+    login = _dc_login(repo, bitbucket, user, bitbucket.token(user))
+    assert login.code == 0, login.err
+    display = bitbucket.user(user)["displayName"]
+    assert f"logged in to {bitbucket.api_url} (datacenter) as {display}" in login.out
+    assert [f"{r.method} {r.path}" for r in bitbucket.requests] == [
+        f"GET /rest/api/1.0{path}" for path in asked
+    ]
+    repo.git("checkout", "-q", "-b", "feature/search")
+    repo.commit("search.py", "def search(): ...\n", "Add search")
+    repo.git("push", "-q", "origin", "feature/search")
+    pr = bitbucket.create_pull_request(
+        bitbucket.repository_name, "feature/search", "develop", "Search",
+        author="bob", reviewers=[user],
+    )  # fmt: skip
+    bitbucket.clear_requests()
+    approved = jiraflow(repo, "pr", "approve", str(pr["id"]), env={})
+    assert approved.code == 0, approved.err
+    path = f"/rest/api/1.0/projects/ACME/repos/shop/pull-requests/{pr['id']}/participants"
+    assert [f"{r.method} {r.path}" for r in bitbucket.requests] == [f"PUT {path}/{slug}"]
+
+
+@pytest.mark.parametrize("bitbucket", ["datacenter"], indirect=True)
+def test_a_data_center_login_of_another_or_unknown_user_is_refused_in_one_request(
+    repo: Repo, bitbucket, keyring_env: dict[str, str]
+) -> None:
+    """A token of someone else, or a login nobody has, is refused by the one request (its
+    X-AUSERNAME, on the 404 too): no user search."""
+    bitbucket.add_user("dave@acme.com", "Dave Acme")
+    for user in ("dave@acme.com", "mallory"):  # mallory: nobody's login
+        refused = _dc_login(repo, bitbucket, user, bitbucket.token("alice"))
+        assert refused.code == 4, refused.err
+        assert f"error: the token belongs to alice, not {user}" in refused.err
+        assert f"hint: Log in as alice, or use a token of {user}." in refused.err
+        assert bitbucket.count() == 1
+    wrong = _dc_login(repo, bitbucket, "dave@acme.com", "wrong")
+    assert wrong.code == 4
+    assert "refused the credentials of dave@acme.com" in wrong.err
+    assert bitbucket.count() == 1
+    rows = json.loads(jiraflow(repo, "--json", "auth", "status", env={}).out)
+    assert [r["source"] for r in rows if r["service"] == "bitbucket"] == [None]

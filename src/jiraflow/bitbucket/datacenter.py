@@ -67,19 +67,30 @@ class DataCenterClient(BitbucketClient):
         return User(self.credential.user, self.credential.user, self.credential.user)
 
     def verify(self) -> User:
-        """The user, and that the token is theirs (X-AUSERNAME names the token's owner)."""
-        path = f"/rest/api/1.0/users/{quote(self.credential.user)}"
-        response = self._request(
-            "GET", path, raw=True, not_found=f"the user {self.credential.user}"
-        )
+        """The user, and that the token is theirs (X-AUSERNAME names the token's owner, on
+        a 404 too). One request, users/{login}, for a login that is its own slug (most); a
+        login that is not (`jo@acme.com` is `jo_acme.com`) is 404 there and is found with
+        the user search instead. Either way the slug is cached for my_slug (`pr approve`)."""
+        login = self.credential.user
+        path = f"/rest/api/1.0/users/{quote(login)}"
+        missing = f"the user {login}"
+        response = self._request("GET", path, raw=True, not_found=missing, accept=(404,))
         owner = response.headers.get("X-AUSERNAME")
-        if owner and owner.lower() != self.credential.user.lower():
+        if owner and owner.lower() != login.lower():
             raise AuthError(
-                f"the token belongs to {owner}, not {self.credential.user}",
-                f"Log in as {owner}, or use a token of {self.credential.user}.",
+                f"the token belongs to {owner}, not {login}",
+                f"Log in as {owner}, or use a token of {login}.",
             )
+        if response.status_code == 404:
+            found = self._search_user(login)
+            if found is None:
+                raise self._error(response, "GET", path, missing)
+            return found[0]
         data = self._decode(response, "GET", path)
-        return self._checked("GET", path, lambda d: dc_user(d, required=True), data)
+        user, slug = self._checked("GET", path, lambda d: _dc_user_slug(d, "", True), data)
+        if user.id.lower() == login.lower() and slug:
+            self.cache.put(self.repo.api, f"slug {login}", slug)
+        return user
 
     def default_reviewers(self, source: str, destination: str) -> list[User]:
         """Those the default-reviewers conditions name for this source and destination."""
@@ -165,12 +176,18 @@ class DataCenterClient(BitbucketClient):
         cached = self.cache.get(self.repo.api, key)
         if isinstance(cached, str) and cached:
             return cached
+        found = self._search_user(login)
+        return found[1] if found else login.lower()  # not found: the server answers for itself
+
+    def _search_user(self, login: str) -> tuple[User, str] | None:
+        """The user whose name is the login (a user whose name merely contains it may come
+        first) and their slug, with the user search; the slug is cached (not when not found)."""
         params = {"filter": login, "limit": str(PAGE)}
-        for name, slug in self._pages("/rest/api/1.0/users", params, PAGE * 4, _dc_name_slug):
-            if name.lower() == login.lower() and slug:
-                self.cache.put(self.repo.api, key, slug)
-                return slug
-        return login.lower()  # not found (not cached): the server answers for itself
+        for user, slug in self._pages("/rest/api/1.0/users", params, PAGE * 4, _dc_user_slug):
+            if user.id.lower() == login.lower() and slug:
+                self.cache.put(self.repo.api, f"slug {login}", slug)
+                return user, slug
+        return None
 
     def decline(self, pull: PullRequest) -> PullRequest:
         path = f"{self._repo_path()}/pull-requests/{pull.id}/decline"
@@ -469,10 +486,10 @@ def _dc_repository(data: dict[str, Any], side: str, where: str) -> tuple[str, st
     return key.upper(), text(repo, "slug", located(at, "repository")).lower()
 
 
-def _dc_name_slug(value: Any, where: str) -> tuple[str, str]:
-    """A user of the user search: (name, slug)."""
+def _dc_user_slug(value: Any, where: str, required: bool = False) -> tuple[User, str]:
+    """A user (of the user search, or users/{slug}) and their slug."""
     data = obj(value, where)
-    return text(data, "name", where), text(data, "slug", where)
+    return dc_user(data, where, required=required), text(data, "slug", where)
 
 
 def _dc_pull_target(value: Any, where: str) -> tuple[PullRequest, tuple[str, str]]:

@@ -44,6 +44,9 @@ def _check_jira(credential: Any, cfg: Any) -> tuple[str, str]:
 def _check_bitbucket(credential: Any, cfg: Any, site: Any) -> tuple[str, str]:
     """Verify with one request: /user on Cloud, the user on Data Center; a Cloud access
     token (which has no user) against the repository it was made for."""
+    import os
+
+    from jiraflow import store
     from jiraflow.bitbucket import client_for
     from jiraflow.bitbucket.cloud import ACCESS_TOKEN_USER
     from jiraflow.bitbucket.repository import Repository, kind_of_url
@@ -59,7 +62,9 @@ def _check_bitbucket(credential: Any, cfg: Any, site: Any) -> tuple[str, str]:
             "an access token can only be checked against its repository",
             "Run this inside a clone of that repository, or set bitbucket.repository.",
         )
-    me = client_for(credential, repo).verify()
+    # Data Center: the slug found is cached for `pr approve`
+    cache = None if repo.cloud else store.SiteCache(os.path.join(store.cache_dir(), "sites.json"))
+    me = client_for(credential, repo, cache=cache).verify()
     return repo.kind, me.display
 
 
