@@ -529,23 +529,105 @@ def test_a_feature_with_passing_builds_takes_at_most_6_bitbucket_and_2_jira_requ
     if sites.kind == "cloud":
         pulls = "/2.0/repositories/acme/shop/pullrequests"
         assert asked == {
-            f"GET {pulls}": 2,  # the branch's pull request; the finish's "did it merge?"
+            f"GET {pulls}": 1,  # the branch's pull requests (the finish asks no more)
             f"GET {pulls}/N/statuses": 1,  # its builds
-            f"GET {pulls}/N": 2,  # the destination's strategies; the head, right before
+            f"GET {pulls}/N": 1,  # its head again, with the destination's strategies
             f"POST {pulls}/N/merge": 1,
         }
     else:
         pulls = "/rest/api/1.0/projects/ACME/repos/shop/pull-requests"
         assert asked == {
-            f"GET {pulls}": 2,
+            f"GET {pulls}": 1,
             f"GET {pulls}/N/merge": 1,  # can it merge (vetoes, conflicts)
             "GET /rest/build-status/latest/commits/N": 1,
             "GET /rest/api/1.0/projects/ACME/repos/shop/settings/pull-requests": 1,
             f"POST {pulls}/N/merge": 1,
         }
     assert [r.method for r in sites.jira.requests] == ["GET", "POST"]  # the issue, its move
-    # one after another, but the finish reads the issue with its "did it merge?"
-    assert round_trips(sites.jira.requests + sites.bitbucket.requests) == 7
+    # the issue read with the pull request's list; the checks at once; the merge; the move
+    assert round_trips(sites.jira.requests + sites.bitbucket.requests) == 4
+
+
+def test_a_push_with_its_own_builds_while_the_builds_are_read_is_refused(
+    repo: Repo, run, sites: Sites, tmp_path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The head read goes out with the builds' read: a push between them (its commit's
+    builds already reported) is not merged. Cloud: the head is read first here, the push
+    lands before the statuses are: they name the pushed commit, not the head read."""
+    import threading
+
+    from jiraflow.bitbucket.cloud import CloudClient
+
+    branch, pr_id = opened(repo, run, sites)
+    checked = repo.git("rev-parse", branch)
+    head_read = threading.Event()
+    merge_head, builds_of = CloudClient.merge_head, CloudClient.pull_request_builds
+
+    def read_head(self: CloudClient, pull: Any) -> Any:
+        try:
+            return merge_head(self, pull)
+        finally:
+            head_read.set()
+
+    def read_builds(self: CloudClient, pull: Any) -> Any:
+        assert head_read.wait(10)
+        return builds_of(self, pull)
+
+    monkeypatch.setattr(CloudClient, "merge_head", read_head)
+    monkeypatch.setattr(CloudClient, "pull_request_builds", read_builds)
+
+    def push_and_build() -> None:
+        head = colleague_pushes(repo, tmp_path, branch)
+        sites.bitbucket.set_build(sites.name, head, "ci", "SUCCESSFUL", name="unit tests")
+
+    sites.bitbucket.before("GET", "/statuses" if sites.kind == "cloud" else checked, push_and_build)
+    result = run(repo, "pr", "merge")
+    assert result.code == 5, result.err
+    assert f"pull request #{pr_id} changed" in result.err and "someone pushed" in result.err
+    assert state_of(sites, pr_id) == "OPEN"
+    assert repo.git("rev-parse", branch) == checked
+
+
+def test_without_builds_cloud_reads_the_head_again_after_judging_them(
+    repo: Repo, run, sites: Sites
+) -> None:
+    """No build names the head the statuses were read for: the head is read again once they
+    were judged (a push meanwhile is then seen), as before the reads went out together."""
+    started(repo, run)
+    assert run(repo, "pr", "create").code == 0
+    sites.clear_requests()
+    result = run(repo, "pr", "merge")
+    assert result.code == 0, result.err
+    records = sites.bitbucket.requests
+    heads = [r for r in records if r.method == "GET" and re.search(r"/pullrequests/\d+$", r.path)]
+    statuses = [r for r in records if r.path.endswith("/statuses")]
+    if sites.kind == "cloud":
+        assert len(heads) == 2 and len(statuses) == 1
+        assert heads[-1].started >= statuses[0].finished  # after the builds were judged
+    else:  # the merge names the version read: nothing to read again
+        assert not [r for r in records if re.search(r"/pull-requests/\d+$", r.path)]
+
+
+def test_a_status_naming_another_commit_than_the_head_read_refuses() -> None:
+    from jiraflow.bitbucket.client import HeadMoved, PullRequest, User
+    from jiraflow.bitbucket.cloud import cloud_build
+    from jiraflow.services.merging import _same_head
+
+    head, other = "a" * 40, "b" * 40
+    status = {
+        "key": "ci",
+        "state": "SUCCESSFUL",
+        "links": {"commit": {"href": f"x/commit/{other}"}},
+    }
+    build = cloud_build(status)
+    assert build.commit == other
+    assert cloud_build({"key": "ci", "state": "FAILED"}).commit == ""  # the link is optional
+    user = User(id="u", name="u", display="U")
+    pull = PullRequest(id=3, title="t", state="OPEN", source="feature/x", destination="develop",
+                       url="", author=user, source_commit=head[:12])  # fmt: skip
+    _same_head(pull, pull, [cloud_build({**status, "links": {"commit": {"href": head}}})])
+    with pytest.raises(HeadMoved, match=r"its builds are those of bbbbbbbbbbbb"):
+        _same_head(pull, pull, [build])
 
 
 # -- the sandbox's new answers, against the specs ---------------------------------------------

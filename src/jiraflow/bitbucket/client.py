@@ -141,6 +141,7 @@ class BuildStatus:
     finished: dt.datetime | None  # when it reported its end (None while it runs)
     description: str = ""
     reported_duration: dt.timedelta | None = None  # Data Center's `duration`, when sent
+    commit: str = ""  # the commit it was reported on, where the answer names it (Cloud)
 
     @property
     def duration(self) -> dt.timedelta | None:
@@ -359,6 +360,12 @@ class BitbucketClient(ABC):
         """(the default, the enabled) merge strategies for `pull`'s destination, in Cloud's
         names (MERGE_STRATEGIES); None and [] when Bitbucket does not say."""
 
+    def merge_head(self, pull: PullRequest) -> PullRequest:
+        """The pull request as the merge will name it, read with the checks: Data Center's
+        merge names `pull`'s version itself (no request); Cloud's names no head, so the pull
+        request is read again (with its destination's merge strategies)."""
+        return pull
+
     @abstractmethod
     def merge(
         self,
@@ -367,9 +374,11 @@ class BitbucketClient(ABC):
         strategy: str | None,
         message: str | None,
         close_source_branch: bool,
+        head: PullRequest | None = None,
     ) -> PullRequest:
         """Merge `pull` at the head it was read with (Data Center: its version; Cloud: the
-        head is read again right before and must be the same), with `strategy` (None: the
+        head is read again right before and must be the same; `head`: that read, already
+        made by merge_head, after or with the checks), with `strategy` (None: the
         destination's default). The merged pull request comes back, merge_commit set.
 
         The POST is sent once; MergeRefused (exit 5) when Bitbucket refused it and changed

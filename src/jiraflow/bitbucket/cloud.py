@@ -195,6 +195,16 @@ class CloudClient(BitbucketClient):
             pull = self._get(path, cloud_pull_request, params=params, not_found=missing)
         return pull.default_merge_strategy or None, list(pull.merge_strategies or [])
 
+    def merge_head(self, pull: PullRequest) -> PullRequest:
+        """The pull request read again, with its destination's merge strategies (one GET)."""
+        path = f"{self._repo_path()}/pullrequests/{pull.id}"
+        params = {"fields": STRATEGY_FIELDS}
+        missing = f"pull request #{pull.id}"
+        now = self._get(path, cloud_pull_request, params=params, not_found=missing)
+        if now.id != pull.id:
+            raise self._invalid("GET", path, f"id is {now.id}, not {pull.id}")
+        return now
+
     def merge(
         self,
         pull: PullRequest,
@@ -202,10 +212,12 @@ class CloudClient(BitbucketClient):
         strategy: str | None,
         message: str | None,
         close_source_branch: bool,
+        head: PullRequest | None = None,
     ) -> PullRequest:
-        """Cloud's merge names no head: the pull request is read again right before the POST,
-        and its head must still be `pull`'s (a push after that read is merged unseen)."""
-        now = self.pull_request(pull.id)
+        """Cloud's merge names no head: the pull request is read again right before the POST
+        (or `head`, read with the checks), and its head must still be `pull`'s (a push after
+        that read is merged unseen)."""
+        now = head if head is not None else self.pull_request(pull.id)
         check_head(pull, now)
         path = f"{self._repo_path()}/pullrequests/{pull.id}/merge"
         body: dict[str, Any] = {"type": "pullrequest", "close_source_branch": close_source_branch}
@@ -526,4 +538,16 @@ def cloud_build(value: Any, where: str = "") -> BuildStatus:
         started=timestamp(data, "created_on", where),
         finished=updated if state not in ("INPROGRESS", "UNKNOWN") else None,
         description=text(data, "description", where),
+        commit=_status_commit(data),
     )
+
+
+def _status_commit(data: dict[str, Any]) -> str:
+    """The commit a commitstatus names (the last part of links.commit.href), or "" (the
+    link is optional: one missing or not understood names none)."""
+    links = data.get("links")
+    commit = links.get("commit") if isinstance(links, dict) else None
+    href = commit.get("href") if isinstance(commit, dict) else None
+    last = href.rstrip("/").rpartition("/")[2] if isinstance(href, str) else ""
+    hexadecimal = all(c in "0123456789abcdefABCDEF" for c in last)
+    return last if 7 <= len(last) <= 40 and hexadecimal else ""

@@ -266,10 +266,11 @@ class DataCenterClient(BitbucketClient):
         strategy: str | None,
         message: str | None,
         close_source_branch: bool,
+        head: PullRequest | None = None,
     ) -> PullRequest:
-        """POST ?version=N (the version `pull` was read at: a push since then is a 409);
-        the source branch is not deleted here (Data Center's merge does not; the finish
-        deletes it)."""
+        """POST ?version=N (the version `pull` was read at: a push since then is a 409;
+        `head` is not needed); the source branch is not deleted here (Data Center's merge
+        does not; the finish deletes it)."""
         path = f"{self._repo_path()}/pull-requests/{pull.id}/merge"
         body: dict[str, Any] = {}
         if strategy is not None:

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable, Iterator
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING, NamedTuple, cast
 
 from jiraflow.gitflow.model import FINISHED_KINDS
 
 if TYPE_CHECKING:
+    from jiraflow.bitbucket.client import PullRequest
     from jiraflow.gitflow.context import FlowContext
     from jiraflow.gitflow.finish import Landed
     from jiraflow.gitflow.plan import Plan
@@ -21,6 +22,7 @@ if TYPE_CHECKING:
     from jiraflow.jira.tracker import Tracker
     from jiraflow.outbox.actions import Action
     from jiraflow.services.protected_paths import OpenPullRequest
+    from jiraflow.services.pull_requests import Forge
     from jiraflow.services.session import Session
 
 
@@ -176,9 +178,18 @@ def resume_or_abort(state: Session, flow: FlowContext, kind: str, cont: bool) ->
             state.renderer.note(branch=flow.repo.head().branch)
 
 
-def landing(state: Session, flow: FlowContext, kind: str, branch: str) -> tuple[Landed | None, str]:
+def landing(
+    state: Session,
+    flow: FlowContext,
+    kind: str,
+    branch: str,
+    *,
+    pulls: list[PullRequest] | None = None,
+) -> tuple[Landed | None, str]:
     """Whether the branch already landed on the remote (its pull request was merged), and
-    why its remote branch must be kept (an open pull request), for the finish plan."""
+    why its remote branch must be kept (an open pull request), for the finish plan.
+    `pulls`: the branch's pull requests as Bitbucket listed them (open and merged, newest
+    first), already known (`pr merge` just merged one): Bitbucket is not asked again."""
     from jiraflow.gitflow.finish import Landed, finish_target, is_protected
     from jiraflow.services.pull_requests import forge_for, remote_has_more
     from jiraflow.services.pull_requests import landing as find_landing
@@ -186,14 +197,16 @@ def landing(state: Session, flow: FlowContext, kind: str, branch: str) -> tuple[
     if flow.model.remote not in flow.repo.remotes():
         return None, ""
     target = finish_target(flow, kind, branch)
-    found = find_landing(flow, forge_for(flow), branch, target, fetch=not state.dry_run)
+    forge = forge_for(flow) if pulls is None else cast("Forge", _Listed(pulls))
+    found = find_landing(flow, forge, branch, target, fetch=not state.dry_run)
     keep = ""
     if found.note:  # git alone decides, and the remote branch stays
         state.renderer.warn(f"could not ask Bitbucket about pull requests: {found.note}")
         keep = "Bitbucket could not be asked whether a pull request is open on it"
     if found.open_pr is not None:
         pull = found.open_pr
-        if pull.destination == target and not found.landed:
+        # (into a protected target nothing merges here: the finish shows the pull request)
+        if pull.destination == target and not found.landed and not is_protected(flow, target):
             state.renderer.warn(
                 f"pull request #{pull.id} is open for '{branch}'; merging here, and Bitbucket "
                 "marks it merged once the result is pushed"
@@ -213,6 +226,20 @@ def landing(state: Session, flow: FlowContext, kind: str, branch: str) -> tuple[
         keep = "it has commits pushed after the merge"
     how = f"pull request #{found.merged_pr.id}" if found.merged_pr else "a push"
     return Landed(found.merge_commit, how, keep), ""
+
+
+class _Listed:
+    """A forge whose pull requests are already known: the landing's question answered
+    from them, as Bitbucket's list would answer it."""
+
+    enabled = True
+
+    def __init__(self, pulls: list[PullRequest]) -> None:
+        self.client = self
+        self._pulls = pulls
+
+    def pull_requests(self, **_: object) -> list[PullRequest]:
+        return self._pulls
 
 
 def which(flow: FlowContext, name: str | None) -> tuple[str, str]:
@@ -401,12 +428,15 @@ def finish(
     flags: FinishFlags,
     *,
     open_pr: OpenPullRequest | None = None,
+    tracker: Tracker | None = None,
+    pulls: list[PullRequest] | None = None,
 ) -> None:
     """`<kind> finish [NAME]`: fetch first (as asked or configured), find whether a pull
     request already landed the branch, build the plan (with the release's changelog, tag
     notes and Jira release actions for a release or hotfix) and run it. Where the target is
     protected (gitflow.protected) a pull request does the merge: `open_pr` opens it
-    (services.protected)."""
+    (services.protected). What a caller already has is not asked again: `tracker` (with
+    the issue maybe read ahead), `pulls` (the branch's pull requests: see landing)."""
     from jiraflow.gitflow.finish import BackMerge, FinishOptions, back_merge, plan_finish
     from jiraflow.services import protected_paths as protected
     from jiraflow.services import remote
@@ -426,7 +456,7 @@ def finish(
     if state.dry_run and fetch:
         state.renderer.line(f"(would first run: git fetch --prune {flow.model.remote})")
     fetch = fetch and not state.dry_run  # a dry run changes nothing, remote-tracking refs included
-    tracker = remote.tracker_for(flow, state)
+    tracker = tracker or remote.tracker_for(flow, state)
     pending: list[tuple[str, BackMerge]] = []  # a back-merge pull request still to open
 
     def build() -> Plan:
@@ -439,7 +469,7 @@ def finish(
             protected.fetch_for_back_merge(flow, kind, branch)
         if not version_kind:  # the issue's read goes out with the question whether it landed
             remote.read_ahead_finish(tracker, flow, branch)
-        landed, keep_remote = landing(state, flow, kind, branch)
+        landed, keep_remote = landing(state, flow, kind, branch, pulls=pulls)
         if not version_kind:
             base = flow.base_of(branch, kind)
             if landed is None and protected.is_protected(flow, base):
@@ -472,7 +502,7 @@ def finish(
     try:
         run_plan(state, flow, build, tracker=tracker)
     except protected.ThroughPullRequest as refusal:
-        protected.finish_through_pr(state, flow, kind, refusal, open_pr)
+        protected.finish_through_pr(state, flow, kind, refusal, open_pr, flags)
         return
     for branch, back in pending:
         protected.open_back_merge(state, flow, kind, branch, back, open_pr)

@@ -7,9 +7,26 @@ request lacks, when the pull request is not open, when Bitbucket says it cannot 
 they are then shown the same way), or when a build failed; running builds stop it with
 exit 8 unless `--wait` waits for them (services.builds.watch). The merge names the head it
 was checked against: Data Center through the pull request's version (a push since the
-check is a 409), Cloud by reading the pull request again right before the POST and
-comparing its head (Cloud's merge names no head, so a push in the moment between that read
-and the POST is merged unseen).
+check is a 409), Cloud by reading the pull request again and comparing its head (Cloud's
+merge names no head, so a push in the moment between that read and the POST is merged
+unseen).
+
+Round trips (4 for a feature with passing builds, at most 6 Bitbucket + 2 Jira requests):
+the issue the finish moves is read ahead with the branch's pull requests; the checks go out
+at once (Data Center: mergeability, the head's build status, the repository's strategies;
+Cloud: the statuses, and the pull request read again with its destination's strategies);
+then the POST; the finish after it takes the list of the branch's pull requests (with the
+merged one in it) instead of asking for it again, and the issue read ahead (Ahead).
+Why Cloud's head read may go with the statuses: a push before the head read is caught by
+it; one after it is merged unseen whatever the order (the window reopens with any read).
+What concurrency could add is a push between the head read and the statuses read, judging
+the builds of a commit the head read did not see: so the statuses must name the head read
+(each Cloud status names its commit: another one refuses as a moved head), and when they
+prove nothing (no build reported, a status naming no commit) or --wait waited, the head is
+read again right before the POST, after the builds were judged, as before (one round trip
+more there). The list read at the start stands for the finish's own lookup (Bitbucket
+answers it the same way just after the merge, save a pull request opened from the branch
+meanwhile).
 
 After Bitbucket merged: the finish of the branch's Gitflow kind (update the base from the
 remote, delete the branch locally and on the remote unless --keep-branch, move the issue;
@@ -38,7 +55,9 @@ from jiraflow.text import plural
 
 if TYPE_CHECKING:
     from jiraflow.bitbucket.client import BitbucketClient, BuildStatus, PullRequest
+    from jiraflow.concurrency import Ahead
     from jiraflow.gitflow.context import FlowContext
+    from jiraflow.jira.tracker import Tracker
     from jiraflow.services.session import Session
 
 #: the --merge, --squash, --ff flags, and how a strategy reads
@@ -79,6 +98,7 @@ class Checked:
     builds: list[BuildStatus] = field(default_factory=list)
     overall: str = "none"
     remote_kind: str | None = None  # a feature or bugfix only on the remote: its kind
+    head: PullRequest | None = None  # read with the checks for the merge (see the module)
 
     @property
     def words(self) -> str:
@@ -110,7 +130,10 @@ def merge(
     forge = forge_for(flow)
     forge.require("pr merge")
     client = forge.client
-    pull = _find(flow, client, options.number)
+    branch = flow.current_branch() if options.number is None else None
+    tracker = _read_ahead(state, flow, None, branch)  # goes out with the pull request's read
+    pull, listed = _find(flow, client, options.number, branch)
+    tracker = _read_ahead(state, flow, tracker, pull.source)  # (N given: with the checks)
     shown = on_builds(pull.id) if on_builds is not None else None
     checked = check(state, flow, client, pull, options, on_builds=shown)
     if state.dry_run:
@@ -130,21 +153,52 @@ def merge(
     state.renderer.note(
         pull_request=merged.to_json(), merge_commit=merged.merge_commit, **checked.to_json()
     )
-    after_merge(state, flow, checked, merged, options, open_pr=open_pr)
+    # the list after the merge: this one merged (just updated: the newest), the others as listed
+    known = [merged, *(p for p in listed if p.id != merged.id)] if listed is not None else None
+    after_merge(
+        state, flow, checked, merged, options, open_pr=open_pr, tracker=tracker, pulls=known
+    )
 
 
-def _find(flow: FlowContext, client: BitbucketClient, number: int | None) -> PullRequest:
-    """Pull request N, or the current branch's open one (open: a merge needs one)."""
-    if number is not None:
-        return client.pull_request(number)
-    branch = flow.current_branch()
-    found = client.pull_requests(source=branch, states=("OPEN",), limit=1)
+def _read_ahead(
+    state: Session, flow: FlowContext, tracker: Tracker | None, branch: str | None
+) -> Tracker | None:
+    """The tracker the finish after the merge uses, with the issue a feature's or bugfix's
+    finish moves already being read (in the background: the move after the merge need not
+    wait for it; a merge refused leaves the read unused). None: no such branch."""
+    from jiraflow.services import remote
+
+    if branch is None or _kind(flow, branch) not in WORK_KINDS:
+        return tracker
+    tracker = tracker or remote.tracker_for(flow, state)  # a dry run's reads nothing ahead
+    remote.read_ahead_finish(tracker, flow, branch)
+    return tracker
+
+
+#: how many of a branch's pull requests (open and merged) are listed: the finish's landing
+#: lookup asks for as many, so the list stands for its question after the merge
+LISTED = 20
+
+
+def _find(
+    flow: FlowContext, client: BitbucketClient, number: int | None, branch: str | None
+) -> tuple[PullRequest, list[PullRequest] | None]:
+    """Pull request N, or the current branch's open one (open: a merge needs one), with
+    the branch's pull requests open and merged (newest first) as listed to find it (None:
+    N was given)."""
+    if number is not None or branch is None:
+        assert number is not None
+        return client.pull_request(number), None
+    listed = client.pull_requests(source=branch, states=("OPEN", "MERGED"), limit=LISTED)
+    found = [p for p in listed if p.state == "OPEN"]
+    if not found and len(listed) >= LISTED:  # merged ones only, as far as listed: ask again
+        listed, found = [], client.pull_requests(source=branch, states=("OPEN",), limit=1)
     if not found:
         raise RepoStateError(
             f"'{branch}' has no open pull request",
             "Open one with `jiraflow pr create`, or name one: `jiraflow pr merge 12`.",
         )
-    return found[0]
+    return found[0], listed or None
 
 
 def check(
@@ -177,11 +231,20 @@ def check(
         _check_local(flow, pull, local, options.match_head, fetch=not state.dry_run)
     if kind is not None or pull.source.startswith(BACKMERGE_PREFIX):
         flow.require_clean()  # the finish after the merge switches branches
+    from jiraflow.concurrency import Ahead
+
+    # the three reads at once (see the module); their answers judged in this order
+    first = Ahead(lambda: client.pull_request_builds(pull))
+    settings = Ahead(lambda: _settings(client, pull))
     result = client.merge_check(pull)
     if not result.can_merge:
         raise _cannot_merge(state, pull, result.reasons)
-    builds, overall = _builds(state, client, pull, options, on_builds)
-    default, allowed = client.merge_strategies(pull)
+    builds, overall, waited = _builds(state, client, pull, options, on_builds, first)
+    head, default, allowed = settings.result()
+    if not waited:
+        _same_head(pull, head, builds)
+    # the head read with the builds stands for the merge only when every build names it
+    proven = not waited and bool(builds) and all(b.commit for b in builds)
     strategy = options.strategy or default
     if allowed and strategy is not None and strategy not in allowed:
         enabled = ", ".join(STRATEGY_WORDS.get(s, s) for s in allowed)
@@ -196,8 +259,49 @@ def check(
         if theirs in WORK_KINDS and _target(flow, theirs, pull.source) == pull.destination:
             remote_kind = theirs
     return Checked(
-        pull, kind, local, strategy, default, allowed, builds, overall, remote_kind=remote_kind
+        pull,
+        kind,
+        local,
+        strategy,
+        default,
+        allowed,
+        builds,
+        overall,
+        remote_kind=remote_kind,
+        head=head if proven else None,  # None: read again, after the builds (see the module)
     )
+
+
+def _settings(
+    client: BitbucketClient, pull: PullRequest
+) -> tuple[PullRequest, str | None, list[str]]:
+    """The pull request as the merge names it, and the (default, enabled) strategies: one
+    request (Cloud: its read again carries them; Data Center: the repository's settings)."""
+    head = client.merge_head(pull)
+    return (head, *client.merge_strategies(head))
+
+
+def _same_head(pull: PullRequest, head: PullRequest, builds: list[BuildStatus]) -> None:
+    """The builds judged must be those of the head the merge names: a status naming
+    another commit than the head read with it (Cloud; someone pushed between the two
+    reads) refuses as a moved head does."""
+    from jiraflow.bitbucket.client import HeadMoved
+
+    now = head.source_commit
+    other = next((b.commit for b in builds if b.commit and not _same(b.commit, now)), None)
+    if now and other is not None:
+        raise HeadMoved(
+            f"pull request #{pull.id} changed while it was checked: its builds are those of "
+            f"{other[:12]}, its head is {now[:12]} (someone pushed)",
+            f"Look at the new commits (`git fetch`), then run `jiraflow pr merge {pull.id}` again.",
+            [f"its head moved to {other[:12]}"],
+        )
+
+
+def _same(one: str, other: str) -> bool:
+    """Whether two commit ids (either maybe abbreviated, as Cloud's are) are one commit."""
+    one, other = one.lower(), other.lower()
+    return one.startswith(other) or other.startswith(one)
 
 
 def _keeps(flow: FlowContext, options: MergeOptions) -> bool:
@@ -277,15 +381,18 @@ def _builds(
     pull: PullRequest,
     options: MergeOptions,
     on_builds: Callable[[list[BuildStatus]], None] | None,
-) -> tuple[list[BuildStatus], str]:
-    """The head's builds: a failure refuses (exit 5); running ones stop it (exit 8) unless
-    --wait waits for them, shown as `pr checks --watch` shows them."""
+    first: Ahead[list[BuildStatus]],
+) -> tuple[list[BuildStatus], str, bool]:
+    """The head's builds (`first`: their first read): a failure refuses (exit 5); running
+    ones stop it (exit 8) unless --wait waits for them, shown as `pr checks --watch` shows
+    them (then True: waited)."""
     from jiraflow.errors import BuildsRunning
     from jiraflow.services import builds as service
 
-    builds = client.pull_request_builds(pull)
+    builds = first.result()
     result = service.overall(builds)
-    if result == service.PENDING and options.wait:
+    waited = result == service.PENDING and options.wait
+    if waited:
         builds = service.watch(
             lambda: client.pull_request_builds(pull),
             interval=options.interval,
@@ -308,7 +415,7 @@ def _builds(
             f"{plural(len(running), 'build')} still running on pull request #{pull.id}",
             f"Wait for them and merge: `jiraflow pr merge {pull.id} --wait`.",
         )
-    return builds, result
+    return builds, result, waited
 
 
 def _plan(flow: FlowContext, checked: Checked, options: MergeOptions) -> list[str]:
@@ -352,6 +459,7 @@ def _merge(
             message=options.message,
             # a local branch's finish deletes it (or keeps it); one only on the remote: Cloud
             close_source_branch=close,
+            head=checked.head,
         )
     except HeadMoved:
         raise
@@ -382,10 +490,13 @@ def after_merge(
     options: MergeOptions,
     *,
     open_pr: Any = None,
+    tracker: Tracker | None = None,
+    pulls: list[PullRequest] | None = None,
 ) -> None:
     """The local part: the finish of the branch's kind; for a release's or hotfix's
     back-merge pull request (protected develop), the finish it completes; else an update of
-    the destination."""
+    the destination. What is known is not asked again: `tracker` (its issue read ahead),
+    `pulls` (the branch's pull requests after the merge: the finish's landing lookup)."""
     from jiraflow.services import flow as flow_service
     from jiraflow.services import protected
 
@@ -395,11 +506,13 @@ def after_merge(
             if not protected.complete_backmerge(state, flow, merged, open_pr):
                 update_destination(state, flow, merged.destination)
                 if checked.remote_kind is not None:
-                    _finish_remote(state, flow, merged, keep=_keeps(flow, options))
+                    _finish_remote(state, flow, merged, keep=_keeps(flow, options), tracker=tracker)
             return
         # --keep-branch keeps it; without it the configuration's finish.keep decides
         flags = flow_service.FinishFlags(keep=True if options.keep_branch else None, fetch=True)
-        flow_service.finish(state, flow, kind, branch, flags, open_pr=open_pr)
+        flow_service.finish(
+            state, flow, kind, branch, flags, open_pr=open_pr, tracker=tracker, pulls=pulls
+        )
     except PartialError:
         raise  # the git part is done; Jira's part waits in the outbox
     except JiraflowError as exc:
@@ -432,7 +545,14 @@ def _stopped(flow: FlowContext) -> bool:
         return True
 
 
-def _finish_remote(state: Session, flow: FlowContext, merged: PullRequest, *, keep: bool) -> None:
+def _finish_remote(
+    state: Session,
+    flow: FlowContext,
+    merged: PullRequest,
+    *,
+    keep: bool,
+    tracker: Tracker | None = None,
+) -> None:
     """What a finish does for a branch that is only on the remote: delete it there unless
     kept (Cloud closed it with the merge; Data Center's is deleted here, as a finish does,
     only if it is still at the merged head), then move its issue (jira.on.finish; queued
@@ -458,7 +578,7 @@ def _finish_remote(state: Session, flow: FlowContext, merged: PullRequest, *, ke
         repo.forget_refs()
         done.append(f"deleted '{branch}' on '{remote}'")
     state.renderer.summary(done[1:])
-    tracker = remote_service.tracker_for(flow, state)
+    tracker = tracker or remote_service.tracker_for(flow, state)
     plan = SimpleNamespace(branch=branch, summary=done)
     actions = remote_service.finish_actions(tracker, flow, plan)
     if actions:
