@@ -423,3 +423,98 @@ def test_a_refused_release_push_names_the_branch_and_aborts_cleanly(
     assert repo.git("ls-remote", "--tags", "origin") == ""  # atomic: nothing arrived
     assert run(repo, "release", "finish", "--abort").code == 0
     assert repo.snapshot() == before
+
+
+# -- status: a finish waiting for its back-merge ------------------------------------------------
+
+
+def test_status_says_a_finish_waits_for_its_back_merge_and_the_hint_completes_it(
+    repo: Repo, run, sites: Sites, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """From git alone (no request more than status makes anyway), on the kept release branch
+    and anywhere else; the command it names works before and after the merge."""
+    import json
+    import shlex
+
+    protect(sites, monkeypatch, "main", "develop")
+    assert run(repo, "release", "start", "1.2.0").code == 0
+    repo.commit("CHANGES", "1.2.0\n", "Changes")
+    assert run(repo, "release", "finish", "--pr").code == 0
+    sites.bitbucket.merge(sites.name, pr_of(sites, "release/1.2.0")["id"], user="bob")
+    assert run(repo, "release", "finish").code == 0
+    back = pr_of(sites, "backmerge/1.2.0")
+    waiting = (
+        "waiting: back-merge of 1.2.0 into develop through backmerge/1.2.0 (its pull request "
+        "is not merged as of the last fetch); `jiraflow release finish 1.2.0` completes it "
+        "once merged"
+    )
+    sites.clear_requests()
+    shown = run(repo, "status")
+    assert shown.code == 0, shown.err
+    assert waiting in shown.out.splitlines(), shown.out
+    # the release branch's pull request and its builds, as on any work branch: nothing more
+    assert len(sites.bitbucket.requests) == 2, [r.path for r in sites.bitbucket.requests]
+    doc = json.loads(run(repo, "--json", "status").out)
+    assert doc["back_merges"] == [
+        {
+            "type": "release",
+            "version": "1.2.0",
+            "branch": "backmerge/1.2.0",
+            "into": "develop",
+            "merged": False,
+            "run": "jiraflow release finish 1.2.0",
+        }
+    ]
+    hint = shlex.split(waiting.split("`")[1])[1:]
+    early = run(repo, *hint)  # not merged yet: shows the pull request, changes nothing
+    assert early.code == 0, early.err
+    assert "is already open" in early.out and repo.exists("refs/heads/release/1.2.0")
+    repo.git("checkout", "-q", "develop")  # anywhere
+    assert waiting in run(repo, "status").out.splitlines()
+    sites.bitbucket.merge(sites.name, back["id"], user="bob")
+    repo.git("fetch", "-q", "origin")
+    merged = run(repo, "status")
+    assert merged.code == 0, merged.err
+    assert (
+        "waiting: back-merge of 1.2.0 into develop through backmerge/1.2.0 is merged (as of "
+        "the last fetch); `jiraflow release finish 1.2.0` completes the release finish"
+    ) in merged.out.splitlines(), merged.out
+    assert json.loads(run(repo, "--json", "status").out)["back_merges"][0]["merged"] is True
+    done = run(repo, *hint)
+    assert done.code == 0, done.err
+    assert not repo.exists("refs/heads/release/1.2.0")
+    assert not repo.exists("refs/heads/backmerge/1.2.0")
+    after = run(repo, "status")
+    assert "waiting:" not in after.out
+    assert json.loads(run(repo, "--json", "status").out)["back_merges"] == []
+
+
+def test_merge_options_on_the_pull_request_path_are_named_in_one_warning(
+    repo: Repo, run, sites: Sites, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """--squash, --no-ff and --rebase shape a merge made here: through the pull request, its
+    merge strategy decides (`pr merge --squash`), so a finish into a protected base says so."""
+    protect(sites, monkeypatch, "develop")
+    assert run(repo, "feature", "start", "x").code == 0
+    repo.commit("x.txt", "x\n", "Work")
+    planned = run(repo, "--dry-run", "feature", "finish", "--squash")
+    assert planned.code == 0, planned.err
+    assert planned.err.splitlines() == [
+        "warning: --squash does nothing here: 'develop' is protected, so the pull request does "
+        "the merge, the way its merge strategy says (choose it: `jiraflow pr merge --squash`)"
+    ]
+    opened = run(repo, "feature", "finish", "--squash", "--no-ff", "--rebase", "-k")
+    assert opened.code == 0, opened.err
+    assert [line for line in opened.err.splitlines() if line.startswith("warning:")] == [
+        "warning: --squash, --no-ff, --rebase do nothing here: 'develop' is protected, so the "
+        "pull request does the merge, the way its merge strategy says (choose it: "
+        "`jiraflow pr merge --squash` or `jiraflow pr merge --merge`)"
+    ]
+    assert destination(sites, pr_of(sites, "feature/x")) == "develop"
+    monkeypatch.setenv("JIRAFLOW_FINISH_NO_FF", "true")  # configured, not given: no warning
+    again = run(repo, "feature", "finish", "-k", "-p")
+    assert again.code == 0, again.err
+    assert "warning:" not in again.err and "is already open" in again.out
+    # what the warning suggests works: the pull request merged with a squash
+    squashed = run(repo, "pr", "merge", "--squash")
+    assert squashed.code == 0, squashed.err

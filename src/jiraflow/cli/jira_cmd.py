@@ -91,6 +91,20 @@ def _print_status(state: AppState, info: dict[str, Any], what_to_run: str = "") 
         out(f"  {pull['url']}")
     if info["jira"].startswith("unavailable"):
         state.renderer.warn(f"Jira {info['jira']}")
+    for waiting in info["back_merges"]:
+        through = (
+            f"back-merge of {waiting['version']} into {waiting['into']} through {waiting['branch']}"
+        )
+        if waiting["merged"]:
+            out(
+                f"waiting: {through} is merged (as of the last fetch); `{waiting['run']}` "
+                f"completes the {waiting['type']} finish"
+            )
+        else:
+            out(
+                f"waiting: {through} (its pull request is not merged as of the last fetch); "
+                f"`{waiting['run']}` completes it once merged"
+            )
     if info["operation"]:
         from jiraflow.gitflow.journal import resumable
 

@@ -6,7 +6,7 @@ it can call the finish (`complete_backmerge`) without an import cycle.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
     from jiraflow.gitflow.context import FlowContext
@@ -18,6 +18,20 @@ if TYPE_CHECKING:
 OpenPullRequest = Callable[[str, str, "str | None"], None]
 
 MERGE_COMMAND = "jiraflow pr merge"
+
+
+class FinishFlags(Protocol):
+    """The finish options that shape a merge made here (services.flow.FinishFlags has them;
+    named here by their shape, so that this module does not import services.flow back)."""
+
+    @property
+    def squash(self) -> bool: ...
+
+    @property
+    def no_ff(self) -> bool: ...
+
+    @property
+    def rebase(self) -> bool: ...
 
 
 class ThroughPullRequest(Exception):
@@ -53,13 +67,18 @@ def finish_through_pr(
     kind: str,
     refusal: ThroughPullRequest,
     open_pr: OpenPullRequest | None,
+    flags: FinishFlags | None = None,
 ) -> None:
     """`feature|bugfix finish` into a protected base: push the branch and open (or show) its
-    pull request; no local branch changes. Merging it, then finishing again, completes."""
+    pull request; no local branch changes. Merging it, then finishing again, completes.
+    `flags`: the finish options as given; those that shape the merge are named in a warning."""
     from jiraflow.gitflow import journal
 
     branch, base = refusal.branch, refusal.base
     opener = _need(open_pr, base)
+    ignored = merge_flags_ignored(flags, base) if flags is not None else ""
+    if ignored:
+        state.renderer.warn(ignored)
     if state.dry_run:
         state.renderer.line(
             f"('{base}' is protected: the finish would push '{branch}' and open its pull "
@@ -74,6 +93,33 @@ def finish_through_pr(
             f"'{base}' is protected (gitflow.protected): nothing was merged here. Merge the "
             f"pull request (`{MERGE_COMMAND}`), then run `jiraflow {kind} finish` again."
         )
+
+
+def merge_flags_ignored(flags: FinishFlags, base: str) -> str:
+    """The warning for the options given that shape a merge made here (--squash, --no-ff,
+    --rebase) when the pull request into the protected `base` does the merge instead: the
+    merge strategy of `pr merge` (or Bitbucket's default) decides; "" when none was given.
+    (-k and -p change nothing here either, but what they ask holds: the branch stays and is
+    pushed, as the pull request needs; they apply to the finish after the merge.)"""
+    given = [
+        name
+        for name, on in (
+            ("--squash", flags.squash),
+            ("--no-ff", flags.no_ff),
+            ("--rebase", flags.rebase),
+        )
+        if on
+    ]
+    if not given:
+        return ""
+    ways = [f"`{MERGE_COMMAND} --squash`"] if flags.squash else []
+    ways += [f"`{MERGE_COMMAND} --merge`"] if flags.no_ff else []
+    verb = "does" if len(given) == 1 else "do"
+    text = (
+        f"{', '.join(given)} {verb} nothing here: '{base}' is protected, so the pull request "
+        "does the merge, the way its merge strategy says"
+    )
+    return text + (f" (choose it: {' or '.join(ways)})" if ways else "")
 
 
 def fetch_for_back_merge(flow: FlowContext, kind: str, branch: str) -> None:

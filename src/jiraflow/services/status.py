@@ -1,6 +1,6 @@
 """`jiraflow status` gathered: the current branch against its base (or its remote), its
-issue in Jira, its pull request, an operation left stopped, the queued Jira updates; and
-the hint after Ctrl-C."""
+issue in Jira, its pull request, a finish waiting for its back-merge pull request, an
+operation left stopped, the queued Jira updates; and the hint after Ctrl-C."""
 
 from __future__ import annotations
 
@@ -63,12 +63,45 @@ def status_of(flow: FlowContext) -> tuple[dict[str, Any], str]:
     entry = journal.in_progress(repo)
     if entry is not None:  # a damaged remote action in it: exit 5, as a damaged journal
         remote.journal_actions(repo, entry)
+    info["back_merges"] = back_merges(flow)
     info["operation"] = entry.operation if entry else None
     info["outbox"] = [
         {"key": a["key"], "action": a.describe(), "error": a.get("error")}
         for a in Outbox(tracker).read()
     ]
     return info, journal.what_to_run(repo, entry) if entry else ""
+
+
+def back_merges(flow: FlowContext) -> list[dict[str, Any]]:
+    """The release and hotfix finishes waiting for a back-merge pull request (their target
+    is protected: gitflow.protected): each `backmerge/VERSION` branch whose release or hotfix
+    branch is kept, from git alone (whether the remote target holds it, as of the last
+    fetch: gitflow.finish.back_merge), with the finish that completes it. No request; one
+    git process a waiting finish, none without a backmerge/* branch."""
+    import shlex
+
+    from jiraflow.gitflow.finish import BACKMERGE_PREFIX, back_merge
+
+    repo, model = flow.repo, flow.model
+    waiting: list[dict[str, Any]] = []
+    for name in repo.branches(BACKMERGE_PREFIX):
+        version = name[len(BACKMERGE_PREFIX) :]
+        for kind in ("release", "hotfix"):
+            branch = model.prefixes[kind] + version
+            pending = back_merge(flow, kind, branch) if repo.has_branch(branch) else None
+            if pending is not None and pending.branch == name:
+                waiting.append(
+                    {
+                        "type": kind,
+                        "version": version,
+                        "branch": name,
+                        "into": pending.into,
+                        "merged": pending.merged,
+                        "run": f"jiraflow {kind} finish {shlex.quote(version)}",
+                    }
+                )
+                break
+    return waiting
 
 
 def interrupted_hint(path: str) -> str:
