@@ -135,6 +135,13 @@ class BitbucketSandbox(SandboxServer):
     ) -> Response:
         return ApiError(status, message, headers=headers).response(self.flavour)
 
+    def _control(self, request: Request) -> Response:
+        """The shared ``/_sandbox/`` endpoints plus this sandbox's own (bitbucket_control):
+        build, approve, merge-rules and protect, for curl against ``sandbox serve``."""
+        from jiraflow.sandbox.bitbucket_control import control
+
+        return control(self, request) or super()._control(request)
+
     # -- credentials and people ----------------------------------------------------------------
 
     def token(self, user: str = "alice") -> str:
@@ -327,6 +334,14 @@ class BitbucketSandbox(SandboxServer):
         with self._lock:
             repository, pr = self._find(full_name, pr_id)
             set_verdict(self._state, repository, pr, self._state.account(user), "approved")
+
+    def head_commit(self, full_name: str, pr_id: int) -> str:
+        """The full hash of a pull request's source commit (its branch's tip while open)."""
+        from jiraflow.sandbox.bitbucket_pulls import current_commits
+
+        with self._lock:
+            repository, pr = self._find(full_name, pr_id)
+            return current_commits(repository, pr)[0]
 
     # -- merge settings and checks (sandbox/bitbucket_merging.py) ----------------------------
 
