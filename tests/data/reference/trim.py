@@ -131,6 +131,11 @@ KEEP: dict[str, tuple[list[tuple[str, str]], list[str]]] = {
             ("post", _CLOUD_PR + "/comments"),
             ("get", _CLOUD_PR + "/conflicts"),
             ("get", _CLOUD_REPO + "/branch-restrictions"),
+            # issue 20: what is really deployed (Pipelines environments and deployments)
+            ("get", _CLOUD_REPO + "/environments"),
+            ("get", _CLOUD_REPO + "/environments/{environment_uuid}"),
+            ("get", _CLOUD_REPO + "/deployments"),
+            ("get", _CLOUD_REPO + "/deployments/{deployment_uuid}"),
         ],
         [
             "error",
@@ -143,6 +148,10 @@ KEEP: dict[str, tuple[list[tuple[str, str]], list[str]]] = {
             "pullrequest_merge_parameters",
             "branchrestriction",
             "paginated_branchrestrictions",
+            "deployment",
+            "paginated_deployments",
+            "deployment_environment",
+            "paginated_environments",
         ],
     ),
     BB_DC: (
