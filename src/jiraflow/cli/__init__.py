@@ -117,9 +117,9 @@ SUMMARIES: dict[str, str | None] = {
     "its base, and anything waiting to be sent to Jira.",
     "support": "Support branches: long-lived maintenance lines from a tag on main.",
     "sync": "Send the Jira updates that could not be made when they happened (the outbox).",
-    "where": "Which branches (develop, main, the where.environments branches, open releases "
-    "and hotfixes) and version tags hold the commits of issue KEY, with its Jira status and "
-    "pull request when configured.",
+    "where": "Which branches (develop, main, the environment branches in promotion order, "
+    "open releases and hotfixes) and version tags hold the commits of issue KEY, with its "
+    "Jira status and pull request when configured.",
     "_refresh-issues": None,
 }
 

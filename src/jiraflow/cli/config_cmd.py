@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import click
 
 from jiraflow.cli.app import CONTEXT_SETTINGS, AppState, user_config_path
 from jiraflow.cli.complete import complete_config_keys, complete_config_value
+
+if TYPE_CHECKING:
+    from jiraflow.config import Config, Environment
 
 pass_state = click.make_pass_decorator(AppState)
 
@@ -31,11 +36,75 @@ def show(state: AppState) -> None:
     cfg = _load(state)
     rows = [(key, cfg.get(key), cfg.sources.get(key, "default")) for key in KEYS]
     if state.json:
-        state.renderer.data({k: {"value": v, "source": s} for k, v, s in rows})
+        state.renderer.data({k: {"value": _plain(v), "source": s} for k, v, s in rows})
+    else:
+        width = max(len(k) for k, _, _ in rows)
+        for key, value, source in rows:
+            shown = _chain(value) if key == "environments" else _show(value)
+            state.renderer.line(f"{key:<{width}}  {shown:<20}  ({source})")
+    _warn_chain(state, cfg)
+
+
+def _plain(value: object) -> object:
+    """The value as JSON has it: the environments as tables."""
+    from jiraflow.config import Environment
+
+    if isinstance(value, list) and value and isinstance(value[0], Environment):
+        return [env.to_json() for env in value]
+    return value
+
+
+def _chain(value: list[Environment]) -> str:
+    """The environments on one line, in promotion order: qa -> staging -> production (main)."""
+    if not value:
+        return "[]"
+    return " -> ".join(
+        env.name if env.name == env.branch else f"{env.name} ({env.branch})" for env in value
+    )
+
+
+def _chain_toml(value: list[Environment]) -> str:
+    """The environments as [[environments]] tables, as .jiraflow.toml has them."""
+    import tomli_w
+
+    if not value:
+        return "[]"
+    tables = []
+    for env in value:
+        row = {k: v for k, v in env.to_json().items() if k in ("name", "branch") or v}
+        tables.append("[[environments]]\n" + tomli_w.dumps(row))
+    return "\n".join(tables).rstrip("\n")
+
+
+def _warn_chain(state: AppState, cfg: Config) -> None:
+    """Says, once, that [[environments]] hides the old where.environments, and which
+    environment branches do not exist yet (in a repository)."""
+    from jiraflow.errors import RepoStateError
+    from jiraflow.gitflow.naming import ref_format_problem
+
+    if cfg.environments and cfg.where.environments:
+        state.renderer.warn(
+            f"where.environments ({cfg.sources['where.environments']}) is not used: "
+            f"[[environments]] ({cfg.sources['environments']}) sets the environment branches"
+        )
+    if not cfg.environments:
         return
-    width = max(len(k) for k, _, _ in rows)
-    for key, value, source in rows:
-        state.renderer.line(f"{key:<{width}}  {_show(value):<20}  ({source})")
+    try:
+        repo = state.flow().repo
+    except RepoStateError:
+        return
+    remote = cfg.gitflow.remote
+    for env in cfg.environments:
+        problem = ref_format_problem(env.branch)
+        if problem:
+            state.renderer.warn(
+                f"environment '{env.name}': '{env.branch}' cannot be a branch name: {problem}"
+            )
+        elif not repo.has_branch(env.branch) and not repo.remote_branch(remote, env.branch):
+            state.renderer.warn(
+                f"environment '{env.name}': the branch '{env.branch}' does not exist yet; "
+                "it will be created by `jiraflow init --environments`"
+            )
 
 
 def _show(value: object) -> str:
@@ -61,9 +130,14 @@ def get(state: AppState, key: str) -> None:
     cfg = _load(state)
     value = cfg.get(key)
     if state.json:
-        state.renderer.data({"key": key, "value": value, "source": cfg.sources.get(key, "default")})
+        source = cfg.sources.get(key, "default")
+        state.renderer.data({"key": key, "value": _plain(value), "source": source})
+    elif key == "environments":
+        state.renderer.line(_chain_toml(value))
     else:
         state.renderer.line(_show(value) if not isinstance(value, str) else value)
+    if key in ("environments", "where.environments"):
+        _warn_chain(state, cfg)
 
 
 @config.command("set", context_settings=CONTEXT_SETTINGS)
@@ -77,6 +151,14 @@ def set_(state: AppState, key: str, value: str, user: bool) -> None:
 
     from jiraflow import config as config_mod
 
+    if key == "environments":
+        from jiraflow.errors import UsageError
+
+        raise UsageError(
+            "'environments' is a list of tables ([[environments]]): `config set` cannot write it",
+            "Add [[environments]] tables to .jiraflow.toml (see docs/environments.md); "
+            "`jiraflow config get environments` shows them.",
+        )
     path = (
         user_config_path() if user else os.path.join(state.flow().repo.root, config_mod.REPO_FILE)
     )

@@ -29,7 +29,9 @@ def _configured(ctx: FlowContext, key: str) -> bool:
     return ctx.config.sources.get(key, "default") != "default"
 
 
-def plan_init(ctx: FlowContext, *, force: bool = False, ask: Ask | None = None) -> Plan:
+def plan_init(
+    ctx: FlowContext, *, force: bool = False, ask: Ask | None = None, environments: bool = False
+) -> Plan:
     repo, cfg = ctx.repo, ctx.config
     refs = repo.refs()
     head = repo.head()
@@ -125,6 +127,8 @@ def plan_init(ctx: FlowContext, *, force: bool = False, ask: Ask | None = None) 
         ):
             tag_prefix = team["gitflow.version_tag_prefix"]
 
+    _environment_branches(ctx, plan, main, develop, team, create=environments)
+
     git_values = {
         "gitflow.branch.master": main,
         "gitflow.branch.develop": develop,
@@ -148,6 +152,49 @@ def plan_init(ctx: FlowContext, *, force: bool = False, ask: Ask | None = None) 
         )
     plan.summary.append(f"main is '{main}', develop is '{develop}'")
     return plan
+
+
+def _environment_branches(
+    ctx: FlowContext,
+    plan: Plan,
+    main: str,
+    develop: str,
+    team: dict[str, Any] | None,
+    *,
+    create: bool,
+) -> None:
+    """The branches of [[environments]] that exist neither locally nor on the remote: with
+    `create` (--environments) made from main (or from the remote's copy, tracking it, as
+    develop is), else named in the summary. The chain of a team file that arrives with this
+    init's checkout counts too."""
+    repo, remote = ctx.repo, ctx.config.gitflow.remote
+    chain = list(ctx.config.environments)
+    if not chain and team is not None:
+        chain = [config_mod.Environment(**row) for row in team.get("environments", [])]
+    local = repo.branches()
+    wanted = [env.branch for env in chain if env.branch not in (main, develop, *local)]
+    missing = []
+    for branch in wanted:
+        check_branch_name(branch, branch)
+        theirs = repo.remote_branch(remote, branch)
+        if not create:
+            if not theirs:
+                missing.append(branch)
+            continue
+        if theirs:
+            plan.add("branch", "--quiet", "--track", branch, f"{remote}/{branch}")
+            plan.summary.append(f"created '{branch}' tracking '{remote}/{branch}'")
+        else:
+            plan.add("branch", "--quiet", "--no-track", branch, main)
+            plan.summary.append(f"created '{branch}' from '{main}'")
+        plan.moves.add(branch_ref(branch))
+    if missing:
+        plan.summary.append(
+            f"environment branches missing: {', '.join(missing)} "
+            "(`jiraflow init --environments` creates them)"
+        )
+    elif create and not chain:
+        plan.summary.append("no [[environments]] in the configuration: no branch to create")
 
 
 def _from_git_config(ctx: FlowContext, key: str) -> bool:

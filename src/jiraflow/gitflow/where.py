@@ -1,6 +1,7 @@
 """Where an issue is: which long-lived branches (develop, main, the environment branches of
-`where.environments`), open release and hotfix branches and version tags hold the commits
-of an issue key. From git alone, so it answers offline; the CLI adds Jira and Bitbucket.
+[[environments]] or of the old `where.environments`), open release and hotfix branches and
+version tags hold the commits of an issue key. From git alone, so it answers offline; the
+CLI adds Jira and Bitbucket.
 
 An issue's commits are
 * the commits whose message names the key as a whole key (PROJ-12, not PROJ-123 or XPROJ-12),
@@ -91,6 +92,15 @@ class Place:
     missing: tuple[str, ...] = ()  # the changes it lacks (their sha)
     remote_of: str | None = None  # the remote copy of this local branch
     version: str | None = None  # tags: the version
+    environment: str | None = None  # environment branches: the environment's name
+
+    @property
+    def label(self) -> str:
+        """The name shown: an environment's name with its branch when they differ
+        ("production (main)")."""
+        if self.environment and self.environment != self.name:
+            return f"{self.environment} ({self.name})"
+        return self.name
 
     @property
     def state(self) -> str:
@@ -114,6 +124,8 @@ class Place:
             data["version"] = self.version
         else:
             data["remote_of"] = self.remote_of
+        if self.role == "environment":
+            data["environment"] = self.environment
         return data
 
 
@@ -177,7 +189,7 @@ class Whereabouts:
             answer = f"partly on {develop.name}"
         else:
             answer = f"not merged into {self.develop} yet"
-        deployed = [b.name for b in self.branches if b.role == "environment" and b.state == ALL]
+        deployed = [b.label for b in self.branches if b.role == "environment" and b.state == ALL]
         return answer + (f"; all of it on {', '.join(deployed)}" if deployed else "")
 
     def to_json(self) -> dict[str, Any]:
@@ -308,8 +320,9 @@ def _branch_name(ref: str, remotes: list[str]) -> str | None:
 
 
 def _places_of_interest(flow: FlowContext, refs: dict[str, _Ref]) -> list[Place]:
-    """develop and main (local, and the remote's copy), each environment branch (the
-    remote's copy when there is one: that is what was deployed), open releases and hotfixes."""
+    """develop and main (local, and the remote's copy), each environment branch in promotion
+    order (the remote's copy when there is one: that is what was deployed; named after the
+    environment of [[environments]]), open releases and hotfixes."""
     model = flow.model
     remote = model.remote
     places: list[Place] = []
@@ -328,13 +341,14 @@ def _places_of_interest(flow: FlowContext, refs: dict[str, _Ref]) -> list[Place]
     local_and_remote(model.develop, "develop", always=True)
     if model.main != model.develop:
         local_and_remote(model.main, "main", always=True)
-    for env in flow.config.where.environments:
+    for environment in flow.config.environment_branches():
+        env = environment.branch
         if env.startswith("refs/"):
-            places.append(Place(env, env if env in refs else None, "environment"))
-            continue
-        theirs, local = remote_ref(remote, env), branch_ref(env)
-        ref = theirs if theirs in refs else local if local in refs else None
-        places.append(Place(env, ref, "environment"))
+            ref: str | None = env if env in refs else None
+        else:
+            theirs, local = remote_ref(remote, env), branch_ref(env)
+            ref = theirs if theirs in refs else local if local in refs else None
+        places.append(Place(env, ref, "environment", environment=environment.name))
     for kind in ("release", "hotfix"):
         prefix = model.prefixes[kind]
         if not prefix:

@@ -36,7 +36,8 @@ def status_of(flow: FlowContext) -> tuple[dict[str, Any], str]:
         if repo.has_branch(base):
             info["ahead"], info["behind"] = repo.ahead_behind(head.branch or "HEAD", base)
     info["upstream"] = None
-    long_lived = {model.develop, model.main, *flow.config.where.environments}
+    environments = flow.config.environment_branches()
+    long_lived = {model.develop, model.main, *(env.branch for env in environments)}
     if head.branch in long_lived and not info["base"]:
         info["upstream"] = upstream(repo, model.remote, head.branch)
     bitbucket = _bitbucket_ahead(flow, head.branch, parsed is not None, info["upstream"])
