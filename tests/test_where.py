@@ -191,6 +191,7 @@ def test_several_changes_some_of_them_on_a_branch(repo: Repo, run) -> None:
         "total": 2,
         "missing": [second],
         "remote_of": None,
+        "environment": "staging",
     }
     assert [c["sha"] for c in info["commits"]] == [first, second]
     result = run(repo, "where", "PROJ-20")
@@ -368,6 +369,7 @@ def test_json_shape(repo: Repo, run) -> None:
         "work_branches",
         "issue",
         "pull_requests",
+        "deployments",
         "warnings",
     ]
     assert list(info["commits"][0]) == ["sha", "subject", "same_as"]

@@ -165,6 +165,49 @@ class BuildStatus:
         }
 
 
+#: deployment states as jiraflow says them: Cloud's COMPLETED is its status (SUCCESSFUL,
+#: FAILED, STOPPED); IN_PROGRESS and UNDEPLOYED as Cloud says them; anything else UNKNOWN
+DEPLOYMENT_STATES = ("SUCCESSFUL", "FAILED", "STOPPED", "IN_PROGRESS", "UNDEPLOYED", "UNKNOWN")
+NO_PIPELINES = "Data Center has no Pipelines: the environment branch stands for what is deployed"
+
+
+@dataclass(frozen=True)
+class DeployEnvironment:
+    """A Bitbucket Cloud (Pipelines) deployment environment."""
+
+    uuid: str  # "{...}", as Cloud writes it
+    name: str  # "Production"
+    type: str  # Test, Staging, Production (its environment_type); "" when not said
+
+
+@dataclass
+class Deployment:
+    """A deployment to an environment: which commit, how it ended, and when."""
+
+    environment: str  # the environment's name
+    commit: str  # the full hash, as Cloud gives it
+    finished: dt.datetime | None  # completed_on (None while it runs)
+    state: str  # DEPLOYMENT_STATES
+    url: str  # the pipeline's page, "" when not said
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "environment": self.environment,
+            "commit": self.commit,
+            "finished": self.finished.isoformat() if self.finished else None,
+            "state": self.state,
+            "url": self.url,
+        }
+
+
+class NoPipelines(ConfigError):
+    """This kind of Bitbucket has no deployments (Data Center has no Pipelines)."""
+
+
+class UnknownEnvironment(ConfigError):
+    """No deployment environment of that name in the repository."""
+
+
 #: Merge strategies, in Cloud's names (Data Center's ids in datacenter.py)
 MERGE_STRATEGIES = (
     "merge_commit",
@@ -349,6 +392,23 @@ class BitbucketClient(ABC):
         """The keys of the builds a pull request into `destination` needs to merge; None:
         this kind of Bitbucket names none (Cloud counts builds, it does not name them)."""
         return None
+
+    # -- deployments (Cloud Pipelines) ----------------------------------------------------------
+    def deployment_environments(self) -> list[DeployEnvironment]:
+        """The repository's deployment environments (NoPipelines where there are none)."""
+        raise self._no_pipelines()
+
+    def last_deployment(self, environment_name: str) -> Deployment | None:
+        """The newest successful deployment to the environment of that name (any case): None
+        when it has none; UnknownEnvironment when there is no such environment; NoPipelines
+        where this kind of Bitbucket has no deployments."""
+        raise self._no_pipelines()
+
+    def _no_pipelines(self) -> NoPipelines:
+        return NoPipelines(
+            f"{NO_PIPELINES} ({self.repo.full_name} is on Data Center)",
+            "`jiraflow config show` lists the environments; on Data Center name no `deployment`.",
+        )
 
     # -- merging -----------------------------------------------------------------------------
     @abstractmethod

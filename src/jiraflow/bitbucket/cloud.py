@@ -9,19 +9,25 @@ API address. A repeated POST of a pull request answers with the one already open
 from __future__ import annotations
 
 import base64
+import string
 from collections.abc import Iterator
+from dataclasses import replace
 from typing import Any
 
 from jiraflow.bitbucket.client import (
+    DEPLOYMENT_STATES,
     PAGE,
     BitbucketClient,
     BuildStatus,
+    DeployEnvironment,
+    Deployment,
     MergeCheck,
     MergeRefused,
     PullRequest,
     Reviewer,
     Shape,
     Unconfirmed,
+    UnknownEnvironment,
     User,
     build_state,
     check_head,
@@ -40,6 +46,9 @@ from jiraflow.errors import JiraflowError, RemoteError
 ACCESS_TOKEN_USER = "x-token-auth"  # Cloud's name for "a repository/project/workspace token"
 APP_PASSWORD_PREFIX = "ATBB"
 MERGE_TASK_WAIT = 120.0  # seconds a merge task is polled for, at most
+DEPLOYMENTS_PAGE = 10  # deployments asked for at once (newest first: the first page answers)
+MOST_DEPLOYMENTS = 50  # read at most, for an environment whose last ones all failed
+MOST_ENVIRONMENTS = 500
 STRATEGY_FIELDS = "+destination.branch.merge_strategies,+destination.branch.default_merge_strategy"
 CLOUD_TOKEN_HELP = (
     "Create an API token with scopes (read:user, read:repository, read:pullrequest, "
@@ -179,6 +188,79 @@ class CloudClient(BitbucketClient):
     def _statuses(self, path: str, what: str) -> list[BuildStatus]:
         """Every status of a paged list (up to 500)."""
         return list(self._pages(path, {"pagelen": "100"}, 500, cloud_build, not_found=what))
+
+    # -- deployments: Pipelines' environments and deployments ------------------------------
+    def deployment_environments(self, *, fresh: bool = False) -> list[DeployEnvironment]:
+        """GET .../environments (one page of 100), cached per site and repository: an
+        environment's uuid never changes (last_deployment asks again, fresh, for a name the
+        cache does not have)."""
+        if not fresh:
+            cached = self._cached_environments()
+            if cached is not None:
+                return cached
+        path = f"{self._repo_path()}/environments"
+        what = f"the deployment environments of {self.repo.full_name}"
+        found = list(
+            self._pages(
+                path, {"pagelen": "100"}, MOST_ENVIRONMENTS, cloud_environment, not_found=what
+            )
+        )
+        self.cache.put(
+            self.repo.api, self._environments_key, [[e.uuid, e.name, e.type] for e in found]
+        )
+        return found
+
+    def last_deployment(self, environment_name: str) -> Deployment | None:
+        """GET .../deployments of the environment, newest first (sort=-state.completed_on),
+        DEPLOYMENTS_PAGE at a time, up to MOST_DEPLOYMENTS: the first SUCCESSFUL one (an
+        earlier one Pipelines replaced is UNDEPLOYED). Deployments of other environments
+        (a server that ignored the filter) are skipped."""
+        environment = self._environment(environment_name)
+        params = {
+            "environment": environment.uuid,
+            "sort": "-state.completed_on",
+            "pagelen": str(DEPLOYMENTS_PAGE),
+        }
+        path = f"{self._repo_path()}/deployments"
+        for uuid, deployment in self._pages(path, params, MOST_DEPLOYMENTS, cloud_deployment):
+            if uuid.lower() == environment.uuid.lower() and deployment.state == "SUCCESSFUL":
+                return replace(deployment, environment=environment.name)
+        return None
+
+    @property
+    def _environments_key(self) -> str:
+        return f"environments {self.repo.full_name}"
+
+    def _cached_environments(self) -> list[DeployEnvironment] | None:
+        cached = self.cache.get(self.repo.api, self._environments_key)
+        if not isinstance(cached, list):
+            return None
+        found: list[DeployEnvironment] = []
+        for entry in cached:  # the cache is a file on disk: only whole, well-typed entries
+            if not (isinstance(entry, list) and len(entry) == 3):
+                return None
+            if not all(isinstance(part, str) for part in entry) or not entry[0]:
+                return None
+            found.append(DeployEnvironment(*entry))
+        return found
+
+    def _environment(self, name: str) -> DeployEnvironment:
+        """The environment of that name (any case): from the cache, else asked for."""
+        cached = self._cached_environments()
+        found = _named(cached or [], name)
+        if found is not None:
+            return found
+        environments = self.deployment_environments(fresh=True)
+        found = _named(environments, name)
+        if found is None:
+            names = ", ".join(e.name for e in environments) or "none"
+            raise UnknownEnvironment(
+                f"{self.repo.full_name} has no deployment environment named {name!r} in "
+                f"Bitbucket (it has {names})",
+                "`jiraflow config show` shows each environment's `deployment`: name one of "
+                "those Bitbucket has (Repository settings > Deployments).",
+            )
+        return found
 
     # -- merging: POST .../merge (its task form polled); checks only when merging ----------
     def merge_check(self, pull: PullRequest) -> MergeCheck:
@@ -382,6 +464,11 @@ class CloudClient(BitbucketClient):
         return f"Run `{login}` with a valid API token."
 
 
+def _named(environments: list[DeployEnvironment], name: str) -> DeployEnvironment | None:
+    wanted = name.strip().lower()
+    return next((e for e in environments if e.name.lower() == wanted), None)
+
+
 def _bbql_string(value: str) -> str:
     return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
@@ -551,3 +638,43 @@ def _status_commit(data: dict[str, Any]) -> str:
     last = href.rstrip("/").rpartition("/")[2] if isinstance(href, str) else ""
     hexadecimal = all(c in "0123456789abcdefABCDEF" for c in last)
     return last if 7 <= len(last) <= 40 and hexadecimal else ""
+
+
+def cloud_environment(value: Any, where: str = "") -> DeployEnvironment:
+    """A deployment_environment: uuid and name required; environment_type.name when given."""
+    data = obj(value, where)
+    kind = inner(data, "environment_type", where)
+    return DeployEnvironment(
+        text(data, "uuid", where, required=True),
+        text(data, "name", where, required=True),
+        text(kind, "name", located(where, "environment_type")),
+    )
+
+
+def cloud_deployment(value: Any, where: str = "") -> tuple[str, Deployment]:
+    """A deployment: (its environment's uuid, the deployment without the environment's name).
+    Required: state.name (COMPLETED: with status.name and completed_on), environment.uuid,
+    release.commit.hash (a commit hash)."""
+    data = obj(value, where)
+    at = located(where, "state")
+    state = inner(data, "state", where, required=True)
+    name = text(state, "name", at, required=True).upper()
+    finished = timestamp(state, "completed_on", at)
+    if name == "COMPLETED":
+        status = inner(state, "status", at, required=True)
+        word = text(status, "name", located(at, "status"), required=True).upper()
+        word = word if word in ("SUCCESSFUL", "FAILED", "STOPPED") else "UNKNOWN"
+        if finished is None:
+            raise Shape(f"{located(at, 'completed_on')} is missing")
+    else:
+        word = name if name in DEPLOYMENT_STATES else "UNKNOWN"
+    environment = inner(data, "environment", where, required=True)
+    uuid = text(environment, "uuid", located(where, "environment"), required=True)
+    release = inner(data, "release", where, required=True)
+    commit_at = located(located(where, "release"), "commit")
+    commit = inner(release, "commit", located(where, "release"), required=True)
+    hash_ = text(commit, "hash", commit_at, required=True)
+    if not 7 <= len(hash_) <= 40 or any(c not in string.hexdigits for c in hash_):
+        raise Shape(f"{located(commit_at, 'hash')} is {hash_!r}, not a commit hash")
+    url = text(state, "url", at) or text(release, "url", located(where, "release"))
+    return uuid, Deployment("", hash_.lower(), finished, word, url)

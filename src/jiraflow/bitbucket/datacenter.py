@@ -19,6 +19,8 @@ from jiraflow.bitbucket.client import (
     PAGE,
     BitbucketClient,
     BuildStatus,
+    DeployEnvironment,
+    Deployment,
     HeadMoved,
     MergeCheck,
     MergeRefused,
@@ -219,6 +221,16 @@ class DataCenterClient(BitbucketClient):
         for pr, target in self._pages(path, params, max(limit * 4, PAGE * 4), _dc_pull_target):
             if target == ours and pr.state in states:
                 yield pr
+
+    # -- deployments: none (Data Center has no Pipelines) -----------------------------------
+    def deployment_environments(self) -> list[DeployEnvironment]:
+        """NoPipelines: Data Center has no Pipelines, so no deployments to read; callers say
+        so in a note and take the environment branch for what is deployed."""
+        raise self._no_pipelines()
+
+    def last_deployment(self, environment_name: str) -> Deployment | None:
+        """NoPipelines, as deployment_environments."""
+        raise self._no_pipelines()
 
     # -- build status: the build-status API, required-builds merge checks ----------------------
     def builds(self, commit: str) -> list[BuildStatus]:

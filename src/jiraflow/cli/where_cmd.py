@@ -27,10 +27,11 @@ TAGS_SHOWN = 6
 )
 @pass_state
 def where(state: AppState, key: str, offline: bool) -> None:
-    """Which branches (develop, main, the where.environments branches, open releases and
-    hotfixes) and version tags hold the commits of issue KEY, with its Jira status and pull
-    request when configured. Commits are KEY's when their message names it, when a merge of
-    a branch named with it brought them in, or when they are on such a branch."""
+    """Which branches (develop, main, the environment branches in promotion order, open
+    releases and hotfixes) and version tags hold the commits of issue KEY, with its Jira
+    status and pull request when configured. Commits are KEY's when their message names
+    it, when a merge of a branch named with it brought them in, or when they are on such a
+    branch."""
     from jiraflow.services.where import whereabouts
 
     found, info = whereabouts(state.flow(), key, offline=offline)
@@ -52,13 +53,13 @@ def _print(state: AppState, found: Whereabouts, info: dict[str, Any]) -> None:
     places = [*info["branches"], *info["tags"]]
     built = {p["ref"]: p.get("builds") for p in places if p["ref"]}
     if found.changes:
-        local = {b.name: b for b in found.branches}
+        local = {b.name: b for b in found.branches if b.role != "environment"}
         for place in found.branches:
             twin = local.get(place.remote_of or "")
             if twin is not None and (twin.contains, twin.state) == (place.contains, place.state):
                 continue  # the remote's copy says the same as the local branch
             builds = _reported(built.get(place.ref))
-            rows.append((place.name, _held(place) + (f"; builds: {builds}" if builds else "")))
+            rows.append((place.label, _held(place) + (f"; builds: {builds}" if builds else "")))
             for sha in place.missing[:COMMITS_SHOWN] if place.state == "some" else ():
                 rows.append(("", "  lacks " + _commit_line(found, sha)))
         full = [t.name for t in found.tags if t.state == "all"]
@@ -71,6 +72,9 @@ def _print(state: AppState, found: Whereabouts, info: dict[str, Any]) -> None:
             builds = _reported(built.get(tag.ref))
             if builds:
                 rows.append(("", f"builds of {tag.name}: {builds}"))
+    for deployment in info.get("deployments") or []:
+        label = f"deployed to {deployment['environment']}"
+        rows.append((label, _deployed(deployment, len(found.changes))))
     if found.work_branches:
         rows.append(("branch", ", ".join(found.work_branches)))
     for pull in info["pull_requests"] or []:
@@ -97,6 +101,22 @@ def _reported(builds: dict[str, Any] | None) -> str:
     if not builds or "error" in builds or not builds["builds"]:
         return ""
     return str(builds["summary"])
+
+
+def _deployed(row: dict[str, Any], total: int) -> str:
+    """ "yes (abc1234, 2026-12-01 14:02)", "partly (1 of 2 commits: abc1234, ...)",
+    "no (abc1234, ...)", "no (no successful deployment)", "unknown (why)"."""
+    import datetime as dt
+
+    said = row["deployed"]
+    if said == "unknown" or not row["commit"]:
+        return f"{said} ({row['note']})" if row["note"] else said
+    facts = [row["commit"][:7]]
+    if row["finished"]:
+        when = dt.datetime.fromisoformat(row["finished"]).astimezone()
+        facts.append(when.strftime("%Y-%m-%d %H:%M"))
+    partly = f"{row['contains']} of {total} commits: " if said == "partly" else ""
+    return f"{said} ({partly}{', '.join(facts)})"
 
 
 def _headline(key: str, issue: dict[str, Any] | None) -> str:

@@ -22,6 +22,7 @@ bitbucket_dc_api (the endpoints) and server (HTTP, request log, faults, control 
 
 from __future__ import annotations
 
+import datetime as dt
 import threading
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -29,6 +30,7 @@ from typing import Any
 
 from jiraflow.sandbox import bitbucket_builds as builds  # registers its routes on the tables
 from jiraflow.sandbox import bitbucket_cloud_api, bitbucket_dc_api
+from jiraflow.sandbox import bitbucket_deployments as deployments  # registers its routes
 from jiraflow.sandbox import bitbucket_merging as merging  # registers its routes on the tables
 from jiraflow.sandbox import bitbucket_reviews as reviews  # registers its routes on the tables
 from jiraflow.sandbox.bitbucket_cloud_views import CloudView
@@ -429,6 +431,40 @@ class BitbucketSandbox(SandboxServer):
             book = builds.book(self._state.repository_by_name(full_name))
             number = len(book.required) + 1
             book.required.append(builds.RequiredBuilds(number, list(keys), branch))
+
+    # -- deployments (sandbox/bitbucket_deployments.py; Cloud only) ---------------------------
+
+    def deploy(
+        self,
+        full_name: str,
+        environment: str,
+        commit: str,
+        *,
+        state: str = "SUCCESSFUL",
+        when: dt.datetime | None = None,
+    ) -> Json:
+        """Record a Pipelines deployment of ``commit`` to ``environment`` (a name, any case,
+        or a uuid; Test, Staging and Production exist), as Cloud would: ``state`` SUCCESSFUL,
+        FAILED or STOPPED (completed at ``when``, now by default), IN_PROGRESS or UNDEPLOYED.
+        The answer is the deployment in Cloud's shape."""
+        if self.flavour != "cloud":
+            raise ValueError("deployments exist only on Bitbucket Cloud (Pipelines)")
+        with self._lock:
+            repository = self._state.repository_by_name(full_name)
+            deploy = deployments.record(
+                self._state, repository, environment, commit, status=state, when=when
+            )
+            return deployments.deployment_json(self._base(), repository, deploy)
+
+    def environments(self, full_name: str) -> list[Json]:
+        """Cloud: the repository's deployment environments, in Cloud's shape."""
+        if self.flavour != "cloud":
+            raise ValueError("deployment environments exist only on Bitbucket Cloud")
+        with self._lock:
+            repository = self._state.repository_by_name(full_name)
+            book = deployments.book(repository)
+            return [deployments.environment_json(self._base(), repository, e)
+                    for e in book.environments]  # fmt: skip
 
     def _find(self, full_name: str, pr_id: int) -> tuple[Repository, PullRequest]:
         repository = self._state.repository_by_name(full_name)

@@ -223,6 +223,9 @@ class Repository:
     build_status: Any = None
     #: merge settings and checks (sandbox/bitbucket_merging.MergeRules, made on first use)
     merge_rules: Any = None
+    #: Cloud's environments and deployments (sandbox/bitbucket_deployments.DeploymentBook,
+    #: made on first use)
+    deployments: Any = None
 
     @property
     def full_name(self) -> str:

@@ -5,7 +5,9 @@ request when those are configured. Jira or Bitbucket failing is a warning: git s
 Requests: Jira one (the issue); Bitbucket, asked in the background while Jira answers, the
 issue branch's pull requests (one) together with the builds of the pushed commits the
 branches and tags holding the issue point at (one per distinct commit, at most BUILT_PLACES),
-then the builds of the newest pull request's head (one): two round trips."""
+then the builds of the newest pull request's head (one): two round trips. Environments that
+name a Bitbucket `deployment` add, in the background too, the deployment environments (one,
+cached afterwards) and each one's deployments (one each, at once): services/deployments.py."""
 
 from __future__ import annotations
 
@@ -18,6 +20,7 @@ if TYPE_CHECKING:
     from jiraflow.concurrency import Ahead
     from jiraflow.gitflow.context import FlowContext
     from jiraflow.gitflow.where import Whereabouts
+    from jiraflow.services.deployments import Deployed
 
 PULL_REQUESTS = 5  # the newest pull requests of the issue's branch shown (one request)
 BUILT_PLACES = 5  # distinct commits of branches and tags whose builds are read (one each)
@@ -45,6 +48,7 @@ def whereabouts(
     warnings: list[str] = []
     asked: list[str] = []  # Bitbucket's warnings, said after Jira's
     bitbucket = None if offline else _bitbucket_ahead(flow, found, asked)
+    deploying = None if offline else _deployments_ahead(flow, found)
     info["issue"] = None if offline else _issue(flow, normal, warnings)
     warnings += asked
     info["pull_requests"] = None
@@ -55,8 +59,43 @@ def whereabouts(
         else:
             info["pull_requests"] = pulls
         _place_builds(info, built, warnings)
+    info["deployments"] = _deployments(flow, found, deploying, offline)
     info["warnings"] = warnings
     return found, info
+
+
+def _deployments_ahead(flow: FlowContext, found: Whereabouts) -> Ahead[Deployed | str] | None:
+    """Start reading the last successful deployment of each environment that names a
+    `deployment` (services/deployments.py; the client is made here), when the issue has
+    changes to look for."""
+    from jiraflow.concurrency import Ahead
+    from jiraflow.errors import JiraflowError
+    from jiraflow.services.deployments import deployed
+    from jiraflow.services.pull_requests import forge_for
+
+    names = [e.deployment for e in flow.config.environments if e.deployment]
+    if not names or not found.changes:
+        return None
+    try:
+        forge = forge_for(flow)
+        if forge.enabled:
+            forge.client  # noqa: B018 - the credential is looked up here, not in the thread
+    except JiraflowError as exc:
+        return Ahead(partial(str, exc.message))
+    return Ahead(partial(deployed, flow, names, forge=forge))
+
+
+def _deployments(
+    flow: FlowContext, found: Whereabouts, deploying: Ahead[Deployed | str] | None, offline: bool
+) -> list[dict[str, Any]]:
+    """The `deployments` of the JSON: one entry per environment with a `deployment`."""
+    from jiraflow.services.deployments import where_json
+
+    if not found.changes:
+        return []
+    if deploying is None:
+        return where_json(flow, found.changes, "not asked (--offline)" if offline else "")
+    return where_json(flow, found.changes, deploying.result())
 
 
 def _issue(flow: FlowContext, key: str, warnings: list[str]) -> dict[str, Any] | None:
