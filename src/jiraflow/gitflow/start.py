@@ -64,6 +64,10 @@ def plan_start(
     branch = check_branch_name(model.branch(kind, name), name) if name is not None else ""
     if kind == "support" and not base:
         raise UsageError("support start needs a base", "e.g. `jiraflow support start 1.x 1.0.0`")
+    track = False  # the configured base is a release branch only the remote has
+    if base is None and kind == "feature" and ctx.config.feature.base == "release":
+        base, track = open_release(ctx, fetch=fetch)
+        fetch = False  # open_release fetched
     base = base or model.default_base(kind)
     if kind != "feature" and kind != "bugfix":
         ctx.require_clean()
@@ -89,7 +93,7 @@ def plan_start(
                 f"the tag '{tag}' already exists",
                 f"Choose another version, or `git tag -d {tag}` if it is a mistake.",
             )
-    if proposal is None:  # else checked before proposing
+    if proposal is None and not track:  # else checked before proposing (or made below)
         _check_base(ctx, kind, base)
     if kind in ("release", "hotfix") and versions.parse(name) is not None:
         top = proposal.highest if proposal else _highest(ctx, kind, base)
@@ -97,18 +101,54 @@ def plan_start(
         versions.check_new(name, top, kind, base=other)
 
     plan = Plan(f"{kind} start", branch, moves={branch_ref(branch)})
+    if track:
+        remote_base = f"{model.remote}/{base}"
+        plan.moves.add(branch_ref(base))
+        plan.add("branch", "--quiet", "--track", base, remote_base)
     plan.add("checkout", "--quiet", "-b", branch, base)
     if kind != "support" and base != model.default_base(kind):
         # Recorded where AVH records it, so finish (ours or `git flow`) merges back into it;
         # the default base needs no record (both tools fall back to it).
         plan.add("config", f"gitflow.branch.{branch}.base", base)
     plan.summary = [f"created '{branch}' from '{base}'"]
+    if track:
+        plan.summary.insert(0, f"created '{base}' to track '{model.remote}/{base}'")
     if proposal is not None and name == str(proposal.version):
         plan.summary.append(proposal.describe())
     if kind in ("release", "hotfix"):
         _bump_version_files(ctx, plan, base, name)
     plan.summary.append(f"you are now on '{branch}'")
     return plan
+
+
+def open_release(ctx: FlowContext, *, fetch: bool = False) -> tuple[str, bool]:
+    """The base of a feature when `feature.base` is "release": the one open release branch,
+    local or only on the remote (then True: the start makes a local branch tracking it).
+    None open, or several, is refused: the user says which with --base."""
+    repo, model = ctx.repo, ctx.model
+    prefix = model.prefixes["release"]
+    if fetch and repo.remote_branch(model.remote, model.develop):
+        repo.fetch(model.remote)
+    local = repo.branches(prefix)
+    remote = [
+        ref[len(REMOTES) + len(model.remote) + 1 :]
+        for ref in repo.refs()
+        if ref.startswith(f"{REMOTES}{model.remote}/{prefix}")
+    ]
+    names = sorted(set(local) | set(remote))
+    if not names:
+        raise RepoStateError(
+            "feature.base is 'release', but no release branch is open",
+            "Start one (`jiraflow release start VERSION`), "
+            f"or add `--base {model.develop}` to start this feature from {model.develop}.",
+        )
+    if len(names) > 1:
+        shown = ", ".join(names)
+        raise RepoStateError(
+            f"feature.base is 'release', but several release branches are open: {shown}",
+            f"Add `--base {names[0]}` (or another of them) to say which.",
+        )
+    return names[0], names[0] not in local
 
 
 def _check_base(ctx: FlowContext, kind: str, base: str) -> None:
@@ -312,11 +352,13 @@ def _read(repo: GitRepo, path: str) -> str | None:
 
 def _not_made_by(repo: GitRepo, entry: Journal, tip: str | None) -> str:
     """Why the start's branch is not the start's own work any more ("" when it is): it
-    holds the base (the start's first step) or, on top of it, the start's version commit."""
+    holds the base (what its checkout started from) or, on top of it, the start's version
+    commit."""
     if tip is None:
         return ""
-    create = entry.steps[0].argv if entry.steps else ()
-    base = create[-1] if create[:3] == ("checkout", "--quiet", "-b") else None
+    checkout = ("checkout", "--quiet", "-b")
+    create = next((s.argv for s in entry.steps if s.argv[:3] == checkout), ())
+    base = create[-1] if create else None
     base_commit = repo.commit_of(base) if base else None
     if tip == base_commit:
         return ""
