@@ -284,8 +284,9 @@ def _require_planned_head(repo: GitRepo, journal: Journal, step: Step) -> None:
 
 
 def resumable(operation: str) -> bool:
-    """Only finishes can be continued or aborted; other commands undo themselves on failure."""
-    return operation.endswith(" finish")
+    """Only finishes and promotes can be continued or aborted; other commands undo
+    themselves on failure."""
+    return operation.endswith(" finish") or operation == "promote"
 
 
 def _run_from(
@@ -396,6 +397,12 @@ def _pull_request_path(journal: Journal, branch: str) -> str:
         return (
             f"Push to a branch it does not protect and open a pull request from there into "
             f"'{branch}' (`jiraflow pr create --base {branch}`)."
+        )
+    if operation == "promote":
+        return (
+            "Nothing is lost: `jiraflow promote --abort` puts it back; then "
+            f"`jiraflow config set gitflow.protected {branch}` and `jiraflow promote` again "
+            "go through a pull request."
         )
     kind = operation.split()[0]
     again = f"jiraflow {kind} finish" + (" --pr" if kind in ("release", "hotfix") else "")

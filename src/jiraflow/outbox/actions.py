@@ -8,6 +8,8 @@ An action is its JSON form, a dict, so that the journal and the outbox hold it a
   {"id", "site", "key", "do": "link", "url": pull request URL, "title": "...", "resolved": bool}
   {"id", "site", "key": project, "do": "release", "version": Jira version name,
    "keys": [...], "released": bool, "date": "YYYY-MM-DD" or None, "target": status or ""}
+  {"id", "site", "key": project, "do": "promote", "env": environment name, "keys": [...],
+   "target": status, "later": [statuses of the later environments]}
 "site" is None when it was not known which site has the issue; other keys are notes made on
 the way ("queued", "error", "tried", "sent", "reached", "result", "warnings"). Every action is
 idempotent when delivered, so `jiraflow sync` can replay the outbox safely: a move re-reads the
@@ -456,4 +458,123 @@ class Release(Action):
         return created
 
 
-KINDS: dict[str, type[Action]] = {kind.do: kind for kind in (Assign, Move, Comment, Link, Release)}
+class Promote(Action):
+    """The issues of a promotion in one project moved to the environment's status: read with
+    one search per 100 keys, moved WRITERS at a time. Never backwards: an issue already at
+    the status of a later environment ("later"), or done when the target is not, is left
+    alone with a warning. Like a release, it looks before it writes: a repeat does nothing."""
+
+    do = "promote"
+    of_project = True
+    missing_is_moot = False
+    fields: ClassVar[dict[str, Any]] = {
+        "env": str,
+        "keys": [store.NAME],
+        "target": str,
+        "later": [str],
+        "result?": {str: store.ANY},
+    }
+
+    @classmethod
+    def for_keys(
+        cls, tracker: Tracker, keys: list[str], *, env: str, target: str, later: list[str]
+    ) -> list[Promote]:
+        """One action per Jira project among `keys`."""
+        by_project: dict[str, list[str]] = {}
+        for key in keys:
+            if tracker.accepts(key):
+                by_project.setdefault(project_of(key), []).append(key)
+        actions = []
+        for project, project_keys in by_project.items():
+            owners = tracker.sites_for(project_keys[0])
+            action = cls.new(owners[0].url if len(owners) == 1 else None, project)
+            action.update(env=env, keys=project_keys, target=target, later=later)
+            actions.append(action)
+        return actions
+
+    def describe(self) -> str:
+        keys = self["keys"]
+        listed = ", ".join(keys[:5]) + (f" and {len(keys) - 5} more" if len(keys) > 5 else "")
+        return f"move {listed} to {self['target']} ({self['env']})"
+
+    def describe_done(self) -> str:
+        result = self.get("result") or {}
+        moved = result.get("moved", 0)
+        return (
+            f"{self.key}: {moved} of {result.get('issues', 0)} issues moved to "
+            f"{result.get('reached') or self['target']} ({self['env']})"
+        )
+
+    def deliver(
+        self, tracker: Tracker, box: Queue, known: Issue | None
+    ) -> tuple[Issue | None, str]:
+        self["warnings"] = self._deliver(tracker)
+        return None, ""
+
+    def _deliver(self, tracker: Tracker) -> list[str]:
+        from jiraflow.jira.client import Refused
+
+        target, later = self["target"], self["later"]
+        found = tracker.lookup(self["keys"], transitions=True)
+        tracker.forget()
+        warnings = []
+        if found.missing:
+            warnings.append(f"not in Jira, not moved: {', '.join(found.missing)}")
+        issues = [found.issues[k] for k in self["keys"] if k in found.issues]
+        result: dict[str, Any] = {"issues": len(issues), "moved": 0}
+        self["result"] = result
+        if not issues:
+            return warnings
+        client = tracker.client(tracker.site(found.sites[issues[0].key]))
+        to_done = target.replace(" ", "").lower() == "category:done"
+
+        def update(issue: Issue) -> str:
+            """One issue: "moved", "" (already there) or a warning (left alone)."""
+            status = issue.status
+            if status.matches(target):
+                return ""
+            if any(status.matches(t) for t in later):
+                return f"{issue.key} is already {status.name}, further along; left alone"
+            try:
+                transition = choose_transition(issue, issue.transitions or [], target)
+                values = screen_values(issue, transition, tracker.config.jira.fields)
+            except ConfigError as exc:
+                if status.category == "done" and not to_done:
+                    return f"{issue.key} is {status.name} (done); left alone"
+                return f"{exc.message}; left as it is. {exc.hint or 'Move it in Jira.'}"
+            if status.category == "done" and transition.to.category != "done":
+                return f"{issue.key} is {status.name} (done); left alone"
+            try:
+                client.transition(issue.key, transition.id, values)
+            except Refused as exc:
+                if not 400 <= exc.status < 500 or exc.status == 429:
+                    raise
+                return f"{issue.key} was not moved to {target}: {exc.message}. Move it in Jira."
+            result["reached"] = transition.to.name
+            return "moved"
+
+        errors: list[JiraflowError] = []
+        with ThreadPoolExecutor(max_workers=WRITERS) as pool:
+            futures = [pool.submit(update, issue) for issue in issues]
+            try:
+                for future in futures:
+                    try:
+                        outcome = future.result()
+                    except JiraflowError as exc:
+                        errors.append(exc)
+                        outcome = ""
+                    if outcome == "moved":
+                        result["moved"] += 1
+                    elif outcome:
+                        warnings.append(outcome)
+            except BaseException:  # Ctrl-C: no more writes start; the action stays queued
+                pool.shutdown(wait=False, cancel_futures=True)
+                raise
+        if errors:
+            raise errors[0]
+        return warnings
+
+
+KINDS: dict[str, type[Action]] = {
+    kind.do: kind for kind in (Assign, Move, Comment, Link, Release, Promote)
+}

@@ -137,7 +137,7 @@ def resume_or_abort(state: Session, flow: FlowContext, kind: str, cont: bool) ->
     from jiraflow.outbox.box import Outbox
     from jiraflow.services import remote
 
-    operation = f"{kind} finish"
+    operation = kind if kind == "promote" else f"{kind} finish"  # `jiraflow promote --continue`
     with journal.lock(flow.repo):
         entry = journal.in_progress(flow.repo)
         if entry is None:
@@ -162,7 +162,7 @@ def resume_or_abort(state: Session, flow: FlowContext, kind: str, cont: bool) ->
                     on_step=lambda s: state.renderer.step(s.describe()),
                     on_done=(lambda _records: outbox.enqueue(actions)) if outbox else None,
                 )
-            done = f"finished '{entry.branch}'"
+            done = f"{'promoted' if kind == 'promote' else 'finished'} '{entry.branch}'"
             state.renderer.summary([done])
             state.renderer.note(branch=flow.repo.head().branch)
             if tracker is not None:
