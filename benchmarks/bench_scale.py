@@ -264,6 +264,9 @@ def cases(repo: Path, facts: dict[str, Any], program: str) -> list[Case]:
 
     small, big = "develop~100..develop", "develop~1400..develop"
     notes = f"{before}..{last}"
+    chain = repo.parent / "board-chain.toml"  # board needs [[environments]]: a user file
+    chain.write_text('[[environments]]\nname = "production"\nbranch = "main"\n')
+    board = ["board", "--release", last]
     return [
         run("feature list", ["feature", "list"], "git branch --list feature/*"),
         run("status", ["status"], "git status"),
@@ -279,6 +282,12 @@ def cases(repo: Path, facts: dict[str, Any], program: str) -> list[Case]:
         run(f"check range ({size(small)})", ["check", "range", small, "--offline"], LOG + small),
         run(f"check range ({size(big)})", ["check", "range", big, "--offline"], LOG + big),
         run(f"release notes ({size(notes)})", ["release", "notes", notes], LOG + notes),
+        (
+            f"board --release {last} ({size(notes)})",
+            [program, *board],
+            {"JIRAFLOW_CONFIG": str(chain)},
+            (LOG + notes).split(),
+        ),
     ]
 
 

@@ -94,6 +94,8 @@ class LazyGroup(click.Group):
 SUMMARIES: dict[str, str | None] = {
     "auth": "Log in to Jira or Bitbucket (tokens kept in the OS keyring), see who you are, "
     "log out.",
+    "board": "Where each issue is along the [[environments]] chain: merged and deployed per "
+    "environment, with its Jira status and pull request.",
     "bugfix": "Bugfix branches: fixes for develop, merged like features.",
     "check": "Check Jira issue keys as Bitbucket's server-side hooks would: in branch names, "
     "commit messages, ranges of commits and pull requests.",
@@ -109,6 +111,9 @@ SUMMARIES: dict[str, str | None] = {
     "hotfix": "Hotfix branches: from main, merged into main, tagged, and merged back.",
     "init": "Set up Gitflow here: main and develop, prefixes, .jiraflow.toml.",
     "pr": "Bitbucket pull requests (Cloud or Data Center) of Gitflow branches.",
+    "promote": "Promote to environment ENV: its branch brought up to the previous "
+    "environment's (develop, or the one open release branch, for the first), pushed, and the "
+    "Jira issues of the commits it newly holds moved to ENV's status.",
     "release": "Release branches: from develop, merged into main and tagged.",
     "sandbox": "Local simulators of Jira and Bitbucket (Cloud or Data Center) on 127.0.0.1.",
     "start": "Start work on issue KEY: a bugfix for a Bug, a feature otherwise (see "
@@ -146,6 +151,8 @@ SUMMARIES: dict[str, str | None] = {
         "pr": "jiraflow.cli.pr_cmd:pr",
         "demo": "jiraflow.cli.demo_cmd:demo",
         "where": "jiraflow.cli.where_cmd:where",
+        "promote": "jiraflow.cli.promote_cmd:promote",
+        "board": "jiraflow.cli.board_cmd:board",
         "hooks": "jiraflow.cli.hooks_cmd:hooks",
         "check": "jiraflow.cli.check_cmd:check",
         "_refresh-issues": "jiraflow.cli.complete:refresh_issues",
