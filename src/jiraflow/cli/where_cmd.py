@@ -1,4 +1,4 @@
-"""`jiraflow where KEY`: which branches, environments, release tags and open releases hold
+"""`jiraflow where KEY...`: which branches, environments, release tags and open releases hold
 an issue's commits (jiraflow.gitflow.where, from git alone), with its Jira status and pull request
 when those are configured. Jira or Bitbucket failing is a warning: git still answers."""
 
@@ -21,25 +21,30 @@ TAGS_SHOWN = 6
 
 
 @click.command(context_settings=CONTEXT_SETTINGS)
-@click.argument("key", shell_complete=complete_issues)
+@click.argument("keys", nargs=-1, required=True, metavar="KEY...", shell_complete=complete_issues)
 @click.option(
     "--offline", is_flag=True, help="Answer from git alone: ask neither Jira nor Bitbucket."
 )
 @pass_state
-def where(state: AppState, key: str, offline: bool) -> None:
+def where(state: AppState, keys: tuple[str, ...], offline: bool) -> None:
     """Which branches (develop, main, the environment branches in promotion order, open
     releases and hotfixes) and version tags hold the commits of issue KEY, with its Jira
     status and pull request when configured. Commits are KEY's when their message names
     it, when a merge of a branch named with it brought them in, or when they are on such a
-    branch."""
-    from jiraflow.services.where import whereabouts
+    branch. Several keys: one section each (JSON: a list), Jira asked once for them all."""
+    from jiraflow.services.where import whereabouts_of
 
-    found, info = whereabouts(state.flow(), key, offline=offline)
+    answers = whereabouts_of(state.flow(), list(keys), offline=offline)
     if state.json:
-        state.renderer.data(info)
+        infos = [info for _, info in answers]
+        state.renderer.data(infos[0] if len(infos) == 1 else infos)
     else:
-        _print(state, found, info)
-    for text in info["warnings"]:
+        for i, (found, info) in enumerate(answers):
+            if i:
+                state.renderer.line("")
+            _print(state, found, info)
+    warnings = [text for _, info in answers for text in info["warnings"]]
+    for text in dict.fromkeys(warnings):
         state.renderer.warn(text)
 
 

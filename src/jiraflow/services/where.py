@@ -2,12 +2,15 @@
 an issue's commits (jiraflow.gitflow.where, from git alone), with its Jira status and pull
 request when those are configured. Jira or Bitbucket failing is a warning: git still answers.
 
-Requests: Jira one (the issue); Bitbucket, asked in the background while Jira answers, the
-issue branch's pull requests (one) together with the builds of the pushed commits the
-branches and tags holding the issue point at (one per distinct commit, at most BUILT_PLACES),
-then the builds of the newest pull request's head (one): two round trips. Environments that
-name a Bitbucket `deployment` add, in the background too, the deployment environments (one,
-cached afterwards) and each one's deployments (one each, at once): services/deployments.py."""
+Requests, for one key: Jira one (the issue); Bitbucket, asked in the background while Jira
+answers, the issue branch's pull requests (one) together with the builds of the pushed
+commits the branches and tags holding the issue point at (one per distinct commit, at most
+BUILT_PLACES), then the builds of the newest pull request's head (one): two round trips.
+Environments that name a Bitbucket `deployment` add, in the background too, the deployment
+environments (one, cached afterwards) and each one's deployments (one each, at once):
+services/deployments.py.
+Several keys: Jira one search per 100 keys (instead of one read each); the deployments once
+for all the keys; Bitbucket the same per key, KEYS_AT_ONCE keys at a time."""
 
 from __future__ import annotations
 
@@ -24,6 +27,7 @@ if TYPE_CHECKING:
 
 PULL_REQUESTS = 5  # the newest pull requests of the issue's branch shown (one request)
 BUILT_PLACES = 5  # distinct commits of branches and tags whose builds are read (one each)
+KEYS_AT_ONCE = 4  # keys whose Bitbucket questions are asked at once (`where` of several keys)
 
 
 def whereabouts(
@@ -31,8 +35,64 @@ def whereabouts(
 ) -> tuple[Whereabouts, dict[str, Any]]:
     """Where issue KEY's commits are, and the JSON of `where` (with the issue and its pull
     requests unless offline, and the warnings of what could not be asked)."""
-    from jiraflow.errors import UsageError
     from jiraflow.gitflow.where import locate
+
+    normal = _normal(flow, key)
+    found = locate(flow, normal)
+    info = found.to_json()
+    warnings: list[str] = []
+    asked: list[str] = []  # Bitbucket's warnings, said after Jira's
+    call = None if offline else _bitbucket_call(flow, found, asked)
+    bitbucket = None if call is None else _ahead(call)
+    deploying = None if offline else _deployments_ahead(flow, bool(found.changes))
+    info["issue"] = None if offline else _issue(flow, normal, warnings)
+    warnings += asked
+    answer = None if bitbucket is None else bitbucket.result()
+    _complete(flow, found, info, warnings, answer, deploying, offline)
+    return found, info
+
+
+def whereabouts_of(
+    flow: FlowContext, keys: list[str], *, offline: bool
+) -> list[tuple[Whereabouts, dict[str, Any]]]:
+    """`whereabouts` of each of `keys` (each once, in the order given). Several keys: the
+    issues are read from Jira together (one search per 100 keys), the deployments once for
+    all, and each key's Bitbucket questions (as for one key) KEYS_AT_ONCE keys at a time,
+    all of it in the background while git locates the keys one after another."""
+    from jiraflow.concurrency import Ahead, together
+    from jiraflow.gitflow.where import locate
+
+    normals = list(dict.fromkeys(_normal(flow, key) for key in keys))
+    if len(normals) == 1:
+        return [whereabouts(flow, normals[0], offline=offline)]
+    jira = None if offline else Ahead(partial(_issues, flow, normals))
+    founds = [locate(flow, key) for key in normals]
+    asked: list[list[str]] = [[] for _ in normals]
+    calls = [
+        None if offline else _bitbucket_call(flow, found, said)
+        for found, said in zip(founds, asked, strict=True)
+    ]
+    bitbucket = None
+    if any(calls):
+        each = [call or _nothing for call in calls]
+        bitbucket = Ahead(partial(together, each, KEYS_AT_ONCE))
+    changes = any(found.changes for found in founds)
+    deploying = None if offline else _deployments_ahead(flow, changes)
+    issues, told = ({}, []) if jira is None else jira.result()
+    answers = [None] * len(normals) if bitbucket is None else bitbucket.result()
+    result = []
+    for key, found, said, answer in zip(normals, founds, asked, answers, strict=True):
+        info = found.to_json()
+        info["issue"] = None if offline else issues.get(key)
+        warnings = [*told, *_missing(issues, key), *said]
+        _complete(flow, found, info, warnings, answer, deploying, offline)
+        result.append((found, info))
+    return result
+
+
+def _normal(flow: FlowContext, key: str) -> str:
+    """KEY as Jira spells it, or a usage error."""
+    from jiraflow.errors import UsageError
     from jiraflow.keys import normalise_key
 
     jira = flow.config.jira
@@ -43,17 +103,32 @@ def whereabouts(
             f"'{key}' is not a Jira issue key",
             "Give one like PROJ-12 (lower case works for a project in jira.projects).",
         )
-    found = locate(flow, normal)
-    info = found.to_json()
-    warnings: list[str] = []
-    asked: list[str] = []  # Bitbucket's warnings, said after Jira's
-    bitbucket = None if offline else _bitbucket_ahead(flow, found, asked)
-    deploying = None if offline else _deployments_ahead(flow, found)
-    info["issue"] = None if offline else _issue(flow, normal, warnings)
-    warnings += asked
+    return normal
+
+
+def _ahead(call: Callable[[], Answer]) -> Ahead[Answer]:
+    from jiraflow.concurrency import Ahead
+
+    return Ahead(call)
+
+
+def _nothing() -> Answer | None:
+    return None
+
+
+def _complete(
+    flow: FlowContext,
+    found: Whereabouts,
+    info: dict[str, Any],
+    warnings: list[str],
+    answer: Answer | None,
+    deploying: Ahead[Deployed | str] | None,
+    offline: bool,
+) -> None:
+    """Bitbucket's answer, the deployments and the warnings into the JSON of one key."""
     info["pull_requests"] = None
-    if bitbucket is not None:
-        pulls, built = bitbucket.result()
+    if answer is not None:
+        pulls, built = answer
         if isinstance(pulls, str):
             warnings.append(pulls)
         else:
@@ -61,20 +136,19 @@ def whereabouts(
         _place_builds(info, built, warnings)
     info["deployments"] = _deployments(flow, found, deploying, offline)
     info["warnings"] = warnings
-    return found, info
 
 
-def _deployments_ahead(flow: FlowContext, found: Whereabouts) -> Ahead[Deployed | str] | None:
+def _deployments_ahead(flow: FlowContext, wanted: bool) -> Ahead[Deployed | str] | None:
     """Start reading the last successful deployment of each environment that names a
-    `deployment` (services/deployments.py; the client is made here), when the issue has
-    changes to look for."""
+    `deployment` (services/deployments.py; the client is made here), when `wanted` (an
+    issue has changes to look for)."""
     from jiraflow.concurrency import Ahead
     from jiraflow.errors import JiraflowError
     from jiraflow.services.deployments import deployed
     from jiraflow.services.pull_requests import forge_for
 
     names = [e.deployment for e in flow.config.environments if e.deployment]
-    if not names or not found.changes:
+    if not names or not wanted:
         return None
     try:
         forge = forge_for(flow)
@@ -111,6 +185,43 @@ def _issue(flow: FlowContext, key: str, warnings: list[str]) -> dict[str, Any] |
     except JiraflowError as exc:
         warnings.append(f"could not ask Jira about {key}: {exc.message}")
         return None
+    return _issue_json(issue, site.url)
+
+
+def _issues(
+    flow: FlowContext, keys: list[str]
+) -> tuple[dict[str, dict[str, Any] | None], list[str]]:
+    """The issues of several keys as Jira has them (one search per 100 keys on each site
+    that may have them), by key, with None for a key Jira does not have; and the warning
+    when Jira could not be asked. Keys Jira is not set up for are left out."""
+    from jiraflow.errors import JiraflowError
+    from jiraflow.services.remote import tracker_for
+
+    try:
+        tracker = tracker_for(flow)
+        if not tracker.enabled:
+            return {}, []
+        accepted = [key for key in keys if tracker.accepts(key)]
+        found = tracker.lookup(accepted) if accepted else None
+    except JiraflowError as exc:
+        return {}, [f"could not ask Jira about {', '.join(keys)}: {exc.message}"]
+    if found is None:
+        return {}, []
+    issues: dict[str, dict[str, Any] | None] = dict.fromkeys(found.missing)
+    for key, issue in found.issues.items():
+        issues[key] = _issue_json(issue, found.sites[key])
+    return issues, []
+
+
+def _missing(issues: dict[str, dict[str, Any] | None], key: str) -> list[str]:
+    """The warning of a key Jira was asked about and does not have."""
+    if key in issues and issues[key] is None:
+        return [f"Jira has no issue {key} (or you may not see it)"]
+    return []
+
+
+def _issue_json(issue: Any, site: str) -> dict[str, Any]:
+    """The `issue` of the JSON."""
     return {
         "key": issue.key,
         "summary": issue.summary,
@@ -118,7 +229,7 @@ def _issue(flow: FlowContext, key: str, warnings: list[str]) -> dict[str, Any] |
         "status": issue.status.name,
         "assignee": issue.assignee_name,
         "fix_versions": list(getattr(issue, "fix_versions", None) or []),
-        "url": f"{site.url}/browse/{issue.key}",
+        "url": f"{site}/browse/{issue.key}",
     }
 
 
@@ -128,14 +239,13 @@ Pulls = list[dict[str, Any]] | str | None
 Answer = tuple[Pulls, dict[str, dict[str, Any]]]
 
 
-def _bitbucket_ahead(
+def _bitbucket_call(
     flow: FlowContext, found: Whereabouts, warnings: list[str]
-) -> Ahead[Answer] | None:
-    """Start asking Bitbucket (in the background; the client is made here): the newest
+) -> Callable[[], Answer] | None:
+    """What to ask Bitbucket (to run in the background; the client is made here): the newest
     pull requests of the issue's likeliest branch and the builds of their newest one's
     head, and the builds of the pushed commits of the places holding the issue. None when
     Bitbucket is not set up or there is nothing to ask."""
-    from jiraflow.concurrency import Ahead
     from jiraflow.errors import JiraflowError
     from jiraflow.services.pull_requests import forge_for
 
@@ -154,7 +264,7 @@ def _bitbucket_ahead(
     except JiraflowError as exc:
         warnings.append(f"could not ask Bitbucket about {branch or 'builds'}: {exc.message}")
         return None
-    return Ahead(partial(_ask, client, branch, commits))
+    return partial(_ask, client, branch, commits)
 
 
 def _built_commits(flow: FlowContext, found: Whereabouts) -> dict[str, str]:
