@@ -31,13 +31,16 @@ def test_demo_walks_the_whole_flow_and_leaves_nothing_behind(tmp_path: Path, kin
     assert proc.returncode == 0, proc.stdout + proc.stderr
     out = proc.stdout
     commands = (
+        "$ jiraflow init --environments",
         "$ jiraflow feature start PROJ-1",
-        "$ git commit",
+        "$ git commit --quiet -m 'Add the login form'",
         "$ jiraflow pr create",
         "$ jiraflow pr checks",
         "$ jiraflow pr merge",
         "$ jiraflow release start 1.1.0",
         "$ jiraflow release finish",
+        "$ jiraflow promote qa",
+        "$ jiraflow board --release 1.1.0",
     )
     places = [out.find(command) for command in commands]
     assert -1 not in places and places == sorted(places), places  # all, in this order
@@ -49,6 +52,7 @@ def test_demo_walks_the_whole_flow_and_leaves_nothing_behind(tmp_path: Path, kin
     assert 'PROJ-1 "Add login form" is Done' in out
     assert "tags holding its commit: 1.1.0" in out
     assert "main is tagged 1.1.0" in out
+    _assert_promote_and_board(out, kind)
     assert "Done in" in out
     assert list(here.iterdir()) == []  # nothing written where it was run
     assert list(scratch.iterdir()) == []  # the temporary repository is gone
@@ -83,3 +87,29 @@ def _assert_checks_and_merge(out: str) -> None:
         "the merge Bitbucket made" in out
     )
     assert "-> no feature branch is left, here or on origin" in out
+
+
+def _assert_promote_and_board(out: str, kind: str) -> None:
+    init = _section(out, "jiraflow init --environments")
+    assert "✓ created 'qa' from 'main'" in init and "✓ created 'staging' from 'main'" in init
+    # promote qa moved the fix pushed to develop to qa's status, and left the done one alone
+    promote = _section(out, "jiraflow promote qa")
+    assert "✓ pushed 'qa' to 'origin'" in promote
+    assert "PROJ: 1 of 2 issues moved to In Review (qa)" in promote
+    assert "PROJ-1 is already Done" in promote
+    assert '-> Jira: PROJ-7 "Flaky login test" is In Review' in out
+    # the board: one row for the release's issue, a column per environment (and deployment)
+    board = _section(out, "jiraflow board --release 1.1.0").splitlines()
+    header = board[0].split()
+    assert header[:8] == ["Key", "Summary", "Type", "Status", "PR", "qa", "staging", "production"]
+    [row] = [line for line in board if line.strip().startswith("PROJ-")]
+    cells = re.split(r"\s{2,}", row.strip())
+    assert cells[0] == "PROJ-1" and cells[5:8] == ["yes", "no", "yes"], row
+    if kind == "cloud":  # Pipelines deployed main to Production
+        assert "deployed production" in board[0]
+        assert re.match(r"yes \d{4}-\d\d-\d\d$", cells[8]), row
+        assert "1 issue: 1 in qa, 0 in staging, 1 deployed to production" in board[-1]
+    else:  # Data Center has no Pipelines: no deployment column
+        assert "deployed" not in board[0] and len(cells) == 8, row
+        assert "no deployment column" in out
+        assert "1 issue: 1 in qa, 0 in staging, 1 in production" in board[-1]

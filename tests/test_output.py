@@ -155,6 +155,18 @@ def test_every_command_prints_one_json_document(
     step("hotfix", "finish", "-m", "Hotfix 1.0.1")
     step("support", "start", "1.x", "1.0.0")
     step("support", "list")
+    repo.git("checkout", "-q", "develop")
+    repo.git("branch", "qa", "develop")
+    repo.git("push", "-q", "origin", "qa")
+    team = repo.path / ".jiraflow.toml"
+    chain = '\n[[environments]]\nname = "qa"\nbranch = "qa"\njira = "In Progress"\n'
+    team.write_text(team.read_text() + chain)
+    repo.git("add", ".jiraflow.toml")
+    repo.git("commit", "-q", "-m", "PROJ-5 The chain")
+    promoted = step("promote", "qa")
+    assert promoted["branch"] == "develop" and promoted["done"][0].startswith("promoted")
+    board = step("board", "--release", "1.0.0")
+    assert board["issues"] and board["environments"][0]["name"] == "qa"
     step("config", "show")
     step("config", "get", "gitflow.main")
     step("config", "set", "branch.max_length", "50")

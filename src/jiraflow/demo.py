@@ -5,7 +5,8 @@ origin is made in a temporary directory; then real `jiraflow` commands run in it
 each, exactly as a user would type them. Between the commands, the demo reads the sandboxes'
 state to show what each command did in Jira and Bitbucket, and plays the others' part in the
 sandbox: the CI server that reports a build on the pull request, the colleague who approves
-it. Nothing is written where the demo is run (HOME and the config and cache directories point
+it. It ends with the release manager's half: `promote qa` and the `board`. Nothing is
+written where the demo is run (HOME and the config and cache directories point
 into the temporary directory, the keyring is not used) and nothing is left running or lying
 around afterwards.
 """
@@ -30,6 +31,27 @@ ISSUE = "PROJ-1"
 VERSION = "1.1.0"
 BUILD, BUILD_KEY = "Shop CI: tests", "shop-ci"
 BUILD_URL = "https://ci.example.com/shop/builds/1"
+QA_STATUS = "In Review"
+FIX = "PROJ-7"  # a colleague's fix, committed straight on develop after the release
+#: The environments, in promotion order (the sandbox's workflow has no QA status: qa's
+#: issues go to In Review); production is main, deployed by Pipelines on Cloud (Data Center
+#: has no Pipelines: its chain has no deployment line).
+CHAIN = """
+[[environments]]
+name = "qa"
+branch = "qa"
+jira = "In Review"
+
+[[environments]]
+name = "staging"
+branch = "staging"
+
+[[environments]]
+name = "production"
+branch = "main"
+jira = "category:done"
+deployment = "Production"
+"""
 Printer = Callable[[str], None]
 REPORT = "This is a bug in jiraflow: please report it with the output above."
 
@@ -81,10 +103,10 @@ class Demo:
     def effect(self, text: str) -> None:
         self.out(f"  -> {text}")
 
-    def issue_line(self) -> str:
-        issue = self.jira.issue(ISSUE)
+    def issue_line(self, key: str = ISSUE) -> str:
+        issue = self.jira.issue(key)
         who = self.jira.user(issue["assignee"])["displayName"] if issue["assignee"] else "nobody"
-        return f'Jira: {ISSUE} "{issue["summary"]}" is {issue["status"]}, assigned to {who}'
+        return f'Jira: {key} "{issue["summary"]}" is {issue["status"]}, assigned to {who}'
 
 
 def run(kind: str, out: Printer) -> float:
@@ -169,7 +191,21 @@ def _setup(root: str, kind: str, jira: Any, bitbucket: Any, out: Printer) -> Dem
     out(f"and {bitbucket.repository_name} in the sandbox Bitbucket is backed by that origin.")
     out("")
     demo.jiraflow("init", "--defaults")
-    demo.git("push", "--quiet", "origin", "main", "develop")
+    out("")
+    out("The team file names the environments, in promotion order: qa (Jira: In Review),")
+    if kind == "cloud":
+        out('staging, production (main, deployed as "Production" by Pipelines);')
+        chain = CHAIN
+    else:
+        out("staging, production (main; Data Center has no Pipelines, so no deployment);")
+        chain = CHAIN.replace('deployment = "Production"\n', "")
+    out("`init --environments` creates their branches from main.")
+    with open(os.path.join(work, ".jiraflow.toml"), "a", encoding="utf-8") as fh:
+        fh.write(chain)
+    demo.git("add", ".jiraflow.toml")
+    demo.git("commit", "--quiet", "-m", "Add the environments", show=True)
+    demo.jiraflow("init", "--environments")
+    demo.git("push", "--quiet", "origin", "main", "develop", "qa", "staging")
     return demo
 
 
@@ -237,6 +273,46 @@ def _walk(demo: Demo) -> None:
     demo.jiraflow("pr", "list", "--state", "merged")
     tags = demo.git("tag", "--contains", work).replace("\n", ", ") or "none"
     demo.effect(demo.issue_line() + f"; tags holding its commit: {tags}")
+    _environments(demo)
+
+
+def _environments(demo: Demo) -> None:
+    """The release manager's half: `promote qa` (the chain is in the team file since the
+    setup), a deployment (Cloud), and the board that answers "where is it, is it deployed?"."""
+    out, bb, name = demo.out, demo.bitbucket, demo.bitbucket.repository_name
+    out("")
+    carol = demo.jira.user("carol")["displayName"]
+    out(f"(meanwhile {carol} pushes a fix for {FIX} to develop)")
+    with open(os.path.join(demo.work, "login_test.py"), "w", encoding="utf-8") as fh:
+        fh.write("def test_login() -> None:\n    assert True\n")
+    demo.git("add", "login_test.py")
+    demo.git("commit", "--quiet", "-m", f"{FIX} Wait for the form in the login test")
+    demo.git("push", "--quiet", "origin", "develop")
+
+    out("")
+    demo.jiraflow("promote", "qa")
+    qa, develop = demo.git("rev-parse", "origin/qa"), demo.git("rev-parse", "develop")
+    if qa != develop:
+        raise DemoFailed(f"`jiraflow promote qa` left origin/qa at {qa[:12]}, not {develop[:12]}")
+    if demo.jira.issue(FIX)["status"] != QA_STATUS:
+        raise DemoFailed(f"`jiraflow promote qa` did not move {FIX} to {QA_STATUS}")
+    demo.effect(f"qa (here and on origin) is at develop's {develop[:12]}")
+    demo.effect(demo.issue_line(FIX) + ": moved to qa's status")
+    demo.effect(demo.issue_line() + ": left alone, promote never moves an issue backwards")
+    demo.effect("staging is still at main's first commit: nothing promoted there yet")
+
+    out("")
+    main = demo.git("rev-parse", "main")
+    if bb.flavour == "cloud":
+        out(f"(meanwhile Pipelines deploys main, {main[:12]} = {VERSION}, to Production)")
+        bb.deploy(name, "Production", main)
+    else:
+        out("(Data Center has no Pipelines: the board has no deployment column)")
+    demo.jiraflow("board", "--release", VERSION)
+    demo.effect(
+        f"{ISSUE} is merged in qa and production (main), not yet in staging"
+        + ("; the Production deployment holds it" if bb.flavour == "cloud" else "")
+    )
 
 
 def _merge_commit(flavour: str, pull: dict[str, Any]) -> str:
