@@ -95,9 +95,9 @@ def _assert_promote_and_board(out: str, kind: str) -> None:
     # promote qa moved the fix pushed to develop to qa's status, and left the done one alone
     promote = _section(out, "jiraflow promote qa")
     assert "✓ pushed 'qa' to 'origin'" in promote
-    assert "PROJ: 1 of 2 issues moved to In Review (qa)" in promote
+    assert "PROJ: 1 of 2 issues moved to In QA (qa)" in promote
     assert "PROJ-1 is already Done" in promote
-    assert '-> Jira: PROJ-7 "Flaky login test" is In Review' in out
+    assert '-> Jira: PROJ-7 "Flaky login test" is In QA' in out
     # the board: one row for the release's issue, a column per environment (and deployment)
     board = _section(out, "jiraflow board --release 1.1.0").splitlines()
     header = board[0].split()

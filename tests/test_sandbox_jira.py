@@ -320,7 +320,8 @@ def transition_names(sb: JiraSandbox, key: str) -> dict[str, str]:
 def test_transitions_are_only_those_valid_from_the_current_status(sb: JiraSandbox) -> None:
     assert transition_names(sb, "PROJ-1") == {"Start work": "In Progress", "Close": "Done"}
     assert transition_names(sb, "PROJ-3") == {
-        "Request review": "In Review", "Stop work": "To Do", "Close": "Done"
+        "Request review": "In Review", "Stop work": "To Do", "Close": "Done",
+        "Deploy to QA": "In QA",
     }  # fmt: skip
     assert transition_names(sb, "PROJ-4") == {"Reopen": "To Do"}
     assert transition_names(sb, "OPS-1") == {"Begin triage": "Triage", "Resolve issue": "Resolved"}

@@ -31,20 +31,21 @@ ISSUE = "PROJ-1"
 VERSION = "1.1.0"
 BUILD, BUILD_KEY = "Shop CI: tests", "shop-ci"
 BUILD_URL = "https://ci.example.com/shop/builds/1"
-QA_STATUS = "In Review"
+QA_STATUS = "In QA"
 FIX = "PROJ-7"  # a colleague's fix, committed straight on develop after the release
-#: The environments, in promotion order (the sandbox's workflow has no QA status: qa's
-#: issues go to In Review); production is main, deployed by Pipelines on Cloud (Data Center
-#: has no Pipelines: its chain has no deployment line).
+#: The environments, in promotion order, each with its status in the sandbox's workflow;
+#: production is main, deployed by Pipelines on Cloud (Data Center has no Pipelines: its
+#: chain has no deployment line).
 CHAIN = """
 [[environments]]
 name = "qa"
 branch = "qa"
-jira = "In Review"
+jira = "In QA"
 
 [[environments]]
 name = "staging"
 branch = "staging"
+jira = "Ready for Release"
 
 [[environments]]
 name = "production"
@@ -192,12 +193,14 @@ def _setup(root: str, kind: str, jira: Any, bitbucket: Any, out: Printer) -> Dem
     out("")
     demo.jiraflow("init", "--defaults")
     out("")
-    out("The team file names the environments, in promotion order: qa (Jira: In Review),")
+    out("The team file names the environments, in promotion order: qa (Jira: In QA),")
     if kind == "cloud":
-        out('staging, production (main, deployed as "Production" by Pipelines);')
+        out('staging (Ready for Release), production (main, deployed as "Production" by')
+        out("Pipelines);")
         chain = CHAIN
     else:
-        out("staging, production (main; Data Center has no Pipelines, so no deployment);")
+        out("staging (Ready for Release), production (main; Data Center has no Pipelines, so")
+        out("no deployment);")
         chain = CHAIN.replace('deployment = "Production"\n', "")
     out("`init --environments` creates their branches from main.")
     with open(os.path.join(work, ".jiraflow.toml"), "a", encoding="utf-8") as fh:

@@ -129,14 +129,20 @@ PROJ_WORKFLOW = Workflow(
                "This issue is being actively worked on at the moment by the assignee."),
         Status("10002", "In Review", CATEGORIES["indeterminate"], "generic.png"),
         Status("10001", "Done", CATEGORIES["done"], "closed.png"),
+        # environment statuses (issue 20): what a team's promotion chain moves issues through
+        Status("10004", "In QA", CATEGORIES["indeterminate"], "generic.png"),
+        Status("10005", "Ready for Release", CATEGORIES["indeterminate"], "generic.png"),
     ),
     transitions=(
         Transition("11", "Start work", "In Progress", ("To Do", "In Review")),
         Transition("21", "Request review", "In Review", ("In Progress",)),
         Transition("31", "Stop work", "To Do", ("In Progress",)),
-        Transition("41", "Close", "Done", ("To Do", "In Progress", "In Review"),
+        Transition("41", "Close", "Done",
+                   ("To Do", "In Progress", "In Review", "In QA", "Ready for Release"),
                    ("Done", "Won't Do", "Duplicate")),
         Transition("51", "Reopen", "To Do", ("Done",)),
+        Transition("61", "Deploy to QA", "In QA", ("In Progress", "In Review")),
+        Transition("71", "Approve for release", "Ready for Release", ("In QA",)),
     ),
 )  # fmt: skip
 OPS_WORKFLOW = Workflow(
