@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import time
 import uuid
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol, Self
@@ -31,7 +32,7 @@ from jiraflow import store
 from jiraflow.concurrency import Ahead
 from jiraflow.errors import ConfigError, JiraflowError
 from jiraflow.jira import releases
-from jiraflow.jira.issues import Issue, choose_transition, screen_values
+from jiraflow.jira.issues import Issue, Transition, choose_transition, screen_values
 from jiraflow.keys import is_key, is_project, project_of
 
 if TYPE_CHECKING:
@@ -330,7 +331,7 @@ class Release(Action):
     def _deliver(self, tracker: Tracker) -> list[str]:
         """Make Jira match the action; returns warnings (keys Jira does not have, issues whose
         workflow refuses the move). Raises JiraflowError for what a retry may fix."""
-        from jiraflow.jira.client import IssueNotFound, Refused
+        from jiraflow.jira.client import IssueNotFound
 
         action, progress = self, tracker.progress
         target = action["target"]
@@ -373,42 +374,13 @@ class Release(Action):
                     return f"{exc.message}; left out of {action['version']}"
             if not target or issue.status.matches(target):
                 return ""
-            try:
-                transition = choose_transition(issue, issue.transitions or [], target)
-                values = screen_values(issue, transition, tracker.config.jira.fields)
-            except ConfigError as exc:  # this issue's workflow: the others still move
-                return f"{exc.message}; left as it is. {exc.hint or 'Move it in Jira.'}"
-            try:
-                client.transition(issue.key, transition.id, values)
-            except Refused as exc:
-                if not 400 <= exc.status < 500 or exc.status == 429:
-                    raise
-                return f"{issue.key} was not moved to {target}: {exc.message}. Move it in Jira."
-            result["reached"] = transition.to.name
-            return "moved"
+            return move_issue(tracker, client, issue, target, result)
 
-        errors: list[JiraflowError] = []
         label = f"{action['key']} {action['version']}"
-        with ThreadPoolExecutor(max_workers=WRITERS) as pool:
-            futures = [pool.submit(update, issue) for issue in todo]
-            try:
-                for done, future in enumerate(futures, 1):
-                    try:
-                        outcome = future.result()
-                    except JiraflowError as exc:
-                        errors.append(exc)
-                        outcome = ""
-                    if outcome == "moved":
-                        result["moved"] += 1
-                    elif outcome:
-                        warnings.append(outcome)
-                    if progress is not None:
-                        progress(f"jira: updating the issues of {label}", done, len(todo))
-            except BaseException:  # Ctrl-C: no more writes start; the action stays queued
-                pool.shutdown(wait=False, cancel_futures=True)
-                raise
-        if errors:
-            raise errors[0]
+        shown = None
+        if progress is not None:
+            shown = partial(progress, f"jira: updating the issues of {label}")
+        write_all(update, todo, result, warnings, progress=shown)
         if action["released"] and not version.get("released"):
             client.release_version(version["id"], action["date"])
         return warnings
@@ -512,8 +484,6 @@ class Promote(Action):
         return None, ""
 
     def _deliver(self, tracker: Tracker) -> list[str]:
-        from jiraflow.jira.client import Refused
-
         target, later = self["target"], self["later"]
         found = tracker.lookup(self["keys"], transitions=True)
         tracker.forget()
@@ -535,44 +505,88 @@ class Promote(Action):
                 return ""
             if any(status.matches(t) for t in later):
                 return f"{issue.key} is already {status.name}, further along; left alone"
-            try:
-                transition = choose_transition(issue, issue.transitions or [], target)
-                values = screen_values(issue, transition, tracker.config.jira.fields)
-            except ConfigError as exc:
-                if status.category == "done" and not to_done:
-                    return f"{issue.key} is {status.name} (done); left alone"
-                return f"{exc.message}; left as it is. {exc.hint or 'Move it in Jira.'}"
-            if status.category == "done" and transition.to.category != "done":
-                return f"{issue.key} is {status.name} (done); left alone"
-            try:
-                client.transition(issue.key, transition.id, values)
-            except Refused as exc:
-                if not 400 <= exc.status < 500 or exc.status == 429:
-                    raise
-                return f"{issue.key} was not moved to {target}: {exc.message}. Move it in Jira."
-            result["reached"] = transition.to.name
-            return "moved"
+            backwards = f"{issue.key} is {status.name} (done); left alone"
 
-        errors: list[JiraflowError] = []
-        with ThreadPoolExecutor(max_workers=WRITERS) as pool:
-            futures = [pool.submit(update, issue) for issue in issues]
-            try:
-                for future in futures:
-                    try:
-                        outcome = future.result()
-                    except JiraflowError as exc:
-                        errors.append(exc)
-                        outcome = ""
-                    if outcome == "moved":
-                        result["moved"] += 1
-                    elif outcome:
-                        warnings.append(outcome)
-            except BaseException:  # Ctrl-C: no more writes start; the action stays queued
-                pool.shutdown(wait=False, cancel_futures=True)
-                raise
-        if errors:
-            raise errors[0]
+            def keep(transition: Transition | None) -> str:
+                """Never out of done unless the target is done too."""
+                if status.category != "done":
+                    return ""
+                if transition is None:
+                    return "" if to_done else backwards
+                return backwards if transition.to.category != "done" else ""
+
+            return move_issue(tracker, client, issue, target, result, keep=keep)
+
+        write_all(update, issues, result, warnings)
         return warnings
+
+
+def move_issue(
+    tracker: Tracker,
+    client: Any,
+    issue: Issue,
+    target: str,
+    result: dict[str, Any],
+    *,
+    keep: Callable[[Transition | None], str] | None = None,
+) -> str:
+    """One issue of a release or a promotion moved to `target`: "moved", or a warning when
+    this issue's workflow will not go there (the others still move). `keep` may leave it
+    alone instead (its message), asked with the transition chosen, or None when there is
+    none. What may pass (Jira down, busy, a 5xx, 429) raises: the action stays queued."""
+    from jiraflow.jira.client import Refused
+
+    try:
+        transition = choose_transition(issue, issue.transitions or [], target)
+        values = screen_values(issue, transition, tracker.config.jira.fields)
+    except ConfigError as exc:
+        left = keep(None) if keep is not None else ""
+        return left or f"{exc.message}; left as it is. {exc.hint or 'Move it in Jira.'}"
+    left = keep(transition) if keep is not None else ""
+    if left:
+        return left
+    try:
+        client.transition(issue.key, transition.id, values)
+    except Refused as exc:
+        if not 400 <= exc.status < 500 or exc.status == 429:
+            raise
+        return f"{issue.key} was not moved to {target}: {exc.message}. Move it in Jira."
+    result["reached"] = transition.to.name
+    return "moved"
+
+
+def write_all(
+    update: Callable[[Issue], str],
+    issues: list[Issue],
+    result: dict[str, Any],
+    warnings: list[str],
+    *,
+    progress: Callable[[int, int], None] | None = None,
+) -> None:
+    """`update` of every issue, WRITERS at once: "moved" counts in result["moved"], another
+    answer is a warning; the first error that may pass is raised once all are done. Ctrl-C:
+    no more writes start, and the action stays queued."""
+    errors: list[JiraflowError] = []
+    with ThreadPoolExecutor(max_workers=WRITERS) as pool:
+        futures = [pool.submit(update, issue) for issue in issues]
+        try:
+            for done, future in enumerate(futures, 1):
+                try:
+                    outcome = future.result()
+                except JiraflowError as exc:
+                    errors.append(exc)
+                    outcome = ""
+                if outcome == "moved":
+                    result["moved"] += 1
+                elif outcome:
+                    warnings.append(outcome)
+                if progress is not None:
+                    progress(done, len(issues))
+        except BaseException:
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise
+    if errors:
+        raise errors[0]
 
 
 KINDS: dict[str, type[Action]] = {
