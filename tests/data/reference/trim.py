@@ -100,13 +100,44 @@ KEEP: dict[str, tuple[list[tuple[str, str]], list[str]]] = {
             ("post", "/rest/api/3/search/jql"),
             # SPEC_EXAMPLES of test_sandbox_jira.py: the example body of a resolution
             ("get", "/rest/api/3/resolution/{id}"),
+            # issue 21: work logs (the comment in ADF on v3)
+            ("get", "/rest/api/3" + _ISSUE + "/worklog"),
+            ("post", "/rest/api/3" + _ISSUE + "/worklog"),
+            # issue 22: Cloud's bulk operations, their task, and bulk fetch
+            ("get", "/rest/api/3/bulk/issues/fields"),
+            ("post", "/rest/api/3/bulk/issues/fields"),
+            ("get", "/rest/api/3/bulk/issues/transition"),
+            ("post", "/rest/api/3/bulk/issues/transition"),
+            ("get", "/rest/api/3/bulk/queue/{taskId}"),
+            ("post", "/rest/api/3/issue/bulkfetch"),
         ],
         # test_validator_catches_undeclared_keys_and_types
-        [*_JIRA_SCHEMAS, "StatusCategory", "FieldMetadata"],
+        [
+            *_JIRA_SCHEMAS,
+            "StatusCategory",
+            "FieldMetadata",
+            "Worklog",
+            "PageOfWorklogs",
+            "SubmittedBulkOperation",
+            "BulkOperationProgress",
+            "BulkOperationErrorResponse",
+            "BulkIssueResults",
+            "BulkTransitionGetAvailableTransitions",
+            "BulkEditGetFields",
+            "IssueBulkEditPayload",
+            "IssueBulkTransitionPayload",
+            "BulkFetchIssueRequestBean",
+        ],
     ),
     JIRA_V2: (
-        [(m, "/rest/api/2" + p) for m, p in _JIRA_COMMON] + [("get", "/rest/api/2/search")],
-        _JIRA_SCHEMAS,
+        [(m, "/rest/api/2" + p) for m, p in _JIRA_COMMON]
+        + [
+            ("get", "/rest/api/2/search"),
+            # issue 21: work logs (plain-text comment, as Data Center has them)
+            ("get", "/rest/api/2" + _ISSUE + "/worklog"),
+            ("post", "/rest/api/2" + _ISSUE + "/worklog"),
+        ],
+        [*_JIRA_SCHEMAS, "Worklog", "PageOfWorklogs"],
     ),
     BB_CLOUD: (
         [
