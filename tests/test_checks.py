@@ -253,6 +253,9 @@ def test_json_shape(repo: Repo, run) -> None:
         ],
         "skipped": [],
         "notes": [],
+        "warnings": [],
+        "header": None,  # check.header / check.footer, when a check fails and they are set
+        "footer": None,
     }
     assert result.code == 1
 

@@ -361,6 +361,55 @@ KEYS: dict[str, KeyInfo] = {
             'start) is not checked, e.g. ["^\\\\[skip-jira\\\\]"].',
         ),
         KeyInfo(
+            "check.smart_commits",
+            "warn",
+            "Smart-commit commands (#comment, #time, #<transition>) that Jira would ignore: "
+            "strict (the check fails), warn (warnings), or off (not checked).",
+            choices=("strict", "warn", "off"),
+        ),
+        KeyInfo(
+            "check.all_keys_valid",
+            False,
+            "Every key a branch, message or title names (of an allowed project) must be an "
+            "issue in Jira and meet check.jql, not just one of them.",
+        ),
+        KeyInfo(
+            "check.branch_pattern",
+            "",
+            "A regular expression the whole name of a branch must match (prefix included), "
+            "e.g. '(feature|bugfix)/[A-Z]+-[0-9]+-[a-z0-9-]+|(release|hotfix)/[0-9.]+'. "
+            "main, develop, support and environment branches need not. Empty: any name.",
+        ),
+        KeyInfo(
+            "check.message_pattern",
+            "",
+            "A regular expression the whole commit message must match (comments stripped; "
+            "multi-line mode, so ^ and $ match at each line; start it with (?s) for . to "
+            "match newlines). Empty: any message.",
+        ),
+        KeyInfo(
+            "check.merge_commits",
+            True,
+            "false: refuse merge commits made locally (git merge, git pull), other than "
+            "those of jiraflow's finishes and of Bitbucket's pull requests.",
+        ),
+        KeyInfo(
+            "check.committer",
+            [],
+            'The committer e-mail addresses allowed, as glob patterns; "me" stands for your '
+            'own addresses in Jira and Bitbucket (e.g. ["me", "*@acme.com"]). Empty: any.',
+        ),
+        KeyInfo(
+            "check.header",
+            "",
+            "Text printed before the problems when a check fails (how to fix, whom to ask).",
+        ),
+        KeyInfo(
+            "check.footer",
+            "",
+            "Text printed after the problems when a check fails.",
+        ),
+        KeyInfo(
             "where.environments",
             [],
             'Branches deployed to environments (e.g. ["qa", "staging"]) that `jiraflow where` '
@@ -556,6 +605,14 @@ class CheckConfig(_Section):
     exempt_branches: list[str]
     exempt_authors: list[str]
     exempt_messages: list[str]
+    all_keys_valid: bool
+    branch_pattern: str
+    message_pattern: str
+    merge_commits: bool
+    committer: list[str]
+    header: str
+    footer: str
+    smart_commits: str
 
 
 class HotfixConfig(_Section):
@@ -812,11 +869,14 @@ def _check_type(key: str, value: Any, where: str) -> Any:
         ok = all(isinstance(v, str) for v in value.values())
     if not ok:
         shown = repr(value) if len(repr(value)) <= 60 else repr(value)[:57] + "..."
-        raise ConfigError(f"{where}: '{key}' must be {_type_name(info)}, not {shown}")
+        hint = _choice_hint(info, where) if info.choices else None
+        raise ConfigError(f"{where}: '{key}' must be {_type_name(info)}, not {shown}", hint)
     if key in _URL_KEYS and value:
         check_url(value, f"{where}: {key}")
     elif key.startswith("jira.on."):
         check_status_target(value, f"{where}: {key}")
+    elif key in _REGEX_KEYS and value:
+        check_regex(value, f"{where}: {key}")
     elif info.item == "site":
         for i, site in enumerate(value):
             check_url(site["url"], f"{where}: {key}[{i}].url")
@@ -824,6 +884,34 @@ def _check_type(key: str, value: Any, where: str) -> Any:
 
 
 _URL_KEYS = {"jira.url", "bitbucket.url"}
+
+
+def _choice_hint(info: KeyInfo, where: str) -> str:
+    """How to set a key of a few values right, where it was set wrong."""
+    if where.startswith("environment "):
+        return f"Set it to one of them, e.g. `export {info.env_var}={info.default}`."
+    if where.startswith("jiraflow config set"):
+        return f"Set it to one of them, e.g. `jiraflow config set {info.key} {info.default}`."
+    section, _, leaf = info.key.rpartition(".")
+    return f'Set it to one of them in {where}, e.g. {leaf} = "{info.default}" under [{section}].'
+
+
+_REGEX_KEYS = {"check.branch_pattern", "check.message_pattern"}
+
+
+def check_regex(pattern: str, what: str) -> None:
+    """ConfigError (naming `what`: where and the key) unless `pattern` is a regular
+    expression Python compiles."""
+    import re
+
+    try:
+        re.compile(pattern)
+    except re.error as exc:
+        raise ConfigError(
+            f"{what}: {pattern!r} is not a regular expression ({exc})",
+            "Correct it where it is set (Python's `re` syntax; in .jiraflow.toml a 'literal "
+            "string' keeps backslashes as they are).",
+        ) from None
 
 
 def check_url(url: str, what: str) -> None:

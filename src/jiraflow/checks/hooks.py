@@ -19,7 +19,7 @@ import stat
 import tempfile
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from jiraflow.checks.rules import is_comment, is_scissors
@@ -276,6 +276,17 @@ def comment_prefix(repo: GitRepo) -> str | None:
     return None if value == "auto" else value
 
 
+def stripped_prefix(repo: GitRepo) -> str | None:
+    """What starts the comment lines git will strip from the message being committed: ""
+    (none) when no editor is used (`git commit -m`: git keeps `#` lines, so `-m "#time 1h"`
+    is a smart commit, and tells hooks GIT_EDITOR=:) unless commit.cleanup strips them
+    anyway; else comment_prefix."""
+    cleanup = repo.config().get("commit.cleanup", "default")
+    if os.environ.get("GIT_EDITOR") == ":" and cleanup not in ("strip", "scissors"):
+        return ""
+    return comment_prefix(repo)
+
+
 def message_with_key(
     text: str, key: str, comment_char: str | None, has_key: Callable[[str], bool] = names_key
 ) -> str | None:
@@ -316,7 +327,7 @@ def prepare_message(flow: FlowContext, path: str, source: str) -> str | None:
     if key is None:
         return None
     text = read_message(path)
-    changed = message_with_key(text, key, comment_prefix(flow.repo), has_key=rules.has_key)
+    changed = message_with_key(text, key, stripped_prefix(flow.repo), has_key=rules.has_key)
     if changed is None:
         return None
     write_message(path, changed)
@@ -343,6 +354,7 @@ class Push:
     # revisions for `git log`, space-separated: "<new> ^<sha>...", what none of the remote's
     # branches (nor the pushed branch's old tip) has
     rev_range: str
+    new: bool = field(default=False, compare=False)  # the remote lacks the branch yet
 
 
 def pushes_from_lines(repo: GitRepo, remote: str, lines: Iterable[str]) -> list[Push]:
@@ -390,4 +402,6 @@ def _push(repo: GitRepo, remote: str, remote_ref: str, old: str, new: str) -> Pu
     if set(old) != {"0"} and repo.ok("cat-file", "-e", f"{old}^{{commit}}"):
         tips.add(old)
     # as `^<sha>` arguments, not options: commits_in passes --end-of-options
-    return Push(branch, " ".join([new, *(f"^{sha}" for sha in sorted(tips))]))
+    return Push(
+        branch, " ".join([new, *(f"^{sha}" for sha in sorted(tips))]), new=set(old) == {"0"}
+    )

@@ -12,7 +12,7 @@ search per site for up to 100 keys). Pure rules here; the CLI renders.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -57,6 +57,15 @@ class Rules:
     exempt_messages: tuple[re.Pattern[str], ...]
     own_messages: tuple[re.Pattern[str], ...]
     model: BranchModel
+    all_keys: bool = False  # check.all_keys_valid
+    branch_pattern: re.Pattern[str] | None = None
+    message_pattern: re.Pattern[str] | None = None
+    merge_commits: bool = True
+    committer: tuple[str, ...] = ()  # glob patterns; "me" is resolved by the caller
+    header: str = ""
+    footer: str = ""
+    long_lived: tuple[str, ...] = ()  # environment branches: no branch_pattern for them
+    environments: tuple[str, ...] = ()  # their names: `promote --merge` merges into them
 
     @classmethod
     def from_config(cls, config: Config) -> Rules:
@@ -91,6 +100,23 @@ class Rules:
             ),
             own_messages=tuple(_template(t) for t in own),
             model=BranchModel.from_config(config),
+            all_keys=check.all_keys_valid,
+            branch_pattern=(
+                _compile("check.branch_pattern", check.branch_pattern)
+                if check.branch_pattern
+                else None
+            ),
+            message_pattern=(
+                _compile("check.message_pattern", check.message_pattern, re.MULTILINE)
+                if check.message_pattern
+                else None
+            ),
+            merge_commits=check.merge_commits,
+            committer=tuple(check.committer),
+            header=check.header.strip("\n"),
+            footer=check.footer.strip("\n"),
+            long_lived=tuple(env.branch for env in config.environment_branches()),
+            environments=tuple(env.name for env in config.environment_branches()),
         )
 
     def keys_in(self, text: str) -> list[str]:
@@ -218,6 +244,9 @@ class Report:
     skipped: list[tuple[str, str, str]] = field(default_factory=list)  # (sha, subject, why)
     jira: str = "not configured"  # "checked", "off", "not configured", "offline", "unreachable: …"
     notes: list[str] = field(default_factory=list)  # checks that could not run, and why
+    warnings: list[Problem] = field(default_factory=list)  # what does not fail the check
+    header: str = ""  # check.header / check.footer: the team's text around a refusal
+    footer: str = ""
 
     @property
     def ok(self) -> bool:
@@ -244,20 +273,24 @@ class Report:
                 for sha, subject, why in self.skipped
             ],
             "notes": self.notes,
+            "warnings": [w.to_json() for w in self.warnings],
+            "header": (self.header or None) if self.problems else None,
+            "footer": (self.footer or None) if self.problems else None,
         }
 
 
 # -- the items of each check -----------------------------------------------------------------
-def branch_items(rules: Rules, branch: str, report: Report) -> list[Item]:
-    """A branch name: it must follow the branch model, and carry a key when its type is
-    one of check.branch_types. Exempt branches are not checked."""
+def branch_items(rules: Rules, branch: str, report: Report, *, new: bool = True) -> list[Item]:
+    """A branch name: it must follow the branch model, match check.branch_pattern (when
+    `new`: a push of a branch the remote has already is not held to it), and carry a key
+    when its type is one of check.branch_types. Exempt branches are not checked."""
     if rules.branch_exempt(branch):
         report.notes.append(f"branch {branch} is exempt (check.exempt_branches)")
         return []
     model = rules.model
     label = f"branch {branch}"
-    if branch in (model.main, model.develop):
-        return []
+    if branch in (model.main, model.develop) or branch in rules.long_lived:
+        return []  # long-lived: environment branches ([[environments]]) too
     parsed = model.parse(branch)
     if parsed is None or not parsed[1]:
         prefixes = ", ".join(p for p in model.prefixes.values() if p)
@@ -274,11 +307,35 @@ def branch_items(rules: Rules, branch: str, report: Report) -> list[Item]:
         )
         return []
     kind, rest = parsed
+    if new:
+        _branch_pattern(rules, branch, kind, report, counted=kind not in rules.branch_types)
     if kind not in rules.branch_types:
         return []
     example = f"{model.prefixes[kind]}PROJ-12-{rest}"
     fix = f"Rename it so it names the issue: git branch -m {branch} {example}"
     return [Item("branch", label, rest, fix, f"git branch -m {branch} <new name>")]
+
+
+def _branch_pattern(rules: Rules, branch: str, kind: str, report: Report, *, counted: bool) -> None:
+    """check.branch_pattern (Yet Another Commit Checker's "Branch Name Regex"): the whole
+    name must match; support and environment branches need not. `counted`: the name is
+    not checked for a key, so the item counts in the report's items."""
+    pattern = rules.branch_pattern
+    if pattern is None or kind == "support" or branch in rules.long_lived:
+        return
+    if pattern.fullmatch(branch):
+        return
+    item = Item("branch", f"branch {branch}", "", "")
+    if counted:
+        report.items.append(item)
+    report.problems.append(
+        Problem(
+            "branch-pattern",
+            item,
+            f"does not match check.branch_pattern ({pattern.pattern})",
+            f"Rename it to a name that does: git branch -m {branch} <new name>",
+        )
+    )
 
 
 def commit_items(
@@ -288,30 +345,164 @@ def commit_items(
     *,
     example_key: str | None,
     head: str = "",
+    committers: Mapping[str, str] | None = None,
+    allowed: tuple[re.Pattern[str], ...] = (),
+    unkeyed: list[Item] | None = None,
 ) -> list[Item]:
     """The commits of a range that must name an issue (all with commits = every; with any,
-    they are looked at but one valid key in the range is enough)."""
-    if rules.commits == "off":
+    they are looked at but one valid key in the range is enough). The rules that need no
+    Jira (check.merge_commits, check.message_pattern, and check.committer with `allowed`:
+    its patterns, and `committers`: each commit's committer e-mail) add their problems to
+    the report. With commits = off, `unkeyed` gets the items of the commits that are not
+    exempt (the smart-commit check looks at them all the same)."""
+    keyed = rules.commits != "off"
+    if not keyed:
         report.notes.append("commit messages are not checked (check.commits = off)")
-        return []
     items = []
     example = example_key or "PROJ-12"
     for commit in commits:
+        label = f'{commit.short} "{_cut(commit.subject)}"'
+        refused = merge_problem(rules, commit, label)
+        if refused is not None:
+            report.problems.append(refused)
         why = rules.commit_exempt(commit)
         if why:
-            report.skipped.append((commit.sha, commit.subject, why))
+            if refused is not None:
+                report.items.append(refused.item)  # checked (and refused), not skipped
+            elif keyed:
+                report.skipped.append((commit.sha, commit.subject, why))
             continue
+        onto = f"{commit.short}~1" if commit.parents else "--root"
         if commit.sha == head:
             how = "git commit --amend"
         else:
-            onto = f"{commit.short}~1" if commit.parents else "--root"
             how = f"git rebase -i {onto}, marking it reword"
         fix = f"Reword it ({how}) to name an issue, e.g. {example} {commit.subject}"
-        label = f'{commit.short} "{_cut(commit.subject)}"'
         text = f"{commit.subject}\n{commit.body}"
-        needs = rules.commits == "every"
-        items.append(Item("commit", label, text, fix, how, needs_key=needs, sha=commit.sha))
+        item = Item("commit", label, text, fix, how, needs_key=rules.commits == "every")
+        item.sha = commit.sha
+        message = f"{commit.subject}\n\n{commit.body}".strip()
+        shaped = pattern_problem(rules, item, message, f"Reword it ({how}) so that it does")
+        if shaped is not None:
+            report.problems.append(shaped)
+        if allowed and committers is not None:
+            again = "git commit --amend --no-edit" if commit.sha == head else ""
+            again = again or f"git rebase --force-rebase {onto}"
+            stranger = committer_problem(allowed, committers.get(commit.sha, ""), item, again)
+            if stranger is not None:
+                report.problems.append(stranger)
+                shaped = shaped or stranger  # counted below, as a pattern problem is
+        if keyed:
+            items.append(item)
+        else:
+            if unkeyed is not None:
+                unkeyed.append(item)
+            if shaped is not None or refused is not None:
+                report.items.append(item)  # counted, though no key is asked of it
     return items
+
+
+def committer_problem(
+    allowed: tuple[re.Pattern[str], ...], email: str, item: Item, again: str
+) -> Problem | None:
+    """check.committer (Yet Another Commit Checker's "Require Matching Committer Email"):
+    the committer's e-mail must match one of `allowed`; `again`: the command that commits
+    it again with your identity."""
+    if any(p.match(email) for p in allowed):
+        return None
+    fix = f"Set your address (git config user.email <your address>), then: {again}"
+    text = f"was committed by {email or 'no e-mail address'}, not an address of check.committer"
+    return Problem("committer", item, text, fix)
+
+
+def pattern_problem(rules: Rules, item: Item, message: str, fix: str) -> Problem | None:
+    """check.message_pattern (Yet Another Commit Checker's "Commit Message Regex"): the
+    whole message must match, as Java's matches() with MULTILINE, which YACC uses."""
+    pattern = rules.message_pattern
+    if pattern is None or pattern.fullmatch(message):
+        return None
+    return Problem(
+        "message-pattern", item, f"does not match check.message_pattern ({pattern.pattern})", fix
+    )
+
+
+# A merge git made: `git merge` (branch, tag, a remote's branch) or `git pull` ("of <url>").
+_GIT_MERGE_OF = re.compile(
+    r"^Merge (branch|tag|remote-tracking branch) '([^']+)'( of \S+)?(?: into (\S+))?$"
+)
+# The merges Bitbucket makes when it merges a pull request.
+_BITBUCKET_MERGE = (
+    re.compile(r"^Merged in \S+ \(pull request #\d+\)"),  # Cloud
+    re.compile(r"^Merge pull request #\d+ in \S+ from \S+ to \S+"),  # Data Center
+)
+_FINISHED = ("feature", "bugfix", "release", "hotfix")
+# The merge `jiraflow promote --merge` makes into an environment's branch.
+_PROMOTE = re.compile(r"^Promote \S+ to (\S+)$")
+
+
+def gitflow_merge(rules: Rules, subject: str) -> bool:
+    """Whether a merge is one that Gitflow makes (jiraflow's finishes, git-flow AVH's) or
+    Bitbucket's: a feature, bugfix, release or hotfix branch merged into where it ends, a
+    version tag or main merged back, the remote's copy of a branch merged into it, a
+    `promote --merge` into an environment's branch; or a pull request merged on the server.
+    Not: anything merged into a feature or bugfix branch, nor a `git pull` (its message names
+    the URL)."""
+    if any(p.match(subject) for p in _BITBUCKET_MERGE):
+        return True
+    promoted = _PROMOTE.match(subject)
+    if promoted is not None:
+        return promoted.group(1) in rules.environments
+    match = _GIT_MERGE_OF.match(subject)
+    if match is None or match.group(3):
+        return False
+    what, source, into = match.group(1), match.group(2), match.group(4)
+    model = rules.model
+    into = into or model.main  # git leaves " into main" (or master) out
+    target = model.parse(into)
+    if target is not None and target[0] in ("feature", "bugfix"):
+        return False
+    if what == "tag":
+        return True  # a release or hotfix finish merges its tag back
+    if what == "remote-tracking branch":
+        return source == f"{model.remote}/{into}"
+    parsed = model.parse(source)
+    if parsed is not None and parsed[0] in _FINISHED:
+        return True
+    return source == model.main and into != model.main  # merged back without a tag
+
+
+def merge_problem(rules: Rules, commit: Commit, label: str) -> Problem | None:
+    """check.merge_commits = false: a merge commit made locally, such as `git merge
+    develop` on a feature branch, is refused; Gitflow's and Bitbucket's are not (nor those
+    of check.exempt_authors)."""
+    if rules.merge_commits or not commit.is_merge or gitflow_merge(rules, commit.subject):
+        return None
+    name, _, email = commit.author.partition(" <")
+    if any(p.match(name) or p.match(email.rstrip(">")) for p in rules.exempt_authors):
+        return None
+    match = _GIT_MERGE_OF.match(commit.subject)
+    if match and match.group(3):
+        fix = "Pull with rebase instead of merging: git pull --rebase"
+    elif match:
+        fix = f"Rebase instead of merging: git rebase {match.group(2)} (it drops the merge)"
+    else:
+        fix = "Rebase onto the branch you merged instead: git rebase <branch> (it drops the merge)"
+    item = Item("commit", label, "", fix, sha=commit.sha)
+    return Problem("merge-commit", item, "is a merge commit (check.merge_commits = false)", fix)
+
+
+def single_commit_problem(which: str, count: int, base: str) -> Problem:
+    """`check pr --single-commit`: the pull request has `count` commits instead of one."""
+    if count:
+        fix = (
+            f"Squash them into one: git rebase -i {base} (mark all but the first 'squash'), "
+            "then git push --force-with-lease"
+        )
+    else:
+        fix = "Commit the change on the branch and push it"
+    item = Item("range", which, "", fix)
+    text = f"has {plural(count, 'commit')}; it must have exactly one (--single-commit)"
+    return Problem("single-commit", item, text, fix)
 
 
 def message_item(rules: Rules, text: str, branch_key: str | None) -> Item:
@@ -414,7 +605,11 @@ def _judge(rules: Rules, item: Item, verdicts: Verdicts | None) -> Problem | Non
             f"{', '.join(keys)} is not in an allowed project ({projects})",
             item.fix.replace("PROJ-12", f"{rules.projects[0]}-12", 1),
         )
-    if verdicts is None or any(k in verdicts.valid for k in allowed):
+    if verdicts is None:
+        return None
+    if rules.all_keys:
+        return _every_key(rules, item, allowed, verdicts)
+    if any(k in verdicts.valid for k in allowed):
         return None
     if not item.jql and any(k in verdicts.failing for k in allowed):
         return None
@@ -432,3 +627,28 @@ def _judge(rules: Rules, item: Item, verdicts: Verdicts | None) -> Problem | Non
         f"{', '.join(allowed)} is not an issue in Jira",
         "Check the key for a typo" + (f" and change it: {item.how}" if item.how else ""),
     )
+
+
+def _every_key(rules: Rules, item: Item, allowed: list[str], verdicts: Verdicts) -> Problem | None:
+    """check.all_keys_valid: each allowed key must be an issue (meeting check.jql where it
+    applies), as Yet Another Commit Checker's "Require Valid JIRA Issue(s)" checks every
+    key it finds."""
+    missing = [k for k in allowed if k not in verdicts.valid and k not in verdicts.failing]
+    if missing:
+        return Problem(
+            "not-in-jira",
+            item,
+            f"{', '.join(missing)} is not an issue in Jira (check.all_keys_valid: every key "
+            "must be)",
+            "Check the key for a typo" + (f" and change it: {item.how}" if item.how else ""),
+        )
+    failing = [k for k in allowed if k in verdicts.failing] if item.jql else []
+    if failing:
+        return Problem(
+            "fails-jql",
+            item,
+            f"{', '.join(failing)} does not meet check.jql ({rules.jql}) (check.all_keys_valid: "
+            "every issue must)",
+            "Bring the issue into that state in Jira, or name an issue that is",
+        )
+    return None

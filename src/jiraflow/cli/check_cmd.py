@@ -77,8 +77,13 @@ def range_cmd(state: AppState, rev_range: str | None, offline: bool) -> None:
 
 @check.command("pr", context_settings=CONTEXT_SETTINGS)
 @offline_option
+@click.option(
+    "--single-commit",
+    is_flag=True,
+    help="The pull request must have exactly one commit (for teams that squash first).",
+)
 @pass_state
-def pr_cmd(state: AppState, offline: bool) -> None:
+def pr_cmd(state: AppState, offline: bool, single_commit: bool) -> None:
     """The pull request's branch, title and commits. In Bitbucket Pipelines it reads
     BITBUCKET_PR_ID, BITBUCKET_BRANCH, BITBUCKET_PR_DESTINATION_BRANCH and BITBUCKET_COMMIT;
     elsewhere it checks the current branch and its open pull request."""
@@ -89,7 +94,10 @@ def pr_cmd(state: AppState, offline: bool) -> None:
     env = checking.pipeline_environ(environ)
     state.hear_retries()
     flow = FlowContext.open(state.path, user_path=user_config_path(), environ=env)
-    _finish(state, checking.pull_request(state, flow, environ, offline=offline))
+    report = checking.pull_request(
+        state, flow, environ, offline=offline, single_commit=single_commit
+    )
+    _finish(state, report)
 
 
 # -- what the hooks call -------------------------------------------------------------------
@@ -140,10 +148,16 @@ def _render(state: AppState, report: Report, *, quiet: bool) -> None:
     if state.json:
         out.data(report.to_json())
     else:
+        if report.problems and report.header:
+            out.line(report.header)
         for problem in report.problems:
             out.problem(problem.line())
+        for warning in report.warnings:  # smart commits Jira would ignore (check.smart_commits)
+            out.warn(warning.line())
         if not quiet or report.problems:
             out.line(_summary(report))
+        if report.problems and report.footer:
+            out.line(report.footer)
     if jira.startswith("unreachable: "):
         out.warn(
             f"Jira could not be asked ({jira.removeprefix('unreachable: ')}): whether the keys "

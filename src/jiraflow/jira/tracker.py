@@ -53,6 +53,8 @@ class Verdicts:
     failing: set[str] = field(default_factory=set)  # issues that do not meet the condition
     missing: list[str] = field(default_factory=list)  # no configured site has them
     sites: dict[str, str] = field(default_factory=dict)  # key -> site URL
+    # the issues found, with their transitions, when verify was asked for them (smart commits)
+    issues: dict[str, Issue] = field(default_factory=dict)
 
 
 @dataclass
@@ -257,12 +259,13 @@ class Tracker:
         self._looked_up = (set(wanted), transitions, result)
         return result
 
-    def verify(self, keys: Iterable[str], jql: str = "") -> Verdicts:
+    def verify(self, keys: Iterable[str], jql: str = "", *, transitions: bool = False) -> Verdicts:
         """Which keys are issues (that meet the JQL condition, when given): one search per
         site for up to 100 keys, `key in (...) AND (jql)`; only keys it leaves out are asked
         again without the condition, to tell an issue that fails it from no issue at all.
         Sites are tried in order until every key is resolved. A condition Jira refuses is a
-        ConfigError naming check.jql."""
+        ConfigError naming check.jql. `transitions`: the same searches bring the issues'
+        transitions now (verdicts.issues), for smart commits."""
         from jiraflow.jira.client import Refused
 
         verdicts = Verdicts()
@@ -274,7 +277,9 @@ class Tracker:
                 continue
             client = self.client(site)
             try:
-                found, rest = client.search_keys(ask, where=jql, progress=progress)
+                found, rest = client.search_keys(
+                    ask, where=jql, progress=progress, transitions=transitions
+                )
             except Refused as exc:
                 if not jql or exc.status != 400:
                     raise
@@ -284,10 +289,12 @@ class Tracker:
                 ) from None
             verdicts.valid.update(issue.key for issue in found)
             if jql and rest:
-                failing, _ = client.search_keys(rest)
+                failing, _ = client.search_keys(rest, transitions=transitions)
                 verdicts.failing.update(issue.key for issue in failing)
                 found += failing
             verdicts.sites.update((issue.key, site.url) for issue in found)
+            if transitions:
+                verdicts.issues.update((issue.key, issue) for issue in found)
             pending = [key for key in pending if key not in verdicts.sites]
         verdicts.missing = pending
         return verdicts

@@ -143,6 +143,8 @@ PROJ_WORKFLOW = Workflow(
         Transition("51", "Reopen", "To Do", ("Done",)),
         Transition("61", "Deploy to QA", "In QA", ("In Progress", "In Review")),
         Transition("71", "Approve for release", "Ready for Release", ("In QA",)),
+        # smart commits (issue 21): from In Review, #start names two transitions (ambiguous)
+        Transition("81", "Start rework", "In Progress", ("In Review",)),
     ),
 )  # fmt: skip
 OPS_WORKFLOW = Workflow(

@@ -6,7 +6,9 @@ returns the judged Report; the CLI renders it (and exits 1 on problems)."""
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from jiraflow.git import branch_ref, remote_ref
@@ -48,23 +50,42 @@ def commit_range(session: Session, rev_range: str | None, *, offline: bool) -> R
     report = Report("range", rev_range)
     commits = commits_in(flow.repo, rev_range)
     head = flow.repo.head().commit or ""
-    items = commit_items(rules, commits, report, example_key=_branch_key(flow, rules), head=head)
-    return _judge(session, flow, rules, report, items, offline=offline)
+    allowed = _committer_rule(session, flow, rules, report, mine=False, offline=offline)
+    unkeyed: list[Item] = []
+    items = commit_items(
+        rules,
+        commits,
+        report,
+        example_key=_branch_key(flow, rules),
+        head=head,
+        committers=_committers(flow, rev_range) if allowed else None,
+        allowed=allowed,
+        unkeyed=unkeyed,
+    )
+    return _judge(session, flow, rules, report, items, offline=offline, smart_items=items + unkeyed)
 
 
 def pull_request(
-    session: Session, flow: FlowContext, environ: Mapping[str, str], *, offline: bool
+    session: Session,
+    flow: FlowContext,
+    environ: Mapping[str, str],
+    *,
+    offline: bool,
+    single_commit: bool = False,
 ) -> Report:
     """The pull request's branch, title and commits: the one Bitbucket Pipelines builds
     (BITBUCKET_PR_ID...), else the current branch and its open pull request. `flow` is
-    opened with pipeline_environ(environ)."""
+    opened with pipeline_environ(environ). `single_commit`: it must have exactly one."""
     from jiraflow.checks.rules import Report, Rules
 
     rules = Rules.from_config(flow.config)
     target = _pr_target(session, flow, environ)
     report = Report("pr", target.describe())
-    items = _pr_items(session, flow, rules, report, target)
-    return _judge(session, flow, rules, report, items, offline=offline)
+    unkeyed: list[Item] = []  # check.commits = off: for the smart-commit check only
+    items = _pr_items(
+        session, flow, rules, report, target, single_commit=single_commit, unkeyed=unkeyed
+    )
+    return _judge(session, flow, rules, report, items, offline=offline, smart_items=items + unkeyed)
 
 
 def pipeline_environ(environ: Mapping[str, str]) -> dict[str, str]:
@@ -82,7 +103,7 @@ def commit_message(session: Session, path: str, *, add_key: bool, offline: bool)
     """Check the message being committed in `path`; with add_key, first start a message
     that names no issue with the branch's key (and save it)."""
     from jiraflow.checks.hooks import message_with_key, read_message, write_message
-    from jiraflow.checks.rules import Report, Rules, message_item, message_text
+    from jiraflow.checks.rules import Item, Report, Rules, message_item, message_text
     from jiraflow.errors import UsageError
 
     flow = session.flow()
@@ -98,29 +119,150 @@ def commit_message(session: Session, path: str, *, add_key: bool, offline: bool)
     branch_key = rules.branch_key(head) if head else None
     merging = flow.repo.has_git_path("MERGE_HEAD")  # the message of a merge, whatever it says
     why = _message_skipped(rules, text, head, merging=merging)
+    # check.message_pattern and check.committer apply whatever check.commits says
+    checkable = not _message_skipped(replace(rules, commits="every"), text, head, merging=merging)
+    shaped = rules.message_pattern is not None and checkable
+    fix = "Write it so that it does (git commit again; the message is in .git/COMMIT_EDITMSG)"
     if why:
         report.notes.append(why)
-        return _judge(session, flow, rules, report, [], offline=True)
+        item = Item("message", "commit message", text, fix)
+        failed = shaped and _shape(rules, report, item, text, fix)
+        if checkable and _committer_of_message(session, flow, rules, report, item, offline=offline):
+            failed = True
+        if failed:
+            report.items.append(item)
+        # smart commits follow check.smart_commits only: checked whenever the message is
+        return _judge(
+            session,
+            flow,
+            rules,
+            report,
+            [],
+            offline=offline or not checkable,
+            message=(raw, comment) if checkable else None,
+            smart_items=[item] if checkable else [],
+        )
     if add_key and branch_key and not rules.has_key(text):
         changed = message_with_key(raw, branch_key, comment, has_key=rules.has_key)
         if changed is not None:
             write_message(path, changed)
-            text = message_text(changed, comment)
+            raw, text = changed, message_text(changed, comment)
             session.renderer.line(f"jiraflow: added {branch_key} (the branch's key)", err=True)
     item = message_item(rules, text, branch_key)
-    return _judge(session, flow, rules, report, [item], offline=offline)
+    if shaped:
+        _shape(rules, report, item, text, fix)
+    if checkable:
+        _committer_of_message(session, flow, rules, report, item, offline=offline)
+    return _judge(session, flow, rules, report, [item], offline=offline, message=(raw, comment))
+
+
+def _committer_of_message(
+    session: Session, flow: FlowContext, rules: Rules, report: Report, item: Item, *, offline: bool
+) -> bool:
+    """check.committer for the commit being made (git's committer identity now); whether
+    it failed."""
+    from jiraflow.checks.rules import committer_problem
+
+    allowed = _committer_rule(session, flow, rules, report, mine=True, offline=offline)
+    if not allowed:
+        return False
+    ident = flow.repo.out("var", "GIT_COMMITTER_IDENT")
+    email = ident.partition("<")[2].partition(">")[0]
+    problem = committer_problem(allowed, email, item, "git commit")
+    if problem is not None:
+        report.problems.append(problem)
+    return problem is not None
+
+
+def _committers(flow: FlowContext, rev_range: str) -> dict[str, str]:
+    """The committer e-mail of each commit of a range, by sha (one git call)."""
+    text = flow.repo.out("log", "--format=%H %ce", "--end-of-options", *rev_range.split(), "--")
+    return dict(line.partition(" ")[::2] for line in text.splitlines() if line)
+
+
+def _committer_rule(
+    session: Session, flow: FlowContext, rules: Rules, report: Report, *, mine: bool, offline: bool
+) -> tuple[re.Pattern[str], ...]:
+    """check.committer as patterns, "me" replaced by your own addresses (`mine`: only in
+    the hooks, which check your own commits); () when the rule is off, or "me" cannot be
+    known (a note says why: the rule does not fail on what it could not find out)."""
+    from jiraflow.checks.rules import glob
+
+    if not rules.committer:
+        return ()
+    others = [p for p in rules.committer if p.strip().lower() != "me"]
+    addresses: list[str] = []
+    if len(others) != len(rules.committer):
+        why = "only the git hooks know who you are (your own commits and pushes)"
+        if mine:
+            addresses, why = _my_addresses(session, flow, offline=offline)
+        if not addresses:
+            report.notes.append(f'the committers were not checked: "me" in check.committer: {why}')
+            return ()
+    return tuple(glob(p) for p in [*others, *addresses])
+
+
+def _my_addresses(session: Session, flow: FlowContext, *, offline: bool) -> tuple[list[str], str]:
+    """Your e-mail addresses as `jiraflow auth status` knows them: the Jira and Bitbucket
+    logins that are e-mail addresses, and your Jira account's address (cached per site: one
+    request the first time, none offline). With none: why."""
+    from jiraflow.errors import JiraflowError
+    from jiraflow.services.remote import tracker_for
+
+    found: list[str] = []
+    why = "no Jira or Bitbucket login is known (`jiraflow auth status`)"
+    tracker = tracker_for(flow, session)
+    for site in tracker.sites:
+        try:
+            client = tracker.client(site)
+        except JiraflowError:
+            continue
+        user = client.credential.user
+        if "@" in user:
+            found.append(user)
+            continue
+        cached = client.cache.get(client.url, f"myself {user}")
+        if isinstance(cached, dict) and cached.get("email"):
+            found.append(str(cached["email"]))
+        elif offline:
+            why = f"your Jira account's address is not known yet (offline; {site.url})"
+        else:
+            try:
+                email = client.myself().get("email", "")
+            except JiraflowError as exc:
+                why = f"Jira could not say who you are ({exc.message})"
+                continue
+            if email:
+                found.append(email)
+    login = flow.config.bitbucket.user  # bitbucket.user, JIRAFLOW_BITBUCKET_USER
+    if not login:
+        try:
+            forge = _forge(flow)
+            login = forge.client.credential.user if forge is not None else ""
+        except JiraflowError:
+            login = ""
+    if "@" in login:
+        found.append(login)
+    return list(dict.fromkeys(found)), why
+
+
+def _shape(rules: Rules, report: Report, item: Item, text: str, fix: str) -> bool:
+    """check.message_pattern for a message being committed; whether it failed."""
+    from jiraflow.checks.rules import pattern_problem
+
+    problem = pattern_problem(rules, item, text, fix)
+    if problem is not None:
+        report.problems.append(problem)
+    return problem is not None
 
 
 def _stripped_comments(flow: FlowContext) -> str | None:
     """What starts the comment lines git will strip from the message: none when no editor
     was used (`git commit -m`: git then keeps `#` lines, and tells hooks GIT_EDITOR=:),
     unless commit.cleanup says to strip them anyway."""
-    from jiraflow.checks.hooks import comment_prefix
+    from jiraflow.checks.hooks import stripped_prefix
 
-    cleanup = flow.repo.config().get("commit.cleanup", "default")
-    if os.environ.get("GIT_EDITOR") == ":" and cleanup not in ("strip", "scissors"):
-        return ""
-    return comment_prefix(flow.repo)
+    return stripped_prefix(flow.repo)
 
 
 def pushes(session: Session, pushed: list[Push], *, offline: bool) -> Report:
@@ -133,20 +275,31 @@ def pushes(session: Session, pushed: list[Push], *, offline: bool) -> Report:
     rules = Rules.from_config(flow.config)
     report = Report("push", ", ".join(p.branch for p in pushed))
     items: list[Item] = []
+    unkeyed: list[Item] = []  # check.commits = off: for the smart-commit check only
+    allowed = _committer_rule(session, flow, rules, report, mine=True, offline=offline)
     for push in pushed:
-        named = branch_items(rules, push.branch, report)
+        named = branch_items(rules, push.branch, report, new=push.new)
         if rules.branch_exempt(push.branch):
             continue
         key = rules.branch_key(push.branch)
         commits = commits_in(flow.repo, push.rev_range)
         head = flow.repo.head().commit or ""
-        sent = named + commit_items(rules, commits, report, example_key=key, head=head)
+        sent = named + commit_items(
+            rules,
+            commits,
+            report,
+            example_key=key,
+            head=head,
+            committers=_committers(flow, push.rev_range) if allowed else None,
+            allowed=allowed,
+            unkeyed=unkeyed,
+        )
         if not _work_branch(flow, push.branch):
             # finishing moved their issues on (to Done) before develop or main is pushed
             for item in sent:
                 item.jql = False
         items += sent
-    return _judge(session, flow, rules, report, items, offline=offline)
+    return _judge(session, flow, rules, report, items, offline=offline, smart_items=items + unkeyed)
 
 
 def pushes_of_hook(
@@ -247,9 +400,16 @@ def _forge(flow: FlowContext) -> Forge | None:
 
 
 def _pr_items(
-    session: Session, flow: FlowContext, rules: Rules, report: Report, target: PrTarget
+    session: Session,
+    flow: FlowContext,
+    rules: Rules,
+    report: Report,
+    target: PrTarget,
+    *,
+    single_commit: bool = False,
+    unkeyed: list[Item] | None = None,
 ) -> list[Item]:
-    from jiraflow.checks.rules import branch_items, commit_items, title_item
+    from jiraflow.checks.rules import branch_items, commit_items, single_commit_problem, title_item
     from jiraflow.errors import JiraflowError
     from jiraflow.gitflow.notes import commits_in
 
@@ -278,9 +438,24 @@ def _pr_items(
     base = _destination_ref(session, flow, target.destination)
     rev_range = f"{base}..{target.head}"
     commits = commits_in(flow.repo, rev_range)
+    if single_commit and len(commits) != 1:
+        which = f"pull request #{target.number}" if target.number else f"branch {target.branch}"
+        onto = f"{flow.model.remote}/{target.destination}"
+        report.problems.append(single_commit_problem(which, len(commits), onto))
     key = rules.branch_key(target.branch)
     head = "" if target.number else (flow.repo.head().commit or "")
-    items += commit_items(rules, commits, report, example_key=key, head=head)
+    allowed = _committer_rule(session, flow, rules, report, mine=False, offline=False)
+    committers = _committers(flow, rev_range) if allowed else None
+    items += commit_items(
+        rules,
+        commits,
+        report,
+        example_key=key,
+        head=head,
+        committers=committers,
+        allowed=allowed,
+        unkeyed=unkeyed,
+    )
     return items
 
 
@@ -350,6 +525,8 @@ def _work_branch(flow: FlowContext, name: str) -> bool:
     parsed = flow.model.parse(name)
     if name in (flow.model.main, flow.model.develop):
         return False
+    if any(env.branch == name for env in flow.config.environment_branches()):
+        return False  # promoted work, moved on by the promotion
     return parsed is None or parsed[0] not in ("release", "support")
 
 
@@ -376,18 +553,37 @@ def _judge(
     items: list[Item],
     *,
     offline: bool,
+    message: tuple[str, str | None] | None = None,
+    smart_items: list[Item] | None = None,
 ) -> Report:
-    """Judge the items, asking Jira when it should be asked."""
+    """Judge the items, asking Jira when it should be asked. `message`: the file of the
+    commit-msg check, with git's comment character (smart-commit lines git strips).
+    `smart_items` (default: the items): what the smart-commit check looks at, which
+    follows check.smart_commits only (not check.commits)."""
     from jiraflow.checks.rules import evaluate
+    from jiraflow.checks.smart import SmartCheck
 
-    verify = None if offline else _verifier(session, flow, rules, report)
+    smart_items = items if smart_items is None else smart_items
+    smart = SmartCheck.from_config(flow.config, smart_items, rules.keys_in)
+    if message is not None and smart_items:
+        smart.lose(smart_items[0], *message)
+    transitions = smart.wants_transitions  # asked with the keys: no request of its own
+    verify = None if offline else _verifier(session, flow, rules, report, transitions=transitions)
     if offline:
         report.jira = "offline"
-    evaluate(rules, report, items, verify)
+    report.header, report.footer = rules.header, rules.footer
+    wanted = [k for k in smart.keys if rules.allowed(k)]
+    watched = smart.watch(verify, wanted)
+    evaluate(rules, report, items, watched)
+    if watched is not None and wanted and not smart.asked:  # no key to check
+        watched([], rules.jql)
+    smart.judge(report)
     return report
 
 
-def _verifier(session: Session, flow: FlowContext, rules: Rules, report: Report) -> Verify | None:
+def _verifier(
+    session: Session, flow: FlowContext, rules: Rules, report: Report, *, transitions: bool = False
+) -> Verify | None:
     """Jira's answer for a list of keys, or None (report.jira says why) when it is not
     configured, switched off (check.jira = false) or cannot be asked (no connection, no
     answer in time, busy, a server error). Jira refusing the search, or answering it with
@@ -407,7 +603,7 @@ def _verifier(session: Session, flow: FlowContext, rules: Rules, report: Report)
 
     def verify(keys: list[str], jql: str) -> Verdicts | None:
         try:
-            verdicts = tracker.verify(keys, jql)
+            verdicts = tracker.verify(keys, jql, transitions=transitions)
         except Unavailable as exc:
             report.jira = f"unreachable: {exc.message}"
             return None
