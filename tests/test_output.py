@@ -123,6 +123,8 @@ def test_every_command_prints_one_json_document(
     step("--dry-run", "pr", "approve")
     step("--dry-run", "pr", "decline")
     step("where", "PROJ-1")
+    step("worklog", "add", "30m", "PROJ-1", "-m", "the form")
+    step("worklog", "list", "PROJ-1")
     step("check", "branch")
     step("check", "commit-msg", str(message))
     step("check", "range", "develop..HEAD")

@@ -125,6 +125,7 @@ SUMMARIES: dict[str, str | None] = {
     "where": "Which branches (develop, main, the environment branches in promotion order, "
     "open releases and hotfixes) and version tags hold the commits of issue KEY, with its "
     "Jira status and pull request when configured.",
+    "worklog": "Log time on Jira issues, and list the time you logged (Cloud and Data Center).",
     "_refresh-issues": None,
 }
 
@@ -155,6 +156,7 @@ SUMMARIES: dict[str, str | None] = {
         "board": "jiraflow.cli.board_cmd:board",
         "hooks": "jiraflow.cli.hooks_cmd:hooks",
         "check": "jiraflow.cli.check_cmd:check",
+        "worklog": "jiraflow.cli.worklog_cmd:worklog",
         "_refresh-issues": "jiraflow.cli.complete:refresh_issues",
     },
 )

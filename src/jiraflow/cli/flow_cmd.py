@@ -191,6 +191,13 @@ def _finish_command(kind: str) -> click.Command:
 
         if cont and abort:
             raise click.UsageError("--continue and --abort cannot be used together")
+        log = kw.get("log")
+        if log is not None:  # checked before anything changes
+            if cont or abort:
+                raise click.UsageError("--log cannot be used with --continue or --abort")
+            from jiraflow.services.worklogs import duration
+
+            duration([log])
         if cont or abort:
             service.resume_or_abort(state, state.flow(), kind, cont)
             return
@@ -204,6 +211,7 @@ def _finish_command(kind: str) -> click.Command:
             fetch=fetch,
             message=kw.get("message"),
             no_tag=kw.get("no_tag", False),
+            log=log,
         )
         if pr:
             given: dict[str, object] = {"squash": squash, "keep": keep, "push": push}
@@ -238,6 +246,11 @@ def _finish_command(kind: str) -> click.Command:
         finish.help = f"Merge the {kind} into main, tag it, merge the tag back, delete the branch."
     else:
         finish = click.option("--no-ff", is_flag=True, help="Always make a merge commit.")(finish)
+        finish = click.option(
+            "--log",
+            metavar="DURATION",
+            help='Log time on the issue in Jira as part of the finish (e.g. "1h 30m").',
+        )(finish)
         finish = click.option("-r", "--rebase", is_flag=True, help="Rebase onto the base first.")(
             finish
         )
@@ -486,6 +499,11 @@ def _complete_work_branches(
 @click.option("-r", "--rebase", is_flag=True, help="Rebase onto the base first (feature, bugfix).")
 @click.option("-m", "--message", metavar="MSG", help="The tag message (release, hotfix).")
 @click.option("-n", "--no-tag", is_flag=True, help="Do not tag (release, hotfix).")
+@click.option(
+    "--log",
+    metavar="DURATION",
+    help='Log time on the issue in Jira as part of the finish (feature, bugfix; e.g. "1h 30m").',
+)
 @click.option(
     "--pr",
     is_flag=True,

@@ -4,7 +4,7 @@ those commands share it without importing each other."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 import click
@@ -14,14 +14,16 @@ from jiraflow.services import remote
 
 if TYPE_CHECKING:
     from jiraflow.gitflow.context import FlowContext
+    from jiraflow.outbox.actions import Action
+    from jiraflow.services.protected_paths import OpenPullRequest
     from jiraflow.services.pull_requests import Opening
 
 
-def opener(state: AppState, flow: FlowContext) -> Callable[[str, str, str | None], None]:
+def opener(state: AppState, flow: FlowContext) -> OpenPullRequest:
     """How a finish into a protected branch opens its pull request: `pr create`'s way."""
 
-    def open_pr(branch: str, base: str, title: str | None) -> None:
-        open_pull_request(state, flow, branch, base=base, title=title)
+    def open_pr(branch: str, base: str, title: str | None, /, jira: Sequence[Action] = ()) -> None:
+        open_pull_request(state, flow, branch, base=base, title=title, jira=jira)
 
     return open_pr
 
@@ -37,8 +39,10 @@ def open_pull_request(
     draft: bool | None = None,
     reviewers: tuple[str, ...] = (),
     web: bool = False,
+    jira: Sequence[Action] = (),
 ) -> None:
-    """`pr create`, also used by `release|hotfix finish --pr`."""
+    """`pr create`, also used by `release|hotfix finish --pr`. `jira`: actions of the caller
+    (a finish's work log) delivered first, with the pull request's own."""
     from jiraflow.services import pull_requests as prs
 
     def pushed() -> None:  # said now: the pull request may still fail
@@ -62,6 +66,7 @@ def open_pull_request(
         _render_web(state, opening.web_url, opening.push)
         return
     assert opening.tracker is not None and opening.proposal is not None
+    opening.jira[:0] = jira
     if state.dry_run:
         _print_plan(state, opening)
         return

@@ -31,6 +31,7 @@ the others wait for it.
 
 from __future__ import annotations
 
+import datetime
 import re
 import threading
 import time
@@ -52,6 +53,8 @@ ISSUE_FIELDS = "summary,issuetype,status,assignee,fixVersions"
 SEARCH_FIELDS = [*ISSUE_FIELDS.split(","), "project"]
 SEARCH_BATCH = 100  # keys per search: JQL stays short, and Cloud pages at 100 with fields
 _QUOTED = re.compile(r"'([^']+)'")
+WORKLOG_PAGE = 1000  # work logs per page (Jira answers up to 5000)
+WORKLOG_PAGES = 100  # pages `worklogs` reads at most (100,000 work logs)
 URL_HINT = "Check jira.url: it should be the site's address, e.g. https://acme.atlassian.net."
 
 
@@ -173,14 +176,7 @@ class JiraClient:
 
     def comment(self, key: str, text: str) -> None:
         """A comment: Atlassian Document Format on Cloud (v3), plain text on Data Center."""
-        body: Any = text
-        if self.cloud:
-            paragraphs = [
-                {"type": "paragraph", "content": [{"type": "text", "text": p}]}
-                for p in text.split("\n\n")
-                if p
-            ]
-            body = {"type": "doc", "version": 1, "content": paragraphs}
+        body: Any = _document(text) if self.cloud else text
         self._request("POST", f"issue/{key}/comment", json={"body": body})
 
     def link(self, key: str, global_id: str, url: str, title: str, *, resolved: bool) -> None:
@@ -327,6 +323,80 @@ class JiraClient:
         """Add the version to the issue's fixVersions, keeping the others."""
         body = {"update": {"fixVersions": [{"add": {"id": version_id}}]}}
         self._request("PUT", f"issue/{key}", json=body, not_found=key)
+
+    # -- work logs -------------------------------------------------------------------------------
+    def add_worklog(
+        self, key: str, time_spent: str, started: datetime.datetime, comment: str = ""
+    ) -> dict[str, Any]:
+        """Log `time_spent` ("1h 30m") on the issue, started at `started` (an aware time);
+        the comment in ADF on Cloud (v3), plain text on Data Center. Returns the work log
+        as `worklogs` gives each."""
+        body: dict[str, Any] = {"timeSpent": time_spent, "started": jira_timestamp(started)}
+        if comment:
+            body["comment"] = _document(comment) if self.cloud else comment
+        shape = partial(_worklog, cloud=self.cloud, where="the new work log")
+        logged: dict[str, Any] = self._request(
+            "POST", f"issue/{key}/worklog", json=body, not_found=key, shape=shape
+        )
+        return logged
+
+    def worklogs(self, key: str) -> list[dict[str, Any]]:
+        """Every work log of the issue (all pages, at most WORKLOG_PAGES), oldest first as
+        Jira lists them: each {"id", "author": accountId (Cloud) or name (Data Center),
+        "started": an aware datetime, "seconds", "time_spent", "comment": its text}. Each
+        page must start where it was asked to (a server ignoring startAt would list the
+        first page again and again); a work log listed twice counts once."""
+        found: dict[str, dict[str, Any]] = {}
+        path = f"issue/{key}/worklog"
+        cloud = self.cloud
+        start = 0
+
+        def shape(data: Any) -> dict[str, Any]:
+            page = _worklog_page(data, cloud=cloud)
+            page["startAt"] = _optional(data, "startAt", int, "the work logs")
+            return page
+
+        for _ in range(WORKLOG_PAGES):
+            params = {"startAt": str(start), "maxResults": str(WORKLOG_PAGE)}
+            page = self._request("GET", path, params=params, not_found=key, shape=shape)
+            if page["startAt"] != start:
+                at = "no startAt" if page["startAt"] is None else f"startAt {page['startAt']}"
+                raise self._bad("GET", path, f"a page with {at} when asked for startAt {start}")
+            for log in page["worklogs"]:
+                found.setdefault(log["id"], log)
+            start += len(page["worklogs"])
+            if not page["worklogs"] or start >= page["total"]:
+                return list(found.values())
+        raise BadAnswer(
+            f"Jira at {self.url} lists more than {WORKLOG_PAGES * WORKLOG_PAGE} work logs on "
+            f"{key}: jiraflow reads at most {WORKLOG_PAGES} pages of {WORKLOG_PAGE}",
+            f"See them in Jira: {self.url}/browse/{key}",
+        )
+
+    @staticmethod
+    def may_have_arrived(exc: Exception) -> bool:
+        """Whether a write that failed with `exc` may have been carried out: Jira got the
+        request but its answer did not come (none in time, the connection closed before it) or
+        was not what it should be (a 201 with a body jiraflow cannot read). Not when the
+        connection was never made (refused, no such host, TLS failed): trying again is safe. The
+        client raises these while handling what went wrong, which stays in `__context__`."""
+        import requests
+
+        cause = exc.__context__
+        if isinstance(exc, BadAnswer):
+            return isinstance(cause, ValueError)  # the answer's shape; not a redirect (3xx)
+        if not isinstance(exc, Unavailable) or not isinstance(cause, requests.RequestException):
+            return False  # Jira answered (busy, a server error): it says it did not
+        if isinstance(cause, (requests.ConnectTimeout, requests.exceptions.SSLError)):
+            return False
+        if isinstance(cause, (requests.exceptions.ProxyError, requests.exceptions.InvalidURL)):
+            return False
+        if isinstance(cause, requests.ConnectionError):
+            from urllib3.exceptions import NewConnectionError
+
+            inner = cause.args[0] if cause.args else None
+            return not isinstance(getattr(inner, "reason", inner), NewConnectionError)
+        return True
 
     # -- HTTP ------------------------------------------------------------------------------------
     def _api(self, api: str | None) -> str:
@@ -677,3 +747,73 @@ def _version(data: Any) -> dict[str, Any]:
 
 def _versions(data: Any) -> list[dict[str, Any]]:
     return [_version(v) for v in _list(data, "the project's versions")]
+
+
+# -- work logs ------------------------------------------------------------------------------------
+def jira_timestamp(moment: datetime.datetime) -> str:
+    """A time as Jira's REST API takes it: 2026-12-07T09:30:00.000+0100 (no other form)."""
+    return (
+        moment.strftime("%Y-%m-%dT%H:%M:%S.")
+        + f"{moment.microsecond // 1000:03d}"
+        + (moment.strftime("%z") or "+0000")
+    )
+
+
+def _document(text: str) -> dict[str, Any]:
+    """Plain text as an Atlassian Document: one paragraph per blank-line-separated block."""
+    paragraphs = [
+        {"type": "paragraph", "content": [{"type": "text", "text": p}]}
+        for p in text.split("\n\n")
+        if p
+    ]
+    return {"type": "doc", "version": 1, "content": paragraphs}
+
+
+def _document_text(value: Any) -> str:
+    """The text of an Atlassian Document (or of a plain string)."""
+    if isinstance(value, str):
+        return value
+    blocks: list[str] = []
+
+    def text_of(node: Any) -> str:
+        if not isinstance(node, dict):
+            return ""
+        if isinstance(node.get("text"), str):
+            return str(node["text"])
+        content = node.get("content")
+        return "".join(text_of(n) for n in content) if isinstance(content, list) else ""
+
+    content = value.get("content") if isinstance(value, dict) else None
+    for node in content if isinstance(content, list) else []:
+        blocks.append(text_of(node))
+    return "\n\n".join(b for b in blocks if b)
+
+
+def _worklog(data: Any, *, cloud: bool, where: str = "a work log") -> dict[str, Any]:
+    worklog = _object(data, where)
+    seconds = _optional(worklog, "timeSpentSeconds", int, where)
+    if seconds is None or seconds < 0:
+        raise _Shape(f"no timeSpentSeconds in {where}")
+    started = _text(worklog, "started", where, required=True)
+    try:
+        when = datetime.datetime.strptime(started, "%Y-%m-%dT%H:%M:%S.%f%z")
+    except ValueError:
+        raise _Shape(f"{where}.started {started[:40]!r}, which is no time") from None
+    author = _optional(worklog, "author", dict, where) or {}
+    return {
+        "id": _ident(worklog, "id", where),
+        "author": _text(author, "accountId" if cloud else "name", f"{where}.author"),
+        "started": when,
+        "seconds": seconds,
+        "time_spent": _text(worklog, "timeSpent", where),
+        "comment": _document_text(worklog.get("comment")),
+    }
+
+
+def _worklog_page(data: Any, *, cloud: bool) -> dict[str, Any]:
+    page = _object(data, "the work logs")
+    total = _optional(page, "total", int, "the work logs")
+    if total is None:
+        raise _Shape("no total in the work logs")
+    listed = _list(page.get("worklogs"), "the work logs' worklogs")
+    return {"total": total, "worklogs": [_worklog(w, cloud=cloud) for w in listed]}

@@ -243,6 +243,102 @@ class Link(Action):
         return known, ""
 
 
+class LogWork(Action):
+    """Time logged on the issue (`finish --log DURATION`). Logged once: the action holds the
+    instant the work started, and a replay after an attempt (a POST that got no answer, a
+    sync killed after it) first reads the issue's work logs and does nothing when one of
+    yours with that start and that duration is there. As for a comment, a work log whose
+    POST got no answer is not sent again, while not found yet, within the grace period after
+    it was sent (box.Outbox.hold_resend): Jira may still save it late."""
+
+    do = "worklog"
+    fields: ClassVar[dict[str, Any]] = {
+        "time": str,
+        "seconds": int,
+        "started": str,
+        "comment": str,
+        "tried?": bool,
+        "sent?": float,
+    }
+
+    @classmethod
+    def on(
+        cls, tracker: Tracker, key: str, time_spent: str, started: Any, comment: str = ""
+    ) -> LogWork:
+        """`time_spent` as the user gave it (checked: durations.parse), `started` an aware
+        datetime (kept to the second: Jira keeps milliseconds, a replay compares instants)."""
+        from jiraflow import durations
+
+        return cls.new(
+            tracker.site_url(key),
+            key,
+            time=durations.normal(time_spent),
+            seconds=durations.parse(time_spent),
+            started=started.replace(microsecond=0).isoformat(),
+            comment=comment,
+        )
+
+    def check(self, at: str) -> None:
+        import datetime
+
+        from jiraflow import durations
+
+        super().check(at)
+        try:
+            durations.parse(self["time"])
+        except ValueError as exc:
+            raise store.Damaged(str(exc), f"{at}.time") from None
+        try:
+            aware = datetime.datetime.fromisoformat(self["started"]).tzinfo is not None
+        except ValueError:
+            aware = False
+        if not aware:
+            raise store.Damaged(f"{self['started']!r} is not a time with its zone", f"{at}.started")
+
+    def describe(self) -> str:
+        return f"log {self['time']} on {self.key}"
+
+    def describe_done(self) -> str:
+        return f"logged {self['time']} on {self.key}"
+
+    def send(
+        self, tracker: Tracker, box: Queue, client: Any, known: Issue | None
+    ) -> tuple[Issue | None, str]:
+        import datetime
+
+        from jiraflow.jira.client import Unavailable
+
+        started = datetime.datetime.fromisoformat(self["started"])
+        if self.get("tried") and self._logged(client, started):
+            return known, ""
+        box.hold_resend(self)
+        box.note(self, tried=True, sent=time.time())
+        try:
+            client.add_worklog(self.key, self["time"], started, self["comment"])
+        except Unavailable:  # no answer, or a 5xx: Jira may still save it
+            raise
+        except JiraflowError:  # a plain refusal: nothing was saved, no need to wait
+            box.unnote(self, "sent")
+            raise
+        return known, ""
+
+    def _logged(self, client: Any, started: Any) -> bool:
+        """Whether the issue has a work log of yours that started then, of this duration (in
+        seconds, or as Jira writes it: a site whose day is not 8 hours counts "1d" its way)."""
+        from jiraflow import durations
+
+        me = client.myself()["id"]
+        mine = [
+            log
+            for log in client.worklogs(self.key)
+            if log["author"] == me and log["started"] == started
+        ]
+        return any(
+            log["seconds"] == self["seconds"] or durations.normal(log["time_spent"]) == self["time"]
+            for log in mine
+        )
+
+
 class Release(Action):
     """A release's version in one project: the version, the fixVersions of its issues, their
     status, and the version's release date.
@@ -590,5 +686,5 @@ def write_all(
 
 
 KINDS: dict[str, type[Action]] = {
-    kind.do: kind for kind in (Assign, Move, Comment, Link, Release, Promote)
+    kind.do: kind for kind in (Assign, Move, Comment, Link, Release, Promote, LogWork)
 }

@@ -24,8 +24,9 @@ if TYPE_CHECKING:
     from jiraflow.jira.tracker import Tracker
 
 OUTBOX = "outbox.json"
-# Seconds after a comment's POST got no answer before jiraflow may post it again (when it is
-# still not in Jira): a server can save a request after the client stopped waiting for it.
+# Seconds after a comment's (or a work log's) POST got no answer before jiraflow may post it
+# again (when it is still not in Jira): a server can save a request after the client stopped
+# waiting for it.
 COMMENT_GRACE = 120
 
 # What every action holds (each kind adds its own fields: Action.fields); other keys are
@@ -124,9 +125,9 @@ class Outbox:
         self._write(queued)
 
     def hold_resend(self, action: Action) -> None:
-        """RemoteError while a comment whose POST got no answer ("sent") may still be saved
-        by Jira: until a grace period after it was sent (COMMENT_GRACE, and at least four
-        timeouts) has passed, it is not posted again but stays queued."""
+        """RemoteError while a comment (or a work log) whose POST got no answer ("sent") may
+        still be saved by Jira: until a grace period after it was sent (COMMENT_GRACE, and at
+        least four timeouts) has passed, it is not posted again but stays queued."""
         sent = action.get("sent")
         if sent is None:
             return
@@ -134,8 +135,16 @@ class Outbox:
         due = sent + grace
         if time.time() < due:
             at = time.strftime("%H:%M:%S", time.localtime(due))
+            since = time.strftime("%H:%M:%S", time.localtime(sent))
+            if action["do"] == "worklog":
+                raise RemoteError(
+                    f"the work log sent at {since} was not confirmed and is not in Jira yet; "
+                    "sending it again now could log the time twice",
+                    f"Run `jiraflow sync` after {at}: it logs the time only if the first "
+                    "work log never arrived.",
+                )
             raise RemoteError(
-                f"the comment sent at {time.strftime('%H:%M:%S', time.localtime(sent))} "
+                f"the comment sent at {since} "
                 "was not confirmed and is not in Jira yet; posting it again now could post "
                 "it twice",
                 f"Run `jiraflow sync` after {at}: it posts the comment only if the first "

@@ -21,7 +21,7 @@ from __future__ import annotations
 import threading
 from typing import Any
 
-from jiraflow.sandbox import jira_issues, jira_search, jira_site
+from jiraflow.sandbox import jira_issues, jira_search, jira_site, jira_worklogs
 from jiraflow.sandbox.jira_http import Route, dispatch
 from jiraflow.sandbox.jira_model import Flavour, JiraState, Json, now, project_by_key
 from jiraflow.sandbox.server import Request, RequestRecord, Response, SandboxServer
@@ -33,6 +33,7 @@ ROUTES: tuple[Route, ...] = (
     *jira_site.table.routes,
     *jira_issues.table.routes,
     *jira_search.table.routes,
+    *jira_worklogs.table.routes,
 )
 
 

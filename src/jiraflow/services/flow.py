@@ -418,6 +418,7 @@ class FinishFlags(NamedTuple):
     fetch: bool | None = None
     message: str | None = None
     no_tag: bool = False
+    log: str | None = None  # --log DURATION (feature, bugfix): time logged on the issue
 
 
 def finish(
@@ -472,10 +473,16 @@ def finish(
         landed, keep_remote = landing(state, flow, kind, branch, pulls=pulls)
         if not version_kind:
             base = flow.base_of(branch, kind)
+            log = []
+            if flags.log:  # checked before anything changes, whichever way the finish goes
+                from jiraflow.services.worklogs import finish_log
+
+                log = [finish_log(tracker, flow, branch, flags.log)]
             if landed is None and protected.is_protected(flow, base):
-                raise protected.ThroughPullRequest(branch, base)
+                raise protected.ThroughPullRequest(branch, base, log)  # logged with the PR
             plan = plan_finish(flow, kind, branch, opts, landed=landed, keep_remote=keep_remote)
-            plan.remote = remote.finish_actions(tracker, flow, plan)
+            # the log first: a workflow may refuse work logs on a done issue
+            plan.remote = log + remote.finish_actions(tracker, flow, plan)
             return plan
         from jiraflow.services.releasing import finish_extras
 

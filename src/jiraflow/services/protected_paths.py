@@ -5,17 +5,26 @@ it can call the finish (`complete_backmerge`) without an import cycle.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
     from jiraflow.gitflow.context import FlowContext
     from jiraflow.gitflow.finish import BackMerge
+    from jiraflow.outbox.actions import Action
     from jiraflow.services.session import Session
 
-# (branch, base, title or None): push the branch and open (or show) its pull request into
-# base; the CLI's `pr create` machinery (cli.pr_open.open_pull_request), rendering included
-OpenPullRequest = Callable[[str, str, "str | None"], None]
+
+class OpenPullRequest(Protocol):
+    """(branch, base, title or None): push the branch and open (or show) its pull request into
+    base; the CLI's `pr create` machinery (cli.pr_open.open_pull_request), rendering included.
+    `jira`: Jira actions delivered before the pull request's own (the work log of `finish
+    --log`)."""
+
+    def __call__(
+        self, branch: str, base: str, title: str | None, /, jira: Sequence[Action] = ()
+    ) -> None: ...
+
 
 MERGE_COMMAND = "jiraflow pr merge"
 
@@ -36,12 +45,15 @@ class FinishFlags(Protocol):
 
 class ThroughPullRequest(Exception):
     """Raised while a feature or bugfix finish is planned (before anything changed) when its
-    base is protected and no pull request merged it yet: the finish takes the PR path."""
+    base is protected and no pull request merged it yet: the finish takes the PR path.
+    `jira`: what the finish asked of Jira that is not the merge's (the work log of --log),
+    delivered with the pull request's own actions."""
 
-    def __init__(self, branch: str, base: str) -> None:
+    def __init__(self, branch: str, base: str, jira: Sequence[Action] = ()) -> None:
         super().__init__(branch)
         self.branch = branch
         self.base = base
+        self.jira = list(jira)
 
 
 def is_protected(flow: FlowContext, branch: str) -> bool:
@@ -71,7 +83,9 @@ def finish_through_pr(
 ) -> None:
     """`feature|bugfix finish` into a protected base: push the branch and open (or show) its
     pull request; no local branch changes. Merging it, then finishing again, completes.
-    `flags`: the finish options as given; those that shape the merge are named in a warning."""
+    `flags`: the finish options as given; those that shape the merge are named in a warning.
+    The work of `--log` is done: its work log goes to Jira now, with the pull request's
+    link and move (refusal.jira), not at the finish after the merge."""
     from jiraflow.gitflow import journal
 
     branch, base = refusal.branch, refusal.base
@@ -87,7 +101,7 @@ def finish_through_pr(
     with journal.lock(flow.repo):
         if not state.dry_run:
             journal.refuse_if_busy(flow.repo)
-        opener(branch, base, None)
+        opener(branch, base, None, jira=refusal.jira)
     if not state.dry_run and not state.json:
         state.renderer.line(
             f"'{base}' is protected (gitflow.protected): nothing was merged here. Merge the "
