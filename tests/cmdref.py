@@ -116,7 +116,11 @@ def _help_paragraphs(text: str) -> list[str]:
 
 
 def _argument(arg: click.Argument, ctx: click.Context) -> str:
-    name = (arg.name or "").upper() + ("..." if arg.nargs != 1 else "")
+    # the metavar when the command gives one ("DURATION [KEY]" for a variadic argument that
+    # reads both), else the parameter's name
+    name = arg.metavar or (arg.name or "").upper() + ("..." if arg.nargs != 1 else "")
+    if name.startswith("[") and name.count("[") == 1 and "]" in name:  # "[KEY]...": optional
+        name = name.replace("[", "").replace("]", "")
     facts = ["required" if arg.required else "optional"]
     if isinstance(arg.type, click.Choice):
         facts.insert(0, "one of " + ", ".join(f"`{c}`" for c in arg.type.choices))
