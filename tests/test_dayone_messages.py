@@ -66,7 +66,7 @@ def test_a_busy_jira_is_noted_on_stderr_and_json_stays_one_document(
     jira.fault("status", status=429, retry_after=1, path="/issue/PROJ-1", method="GET")
     result = run(repo, "--json", "feature", "start", "PROJ-1")
     assert result.code == 0, result.err
-    assert "Jira is busy; retrying in 1 s (1/3)\n" in result.err
+    assert "Jira asks jiraflow to slow down; waiting 1 s\n" in result.err
     doc = json.loads(result.out)  # stdout: the result alone
     assert doc["ok"] is True and "busy" not in result.out
 
@@ -96,7 +96,7 @@ def test_a_busy_bitbucket_is_noted_on_stderr(repo: Repo, run, sites: Sites) -> N
     sites.bitbucket.fault("status", status=429, retry_after=1, method="POST", times=1)
     result = run(repo, "--json", "pr", "create")
     assert result.code == 0, result.err
-    assert "Bitbucket is busy; retrying in 1 s (1/3)\n" in result.err
+    assert "Bitbucket asks jiraflow to slow down; waiting 1 s\n" in result.err
     assert json.loads(result.out)["created"] is True
     assert "busy" not in result.out
 

@@ -150,4 +150,8 @@ def test_retry_after_in_seconds_as_a_date_or_nonsense() -> None:
     assert retry_wait(answer(None), 2) == 2.0  # no header: a short backoff
     assert retry_wait(answer("soon"), 3) == 3.0  # not seconds, not a date: backoff
     assert retry_wait(answer("120"), 1) is None  # longer than a CLI should wait
-    assert retry_wait(answer("Wed, 21 Oct 2015 07:28:00 GMT"), 1) == 0.0  # in the past
+    assert retry_wait(answer("0"), 1) == 0.0  # a 503's 0: now
+    # a date in the past, a negative or a nan wait is not a wait: the backoff, never a tight loop
+    assert retry_wait(answer("Wed, 21 Oct 2015 07:28:00 GMT"), 1) == 1.0
+    assert retry_wait(answer("-5"), 2) == 2.0
+    assert retry_wait(answer("nan"), 1) == 1.0

@@ -266,13 +266,22 @@ def test_reviewers_by_name_work_on_data_center_and_are_explained_on_cloud(
         assert prs(sites) == []
 
 
-def test_rate_limited_bitbucket_is_retried(repo: Repo, run, sites: Sites) -> None:
+def test_rate_limited_bitbucket_is_retried(
+    repo: Repo, run, sites: Sites, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from types import SimpleNamespace
+
+    from jiraflow import http
+
+    slept: list[float] = []  # waits are not slept here, only counted
+    monkeypatch.setattr(http, "clock", SimpleNamespace(now=lambda: 0.0, sleep=slept.append))
     started(repo, run)
     sites.bitbucket.fault("status", status=429, retry_after=0, method="POST", times=1)
     result = run(repo, "pr", "create")
     assert result.code == 0, result.err
     assert len(prs(sites)) == 1
     assert sites.bitbucket.count("POST") == 2
+    assert len(slept) == 1 and slept[0] >= 1.0  # a 0 s wait is none asked: the backoff
 
 
 def test_bitbucket_unreachable_exits_6_before_anything_changed(

@@ -4,7 +4,8 @@ Requests that do not depend on each other go out together (`Ahead`, `together`),
 command waits one round trip for them instead of one each. Only the HTTP runs in the
 threads: they never prompt or touch the outbox, and print at most a progress line (under a
 lock), and a failure comes back to the thread that asks for the answer as the same jiraflow
-error the request would have raised.
+error the request would have raised. Ctrl-C while they run stops them all at once
+(http.interrupt): no request goes out after it.
 """
 
 from __future__ import annotations
@@ -58,11 +59,14 @@ def together(calls: Sequence[Callable[[], T]], most: int = READERS) -> list[T]:
     from concurrent.futures import ThreadPoolExecutor
 
     with ThreadPoolExecutor(max_workers=min(most, len(calls))) as pool:
-        futures = [pool.submit(call) for call in calls]
         try:
+            futures = [pool.submit(call) for call in calls]
             for future in futures:
                 future.exception()  # wait for each, whatever it raised
-        except BaseException:  # Ctrl-C: start nothing more
+        except BaseException:  # Ctrl-C: start nothing more, and stop every wait
+            from jiraflow import http
+
+            http.interrupt()  # the running calls end now (none waits out a rate limit)
             pool.shutdown(wait=False, cancel_futures=True)
             raise
     return [future.result() for future in futures]

@@ -34,7 +34,7 @@ from urllib.parse import quote
 from jiraflow.bitbucket.repository import Repository
 from jiraflow.credentials import Credential
 from jiraflow.errors import AuthError, ConfigError, RemoteError, RepoStateError
-from jiraflow.http import MAX_WAIT, RETRY_STATUSES, TRIES, reason, send
+from jiraflow.http import RETRY_STATUSES, busy, reason, send
 from jiraflow.store import SiteCache
 
 T = TypeVar("T")
@@ -683,11 +683,7 @@ class BitbucketClient(ABC):
             where = self.repo.full_name if self.repo.slug else self.repo.api
             return RemoteError(f"{not_found} was not found in {where}")
         if status in RETRY_STATUSES:
-            return RemoteError(
-                f"Bitbucket is busy ({status}) and stayed so after {TRIES} tries, "
-                f"or asked for a wait longer than {MAX_WAIT:.0f} s",
-                "Try again in a minute.",
-            )
+            return RemoteError(*busy("Bitbucket", self.repo.api, status, response))
         if 300 <= status < 400:
             return RemoteError(
                 f"Bitbucket answered {method} {path} with a redirect to "

@@ -199,6 +199,7 @@ def cli(
         renderer=Renderer(as_json=as_json, color=color, verbose=verbose, terminal=terminal),
     )
     _current.renderer.note(dry_run=dry_run)
+    _current.hear_retries()  # every command's rate-limit waits are told (on stderr)
 
 
 _current: AppState | None = None  # the running command's state, for main() to finish with

@@ -54,8 +54,9 @@ class AppState:
 
     def hear_retries(self) -> None:
         """Retries of the command's Jira and Bitbucket requests are shown as a line on
-        stderr (never on stdout: --json stays one document); none outside a command (TAB,
-        --help: nothing imported for them). For this command only: the listener goes when
+        stderr (never on stdout: --json stays one document), for every command (the root
+        group sets it: `auth login` waits with a word too); none for TAB or the tool's own
+        --help (nothing imported for them). For this command only: the listener goes when
         its context closes (ended or failed), so that a later command in the same process
         (tests) is never told of, nor prints, these."""
         if self._hearing:

@@ -171,6 +171,9 @@ class Renderer:
     def progress(self, what: str, done: int, total: int) -> None:
         """Progress of long work on stderr: one line rewritten in a terminal; elsewhere
         (CI logs) a line per tenth. Short work shows none."""
+        from jiraflow import http  # said with a rate limit's wait, also when not shown here
+
+        http.progressed(done, total)
         if total < PROGRESS_FROM or self.as_json:
             return
         if self.terminal.stderr_isatty:  # \x1b[K: the rest of a longer line before is cleared

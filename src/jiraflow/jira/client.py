@@ -42,7 +42,7 @@ from typing import Any
 from jiraflow.concurrency import together
 from jiraflow.credentials import Credential
 from jiraflow.errors import AuthError, JiraflowError, RemoteError
-from jiraflow.http import CONNECT_TIMEOUT, MAX_WAIT, RETRY_STATUSES, TRIES, reason, send
+from jiraflow.http import CONNECT_TIMEOUT, RETRY_STATUSES, busy, reason, send
 from jiraflow.jira.issues import Issue
 from jiraflow.keys import is_key
 from jiraflow.store import SiteCache
@@ -489,11 +489,7 @@ class JiraClient:
                 "Check the key, and that your account may see the issue.",
             )
         if status in RETRY_STATUSES:
-            return Unavailable(
-                f"Jira at {self.url} is busy ({status}) and stayed so after {TRIES} tries, "
-                f"or asked for a wait longer than {MAX_WAIT:.0f} s",
-                "Try again in a minute.",
-            )
+            return Unavailable(*busy("Jira", self.url, status, response))
         what = f"{method} {path} ({status}{': ' + detail if detail else ''})"
         if status >= 500:
             return Unavailable(
@@ -701,6 +697,8 @@ def _issue(data: Any, *, transitions: bool = False) -> dict[str, Any]:
             "project": {"id": _ident(project, "id", f"{where}.fields.project")} if project else {},
         },
     }
+    if issue.get("id") is not None:  # bulk tasks name issues by id
+        clean["id"] = _ident(issue, "id", where)
     if transitions:
         listed = _list(issue.get("transitions"), f"{where}.transitions")
         clean["transitions"] = [_transition(t, f"{where}.transitions[]") for t in listed]

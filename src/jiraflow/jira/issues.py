@@ -113,6 +113,7 @@ class Issue:
     transitions: list[Transition] | None = None  # when fetched with expand=transitions.fields
     fix_versions: list[str] = field(default_factory=list)  # names, when asked for
     project_id: str = ""  # when asked for (a new Jira version needs it)
+    id: str = ""  # Jira's numeric id, when the answer had it (bulk tasks report issues by id)
 
     @classmethod
     def from_json(cls, data: dict[str, Any], *, cloud: bool) -> Issue:
@@ -129,6 +130,7 @@ class Issue:
             None if transitions is None else [Transition.from_json(t) for t in transitions],
             [str(v.get("name", "")) for v in fields.get("fixVersions") or []],
             str((fields.get("project") or {}).get("id") or ""),
+            str(data.get("id") or ""),
         )
 
 

@@ -78,6 +78,8 @@ class BitbucketSandbox(SandboxServer):
     flavour's API shapes.
     """
 
+    service = "bitbucket"  # the shape of its 429s (sandbox.ratelimit)
+
     def __init__(self, flavour: str = "cloud", *, q_lifts_state_default: bool = True) -> None:
         if flavour not in FLAVOURS:
             raise ValueError(f"flavour must be 'cloud' or 'datacenter', not {flavour!r}")

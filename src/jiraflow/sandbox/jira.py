@@ -21,7 +21,7 @@ from __future__ import annotations
 import threading
 from typing import Any
 
-from jiraflow.sandbox import jira_issues, jira_search, jira_site, jira_worklogs
+from jiraflow.sandbox import jira_bulk, jira_issues, jira_search, jira_site, jira_worklogs
 from jiraflow.sandbox.jira_http import Route, dispatch
 from jiraflow.sandbox.jira_model import Flavour, JiraState, Json, now, project_by_key
 from jiraflow.sandbox.server import Request, RequestRecord, Response, SandboxServer
@@ -34,6 +34,7 @@ ROUTES: tuple[Route, ...] = (
     *jira_issues.table.routes,
     *jira_search.table.routes,
     *jira_worklogs.table.routes,
+    *jira_bulk.table.routes,  # Cloud's bulk operations (issue 22)
 )
 
 
@@ -127,6 +128,33 @@ class JiraSandbox(SandboxServer):
             if found is None:
                 raise KeyError(f"no issue {key!r}")
             self._state.move(found, found.workflow.status(status_name), None, now())
+
+    def bulk_tasks(
+        self,
+        *,
+        polls: int | None = None,
+        failing: list[str] | None = None,
+        failing_moves: list[str] | None = None,
+        ending: str | None = None,
+        applied: int = 0,
+    ) -> None:
+        """How Cloud's bulk tasks behave: `polls` reads of the queue until a task has ended
+        (tasks still running too: that many more), the issue keys a task refuses (left as
+        they are, listed as failed), those only a bulk transition refuses, and how the next
+        tasks end ("FAILED", "CANCELLED", "DEAD": after making only their first `applied`
+        changes; "COMPLETE", the default, again)."""
+        with self._lock:
+            bulk = jira_bulk.bulk_state(self._state)
+            if polls is not None:
+                bulk.polls = max(polls, 1)
+                for task in bulk.tasks.values():
+                    task.polls = task.seen + bulk.polls
+            if failing is not None:
+                bulk.failing = {key.upper() for key in failing}
+            if failing_moves is not None:
+                bulk.failing_moves = {key.upper() for key in failing_moves}
+            if ending is not None:
+                bulk.ending, bulk.applied = ending, max(applied, 0)
 
     def versions(self, project: str) -> list[Json]:
         with self._lock:

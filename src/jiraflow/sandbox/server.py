@@ -22,12 +22,15 @@ import socket
 import threading
 import time
 import traceback
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Literal, cast
+from typing import TYPE_CHECKING, Any, Literal, cast
 from urllib.parse import parse_qs, urlsplit
+
+if TYPE_CHECKING:
+    from jiraflow.sandbox.ratelimit import RateLimiter
 
 __all__ = [
     "BadRequestBody",
@@ -329,6 +332,7 @@ class SandboxServer:
         self._stopping = threading.Event()
         self._url: str | None = None
         self._request_counter = 0
+        self.limiter: RateLimiter | None = None  # rate_limit(): 429 past a rate, per user
 
     # -- to implement ------------------------------------------------------------------------
 
@@ -490,7 +494,7 @@ class SandboxServer:
         if fault is None or fault.kind == "latency":
             if fault is not None:
                 self._sleep(fault.delay)
-            response = self._handle_safely(request)
+            response = self._limited(request)
         elif fault.kind == "body":
             response = Response.json(fault.status, fault.body)
         elif fault.kind == "status":
@@ -510,6 +514,37 @@ class SandboxServer:
                 (*response.headers, ("X-AREQUESTID", self._request_id())),
             )
         return response
+
+    def rate_limit(
+        self,
+        per_second: float | None,
+        burst: int = 10,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        """Answer 429, as the flavour does, to a user past `per_second` requests a second
+        (`burst` at once); None: no limit (the default). See sandbox.ratelimit."""
+        from jiraflow.sandbox.ratelimit import RateLimiter
+
+        flavour = str(getattr(self, "flavour", "cloud"))
+        service = str(getattr(self, "service", "jira"))
+        limiter = None  # made (and so checked) first: a limit refused leaves the one before
+        if per_second is not None:
+            limiter = RateLimiter(flavour, per_second, burst, clock, service=service)
+        self.limiter = limiter
+
+    def _limited(self, request: Request) -> Response:
+        """The answer, unless the rate limiter refuses the request (then not carried out)."""
+        limiter = self.limiter
+        if limiter is None:
+            return self._handle_safely(request)
+        verdict = limiter.take(request.header("Authorization") or "")
+        if not verdict.allowed:
+            from jiraflow.sandbox.ratelimit import MESSAGE
+
+            return self.error_response(HTTPStatus.TOO_MANY_REQUESTS, MESSAGE, verdict.headers)
+        response = self._handle_safely(request)
+        return Response(response.status, response.body, (*response.headers, *verdict.headers))
 
     def _handle_safely(self, request: Request) -> Response:
         try:
@@ -542,7 +577,7 @@ class SandboxServer:
         return f"{minute_of_day}x{counter}x1"
 
     def _control(self, request: Request) -> Response:
-        """``/_sandbox/state``, ``/_sandbox/fault``, ``/_sandbox/reset``: no auth, not recorded."""
+        """``/_sandbox/state``, ``fault``, ``reset``, ``rate-limit``: no auth, not recorded."""
         name = request.path[len(CONTROL_PREFIX) :].strip("/")
         try:
             if name == "state" and request.method == "GET":
@@ -551,9 +586,14 @@ class SandboxServer:
                 self.reset()
                 self.clear_faults()
                 self.clear_requests()
+                self.rate_limit(None)
                 return Response.empty()
             if name == "fault" and request.method == "POST":
                 self._control_fault(request.json_object())
+                return Response.empty()
+            if name == "rate-limit" and request.method in ("POST", "DELETE"):
+                spec = request.json_object() if request.method == "POST" else {}
+                self.rate_limit(spec.get("per_second"), int(spec.get("burst", 10)))
                 return Response.empty()
             if name == "fault" and request.method == "DELETE":
                 self.clear_faults()

@@ -139,7 +139,10 @@ def sync(flow: FlowContext, state: Session, *, drop: bool) -> Synced:
             return Synced(pending)
         if drop:
             return Synced(pending, dropped=box.drop())
-        return Synced(pending, result=box.sync())
+        from jiraflow import http
+
+        with http.patience():  # a batch write: it may wait out a rate limit for minutes
+            return Synced(pending, result=box.sync())
 
 
 def issue_start(
