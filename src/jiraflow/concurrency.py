@@ -11,8 +11,12 @@ error the request would have raised. Ctrl-C while they run stops them all at onc
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Sequence
-from typing import Generic, TypeVar
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Generic, TypeVar
+
+if TYPE_CHECKING:
+    from concurrent.futures import Future
 
 READERS = 4  # reads in flight at once for `together`
 
@@ -56,17 +60,26 @@ def together(calls: Sequence[Callable[[], T]], most: int = READERS) -> list[T]:
     order is raised, as running them one after another would have raised it."""
     if len(calls) <= 1:
         return [call() for call in calls]
+    with running(calls, most) as futures:
+        for future in futures:
+            future.exception()  # wait for each, whatever it raised
+    return [future.result() for future in futures]
+
+
+@contextmanager
+def running(calls: Sequence[Callable[[], T]], most: int) -> Iterator[list[Future[T]]]:
+    """The calls submitted to a pool of at most `most` threads: their futures, in the order
+    of `calls`, for the body to wait for; the pool's threads end before the block does.
+    Ctrl-C (any exception) in the block: nothing more starts, and every wait stops
+    (http.interrupt: none waits out a rate limit), then it is raised."""
     from concurrent.futures import ThreadPoolExecutor
 
-    with ThreadPoolExecutor(max_workers=min(most, len(calls))) as pool:
+    with ThreadPoolExecutor(max_workers=max(1, min(most, len(calls)))) as pool:
         try:
-            futures = [pool.submit(call) for call in calls]
-            for future in futures:
-                future.exception()  # wait for each, whatever it raised
+            yield [pool.submit(call) for call in calls]
         except BaseException:  # Ctrl-C: start nothing more, and stop every wait
             from jiraflow import http
 
             http.interrupt()  # the running calls end now (none waits out a rate limit)
             pool.shutdown(wait=False, cancel_futures=True)
             raise
-    return [future.result() for future in futures]

@@ -25,12 +25,11 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from functools import partial
-from typing import TYPE_CHECKING, Any, ClassVar, Protocol, Self
+from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple, Protocol, Self
 
 from jiraflow import store
-from jiraflow.concurrency import Ahead
+from jiraflow.concurrency import Ahead, running
 from jiraflow.errors import ConfigError, JiraflowError
 from jiraflow.jira import releases
 from jiraflow.jira.issues import Issue, Status, Transition, choose_transition, screen_values
@@ -62,7 +61,7 @@ class Queue(Protocol):
 
     def unnote(self, action: Action, fact: str) -> None: ...
 
-    def hold_resend(self, action: Action) -> None: ...
+    def hold_resend(self, action: PostOnce) -> None: ...
 
 
 class Action(dict[str, Any]):
@@ -198,9 +197,58 @@ class Move(Action):
         return None, ""  # the status changed; re-read before the next move
 
 
-class Comment(Action):
+class Resend(NamedTuple):
+    """How box.Outbox.hold_resend words a post-once action that may still arrive: "the
+    {noun} sent at ... {again} now could {twice} twice", and "it {does} only if the first
+    {first} never arrived"."""
+
+    noun: str
+    again: str
+    twice: str
+    does: str
+    first: str
+
+
+class PostOnce(Action):
+    """An action posted once (a comment, a work log): a second attempt (after a timeout or
+    a crash that may have followed a successful POST) looks whether the first arrived
+    (`_arrived`) before it posts (`_post`). A POST that got no answer may still be saved by
+    Jira after the client gave up: until the grace period after it was sent has passed
+    (box.Outbox.hold_resend, worded by `resend`), one not found yet is not posted again but
+    stays queued."""
+
+    resend: ClassVar[Resend]
+
+    def send(
+        self, tracker: Tracker, box: Queue, client: Any, known: Issue | None
+    ) -> tuple[Issue | None, str]:
+        from jiraflow.jira.client import Unavailable
+
+        if self.get("tried") and self._arrived(client):
+            return known, ""
+        box.hold_resend(self)
+        box.note(self, tried=True, sent=time.time())
+        try:
+            self._post(client)
+        except Unavailable:  # no answer, or a 5xx: Jira may still save it
+            raise
+        except JiraflowError:  # a plain refusal: nothing was saved, no need to wait
+            box.unnote(self, "sent")
+            raise
+        return known, ""
+
+    def _arrived(self, client: Any) -> bool:
+        """Whether an earlier attempt is in Jira."""
+        raise NotImplementedError
+
+    def _post(self, client: Any) -> None:
+        raise NotImplementedError
+
+
+class Comment(PostOnce):
     do = "comment"
     fields: ClassVar[dict[str, Any]] = {"text": str, "tried?": bool, "sent?": float}
+    resend = Resend("comment", "posting it again", "post it", "posts the comment", "one")
 
     @classmethod
     def on(cls, tracker: Tracker, key: str, text: str) -> Comment:
@@ -212,29 +260,16 @@ class Comment(Action):
     def describe_done(self) -> str:
         return f"commented on {self.key}"
 
-    def send(
-        self, tracker: Tracker, box: Queue, client: Any, known: Issue | None
-    ) -> tuple[Issue | None, str]:
-        """Post once: the comment carries the action's id, and a second attempt (after a
-        timeout or a crash that may have followed a successful POST) looks for it first.
-        A POST that got no answer may still be saved by Jira after the client gave up: until
-        the grace period after it was sent has passed (box.Outbox.hold_resend), a comment not
-        found yet is not posted again but stays queued."""
-        from jiraflow.jira.client import Unavailable
+    def _arrived(self, client: Any) -> bool:
+        """The comment carries the action's id: looked for."""
+        return bool(client.has_comment(self.key, self._marker))
 
-        marker = f"[jiraflow {self['id'][:12]}]"
-        if self.get("tried") and client.has_comment(self.key, marker):
-            return known, ""
-        box.hold_resend(self)
-        box.note(self, tried=True, sent=time.time())
-        try:
-            client.comment(self.key, f"{self['text']} {marker}")
-        except Unavailable:  # no answer, or a 5xx: Jira may still save it
-            raise
-        except JiraflowError:  # a plain refusal: nothing was saved, no need to wait
-            box.unnote(self, "sent")
-            raise
-        return known, ""
+    def _post(self, client: Any) -> None:
+        client.comment(self.key, f"{self['text']} {self._marker}")
+
+    @property
+    def _marker(self) -> str:
+        return f"[jiraflow {self['id'][:12]}]"
 
 
 class Link(Action):
@@ -260,7 +295,7 @@ class Link(Action):
         return known, ""
 
 
-class LogWork(Action):
+class LogWork(PostOnce):
     """Time logged on the issue (`finish --log DURATION`). Logged once: the action holds the
     instant the work started, and a replay after an attempt (a POST that got no answer, a
     sync killed after it) first reads the issue's work logs and does nothing when one of
@@ -277,6 +312,7 @@ class LogWork(Action):
         "tried?": bool,
         "sent?": float,
     }
+    resend = Resend("work log", "sending it again", "log the time", "logs the time", "work log")
 
     @classmethod
     def on(
@@ -318,26 +354,17 @@ class LogWork(Action):
     def describe_done(self) -> str:
         return f"logged {self['time']} on {self.key}"
 
-    def send(
-        self, tracker: Tracker, box: Queue, client: Any, known: Issue | None
-    ) -> tuple[Issue | None, str]:
+    def _arrived(self, client: Any) -> bool:
+        return self._logged(client, self._started)
+
+    def _post(self, client: Any) -> None:
+        client.add_worklog(self.key, self["time"], self._started, self["comment"])
+
+    @property
+    def _started(self) -> Any:
         import datetime
 
-        from jiraflow.jira.client import Unavailable
-
-        started = datetime.datetime.fromisoformat(self["started"])
-        if self.get("tried") and self._logged(client, started):
-            return known, ""
-        box.hold_resend(self)
-        box.note(self, tried=True, sent=time.time())
-        try:
-            client.add_worklog(self.key, self["time"], started, self["comment"])
-        except Unavailable:  # no answer, or a 5xx: Jira may still save it
-            raise
-        except JiraflowError:  # a plain refusal: nothing was saved, no need to wait
-            box.unnote(self, "sent")
-            raise
-        return known, ""
+        return datetime.datetime.fromisoformat(self["started"])
 
     def _logged(self, client: Any, started: Any) -> bool:
         """Whether the issue has a work log of yours that started then, of this duration (in
@@ -356,7 +383,36 @@ class LogWork(Action):
         )
 
 
-class Release(Action):
+class _BatchAction(Action):
+    """A release or a promotion: a batch write on a project's issues, delivered with the
+    patience of one (http.patience: it may wait out a rate limit for minutes), the bulk
+    tasks an earlier delivery noted waited for first (resume_tasks, before any issue is
+    read), then `_deliver`: returns the warnings."""
+
+    of_project = True
+    missing_is_moot = False
+
+    def deliver(
+        self, tracker: Tracker, box: Queue, known: Issue | None
+    ) -> tuple[Issue | None, str]:
+        from jiraflow import http
+        from jiraflow.jira import bulk
+
+        with http.patience():
+            patience = bulk.Patience()  # for every bulk task of this delivery
+            moved_before = resume_tasks(tracker, box, self, patience)
+            self["warnings"] = self._deliver(tracker, box, patience, moved_before)
+        return None, ""
+
+    def _deliver(
+        self, tracker: Tracker, box: Queue, patience: Any, moved_before: set[str]
+    ) -> list[str]:
+        """`patience`: the bulk.Patience of this delivery; `moved_before`: the ids of the
+        issues that the resumed tasks moved."""
+        raise NotImplementedError
+
+
+class Release(_BatchAction):
     """A release's version in one project: the version, the fixVersions of its issues, their
     status, and the version's release date.
 
@@ -369,8 +425,6 @@ class Release(Action):
     neither duplicates nor undoes anything."""
 
     do = "release"
-    of_project = True
-    missing_is_moot = False
     fields: ClassVar[dict[str, Any]] = {
         "version": str,
         "keys": [store.NAME],
@@ -437,25 +491,15 @@ class Release(Action):
             parts.append(f"released {self['date']}")
         return f"{name}: " + ", ".join(parts)
 
-    def deliver(
-        self, tracker: Tracker, box: Queue, known: Issue | None
-    ) -> tuple[Issue | None, str]:
-        from jiraflow import http
-
-        with http.patience():  # a batch write: it may wait out a rate limit for minutes
-            self["warnings"] = self._deliver(tracker, box)
-        return None, ""
-
-    def _deliver(self, tracker: Tracker, box: Queue) -> list[str]:
+    def _deliver(
+        self, tracker: Tracker, box: Queue, patience: Any, moved_before: set[str]
+    ) -> list[str]:
         """Make Jira match the action; returns warnings (keys Jira does not have, issues whose
         workflow refuses the move). Raises JiraflowError for what a retry may fix."""
-        from jiraflow.jira import bulk
         from jiraflow.jira.client import IssueNotFound
 
         action, progress = self, tracker.progress
         target = action["target"]
-        patience = bulk.Patience()  # for every bulk task of this delivery
-        moved_before = resume_tasks(tracker, box, self, patience)  # before reading the issues
         versions = self._versions_ahead(tracker)
         try:
             found = tracker.lookup(action["keys"], transitions=bool(target))
@@ -557,7 +601,7 @@ class Release(Action):
         return created
 
 
-class Promote(Action):
+class Promote(_BatchAction):
     """The issues of a promotion in one project moved to the environment's status: read with
     one search per 100 keys, moved WRITERS at a time (on Jira Cloud, from BULK_FROM issues, by
     bulk transitions: bulk_moves). Never backwards: an issue already at
@@ -565,8 +609,6 @@ class Promote(Action):
     alone with a warning. Like a release, it looks before it writes: a repeat does nothing."""
 
     do = "promote"
-    of_project = True
-    missing_is_moot = False
     fields: ClassVar[dict[str, Any]] = {
         "env": str,
         "keys": [store.NAME],
@@ -606,21 +648,10 @@ class Promote(Action):
             f"{result.get('reached') or self['target']} ({self['env']})"
         )
 
-    def deliver(
-        self, tracker: Tracker, box: Queue, known: Issue | None
-    ) -> tuple[Issue | None, str]:
-        from jiraflow import http
-
-        with http.patience():  # a batch write: it may wait out a rate limit for minutes
-            self["warnings"] = self._deliver(tracker, box)
-        return None, ""
-
-    def _deliver(self, tracker: Tracker, box: Queue) -> list[str]:
-        from jiraflow.jira import bulk
-
+    def _deliver(
+        self, tracker: Tracker, box: Queue, patience: Any, moved_before: set[str]
+    ) -> list[str]:
         target, later = self["target"], self["later"]
-        patience = bulk.Patience()  # for every bulk task of this delivery
-        moved_before = resume_tasks(tracker, box, self, patience)  # before reading the issues
         found = tracker.lookup(self["keys"], transitions=True)
         tracker.forget()
         warnings = []
@@ -703,9 +734,7 @@ def move_issue(
         return left
     try:
         client.transition(issue.key, transition.id, values)
-    except Refused as exc:
-        if not 400 <= exc.status < 500 or exc.status == 429:
-            raise
+    except Refused as exc:  # a 4xx other than 401 and 429 (client._error): this issue's refusal
         return f"{issue.key} was not moved to {target}: {exc.message}. Move it in Jira."
     result["reached"] = transition.to.name
     return "moved"
@@ -740,9 +769,7 @@ class BulkRun:
 
         try:
             task = submit()
-        except Refused as exc:
-            if not 400 <= exc.status < 500 or exc.status == 429:
-                raise
+        except Refused:  # a 4xx other than 401 and 429 (client._error): go one by one
             return None
         tasks = {**self.action.get("tasks", {}), task: {"kind": kind, "site": self.site}}
         self.box.note(self.action, tasks=tasks)  # before polling: a replay waits for it
@@ -788,9 +815,7 @@ class BulkRun:
                 return update(issue)
             try:
                 outcome = update(issue)
-            except Refused as exc:
-                if not 400 <= exc.status < 500 or exc.status == 429:
-                    raise
+            except Refused as exc:  # a 4xx other than 401 and 429 (client._error)
                 outcome = f"{issue.key} was left as it is: {exc.message}"
             if outcome in ("", "moved"):
                 return outcome
@@ -830,9 +855,8 @@ def resume_tasks(tracker: Tracker, box: Queue, action: Action, patience: Any) ->
 
             try:
                 outcome = bulk.wait(tracker.client(site), task, progress=shown, patience=patience)
-            except Refused as exc:  # 404 forgotten, 403 no longer allowed, 400, 410...:
-                if not 400 <= exc.status < 500 or exc.status in (401, 429):  # read next instead
-                    raise
+            except Refused:  # 404 forgotten, 403 no longer allowed, 400, 410...: read next
+                pass  # (a Refused is a 4xx other than 401 and 429: client._error)
             else:
                 if about["kind"] == "transition":
                     moved |= outcome.processed
@@ -949,27 +973,19 @@ def write_all(
     answer is a warning; the first error that may pass is raised once all are done. Ctrl-C:
     no more writes start, and the action stays queued."""
     errors: list[JiraflowError] = []
-    with ThreadPoolExecutor(max_workers=WRITERS) as pool:
-        try:
-            futures = [pool.submit(update, issue) for issue in issues]
-            for done, future in enumerate(futures, 1):
-                try:
-                    outcome = future.result()
-                except JiraflowError as exc:
-                    errors.append(exc)
-                    outcome = ""
-                if outcome == "moved":
-                    result["moved"] += 1
-                elif outcome:
-                    warnings.append(outcome)
-                if progress is not None:
-                    progress(done, len(issues))
-        except BaseException:
-            from jiraflow import http
-
-            http.interrupt()  # Ctrl-C: the writers stop now (none waits out a rate limit)
-            pool.shutdown(wait=False, cancel_futures=True)
-            raise
+    with running([partial(update, issue) for issue in issues], WRITERS) as futures:
+        for done, future in enumerate(futures, 1):
+            try:
+                outcome = future.result()
+            except JiraflowError as exc:
+                errors.append(exc)
+                outcome = ""
+            if outcome == "moved":
+                result["moved"] += 1
+            elif outcome:
+                warnings.append(outcome)
+            if progress is not None:
+                progress(done, len(issues))
     if errors:
         raise errors[0]
 

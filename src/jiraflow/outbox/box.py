@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from jiraflow import store
 from jiraflow.errors import JiraflowError, RemoteError, RepoStateError
-from jiraflow.outbox.actions import KINDS, Action
+from jiraflow.outbox.actions import KINDS, Action, PostOnce
 
 if TYPE_CHECKING:
     from jiraflow.jira.issues import Issue
@@ -124,7 +124,7 @@ class Outbox:
                 entry.pop(fact, None)
         self._write(queued)
 
-    def hold_resend(self, action: Action) -> None:
+    def hold_resend(self, action: PostOnce) -> None:
         """RemoteError while a comment (or a work log) whose POST got no answer ("sent") may
         still be saved by Jira: until a grace period after it was sent (COMMENT_GRACE, and at
         least four timeouts) has passed, it is not posted again but stays queued."""
@@ -136,19 +136,12 @@ class Outbox:
         if time.time() < due:
             at = time.strftime("%H:%M:%S", time.localtime(due))
             since = time.strftime("%H:%M:%S", time.localtime(sent))
-            if action["do"] == "worklog":
-                raise RemoteError(
-                    f"the work log sent at {since} was not confirmed and is not in Jira yet; "
-                    "sending it again now could log the time twice",
-                    f"Run `jiraflow sync` after {at}: it logs the time only if the first "
-                    "work log never arrived.",
-                )
+            words = action.resend
             raise RemoteError(
-                f"the comment sent at {since} "
-                "was not confirmed and is not in Jira yet; posting it again now could post "
-                "it twice",
-                f"Run `jiraflow sync` after {at}: it posts the comment only if the first "
-                "one never arrived.",
+                f"the {words.noun} sent at {since} was not confirmed and is not in Jira yet; "
+                f"{words.again} now could {words.twice} twice",
+                f"Run `jiraflow sync` after {at}: it {words.does} only if the first "
+                f"{words.first} never arrived.",
             )
 
     def drop(self) -> list[Action]:
