@@ -26,10 +26,11 @@ Each wait is told, in a line, to whoever listens (`hear_retries`): the CLI shows
 
 from __future__ import annotations
 
+import contextlib
 import math
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from functools import partial
 from typing import Any
 
@@ -66,22 +67,17 @@ def interrupt() -> None:
         each.wake()
 
 
-class patience:  # used as a function: `with http.patience():`
-    """Within it, the command may wait up to `seconds` in all for a site that limits its
+@contextlib.contextmanager
+def patience() -> Iterator[None]:
+    """Within it, the command may wait up to RATE_BUDGET in all for a site that limits its
     rate (the batch writes of a release, a promotion, `sync`); elsewhere SHORT_BUDGET."""
-
-    def __init__(self, seconds: float = RATE_BUDGET) -> None:
-        self.seconds = seconds
-        self._before = SHORT_BUDGET
-
-    def __enter__(self) -> None:
-        global _budget
-        self._before = _budget
-        _budget = max(_budget, self.seconds)
-
-    def __exit__(self, *exc: object) -> None:
-        global _budget
-        _budget = self._before
+    global _budget
+    before = _budget
+    _budget = max(_budget, RATE_BUDGET)
+    try:
+        yield
+    finally:
+        _budget = before
 
 
 def budget() -> float:

@@ -22,99 +22,63 @@ and what this module keeps to:
 
 Tasks are polled with growing waits (WAITS, then the last of them again), up to MOST_WAIT
 seconds in all for one delivery (a Patience shared by its tasks, charged the clock time of each
-pause and poll, rate-limit waits included); the waits go through the client's sleep, which
-tests replace. Every answer is checked like the client's others: a
-malformed one is a BadAnswer naming the request.
+pause and poll, rate-limit waits included); the waits go through the client's `pause`, whose
+sleep tests replace. The requests and the checks of their answers are the client's (its bulk
+methods): a malformed answer is a BadAnswer naming the request.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from functools import partial
 from typing import Any
 
-from jiraflow.jira.client import (
-    ISSUE_FIELDS,
-    JiraClient,
-    Unavailable,
-    _issue,
-    _list,
-    _object,
-    _optional,
-    _Shape,
-    _text,
-)
+from jiraflow.jira.client import BULK_ENDED, JiraClient, Unavailable
 from jiraflow.jira.issues import Issue
 
 MOST_ISSUES = 1000  # issues per bulk edit or bulk transition request
 MOST_FETCHED = 100  # issues per bulk fetch
 WAITS = (0.1, 0.2, 0.4, 0.8, 1.6, 3.2, 5.0)  # seconds before each poll of a task; then 5.0 again
 MOST_WAIT = 600.0  # seconds of waiting for the tasks of one delivery (they may still finish)
-RUNNING = ("ENQUEUED", "RUNNING", "CANCEL_REQUESTED")
-ENDED = ("COMPLETE", "FAILED", "CANCELLED", "DEAD")
 
 
 @dataclass
 class Outcome:
-    """What a finished task did: issue ids it changed, ids it could not change (with Jira's
-    reasons), and how many of the keys were no issue or not visible."""
+    """What a finished task did: issue ids it changed, and ids it could not change (with
+    Jira's reasons)."""
 
     status: str
     processed: set[str] = field(default_factory=set)
     failed: dict[str, list[str]] = field(default_factory=dict)
-    invalid: int = 0
 
 
 @dataclass
 class Patience:
-    """The seconds one delivery may still wait for its tasks (MOST_WAIT in all), and the
-    seconds it has waited: each poll is charged the clock time (http.clock) from before its
-    pause to its answer, at least the pause (a poll's own rate-limit waits count too)."""
+    """The seconds one delivery has waited for its tasks, and so may still wait (MOST_WAIT in
+    all): each poll is charged the clock time (http.clock) from before its pause to its
+    answer, at least the pause (a poll's own rate-limit waits count too)."""
 
-    left: float = field(default_factory=lambda: MOST_WAIT)
     waited: float = 0.0
 
+    @property
+    def left(self) -> float:
+        return MOST_WAIT - self.waited
+
     def charge(self, seconds: float) -> None:
-        self.left -= seconds
         self.waited += seconds
 
 
 def add_fix_version(client: JiraClient, keys: list[str], version_id: str) -> str:
     """Submit the bulk edit that adds the version to the issues' fixVersions; the task id."""
     _check_count(keys, MOST_ISSUES)
-    body = {
-        "selectedIssueIdsOrKeys": keys,
-        "selectedActions": ["fixVersions"],
-        "editedFieldsInput": {
-            "multipleVersionPickerFields": [
-                {
-                    "fieldId": "fixVersions",
-                    "bulkEditMultiSelectFieldOption": "ADD",
-                    "versions": [{"versionId": version_id}],
-                }
-            ]
-        },
-        "sendBulkNotification": True,  # Jira's default: one digest e-mail to the watchers
-    }
-    task: str = client._request("POST", "bulk/issues/fields", json=body, api="3", shape=_task_id)
-    return task
+    return client.bulk_edit(keys, version_id)
 
 
 def transition(client: JiraClient, groups: list[tuple[str, list[str]]]) -> str:
     """Submit the bulk transition of each group (a transition id, and keys of issues of one
     workflow), all in one task; the task id."""
     _check_count([key for _, keys in groups for key in keys], MOST_ISSUES)
-    body = {
-        "bulkTransitionInputs": [
-            {"selectedIssueIdsOrKeys": keys, "transitionId": transition_id}
-            for transition_id, keys in groups
-        ],
-        "sendBulkNotification": True,  # Jira's default: one digest e-mail to the watchers
-    }
-    path = "bulk/issues/transition"
-    task: str = client._request("POST", path, json=body, api="3", shape=_task_id)
-    return task
+    return client.bulk_transition(groups)
 
 
 def wait(
@@ -135,13 +99,13 @@ def wait(
         if pause > patience.left:
             break
         began = http.clock.now()
-        client._sleep(pause)
-        state = client._request("GET", f"bulk/queue/{task}", api="3", shape=_progress)
+        client.pause(pause)
+        state = client.bulk_task(task)
         patience.charge(max(pause, http.clock.now() - began))
         if progress is not None:
             progress(state["percent"], 100)
-        if state["status"] in ENDED:
-            return Outcome(state["status"], state["processed"], state["failed"], state["invalid"])
+        if state["status"] in BULK_ENDED:
+            return Outcome(state["status"], state["processed"], state["failed"])
     raise Unavailable(
         f"Jira at {client.url} is still running bulk task {task} after jiraflow waited "
         f"{patience.waited:.0f} s for the bulk tasks of this update",
@@ -154,12 +118,7 @@ def fetch(client: JiraClient, keys: list[str], *, transitions: bool = False) -> 
     """The issues of up to MOST_FETCHED keys in one request (keys Jira lacks are left out),
     with their transitions when asked."""
     _check_count(keys, MOST_FETCHED)
-    body: dict[str, Any] = {"issueIdsOrKeys": keys, "fields": [*ISSUE_FIELDS.split(","), "project"]}
-    if transitions:
-        body["expand"] = ["transitions.fields"]  # as for one issue: with their screens
-    shape = partial(_fetched, transitions=transitions)
-    found = client._request("POST", "issue/bulkfetch", json=body, api="3", shape=shape)
-    return [Issue.from_json(data, cloud=True) for data in found]
+    return client.bulk_fetch(keys, transitions=transitions)
 
 
 def chunks(items: list[Any], size: int = MOST_ISSUES) -> Iterable[list[Any]]:
@@ -169,49 +128,3 @@ def chunks(items: list[Any], size: int = MOST_ISSUES) -> Iterable[list[Any]]:
 def _check_count(keys: list[str], most: int) -> None:
     if not keys or len(keys) > most:
         raise ValueError(f"a bulk request takes 1 to {most} issues, not {len(keys)}")
-
-
-# -- what each answer must hold ------------------------------------------------------------------
-def _task_id(data: Any) -> str:
-    task = _text(_object(data, "the submitted task"), "taskId", "the submitted task")
-    if not task or not task.isalnum():
-        raise _Shape(f"the task id {task[:40]!r}, which is no task id")
-    return task
-
-
-def _progress(data: Any) -> dict[str, Any]:
-    where = "the bulk task"
-    task = _object(data, where)
-    status = _text(task, "status", where, required=True)
-    if status not in RUNNING + ENDED:
-        raise _Shape(f"the task status {status[:40]!r}, which Jira does not have")
-    percent = _optional(task, "progressPercent", int, where) or 0
-    processed = _list(task.get("processedAccessibleIssues") or [], f"{where}'s processed issues")
-    failed = _optional(task, "failedAccessibleIssues", dict, where) or {}
-    invalid = _optional(task, "invalidOrInaccessibleIssueCount", int, where) or 0
-    ids = set()
-    for issue_id in processed:
-        if isinstance(issue_id, bool) or not isinstance(issue_id, int | str):
-            raise _Shape(f"{where}'s processed issue {str(issue_id)[:40]!r}, which is no id")
-        if not str(issue_id).isdigit():
-            raise _Shape(f"{where}'s processed issue {str(issue_id)[:40]!r}, which is no id")
-        ids.add(str(issue_id))
-    reasons: dict[str, list[str]] = {}
-    for issue_id, why in failed.items():
-        if not str(issue_id).isdigit():
-            raise _Shape(f"{where}'s failed issue {str(issue_id)[:40]!r}, which is no id")
-        listed = _list(why, f"{where}'s reasons for issue {issue_id}")
-        reasons[str(issue_id)] = [str(reason) for reason in listed]
-    return {
-        "status": status,
-        "percent": max(0, min(percent, 100)),
-        "processed": ids,
-        "failed": reasons,
-        "invalid": max(invalid, 0),
-    }
-
-
-def _fetched(data: Any, *, transitions: bool = False) -> list[dict[str, Any]]:
-    page = _object(data, "the fetched issues")
-    listed = _list(page.get("issues"), "the fetched issues' issues")
-    return [_issue(i, transitions=transitions) for i in listed]

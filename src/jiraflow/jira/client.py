@@ -55,6 +55,8 @@ SEARCH_BATCH = 100  # keys per search: JQL stays short, and Cloud pages at 100 w
 _QUOTED = re.compile(r"'([^']+)'")
 WORKLOG_PAGE = 1000  # work logs per page (Jira answers up to 5000)
 WORKLOG_PAGES = 100  # pages `worklogs` reads at most (100,000 work logs)
+BULK_RUNNING = ("ENQUEUED", "RUNNING", "CANCEL_REQUESTED")  # a bulk task's status until it ends
+BULK_ENDED = ("COMPLETE", "FAILED", "CANCELLED", "DEAD")
 URL_HINT = "Check jira.url: it should be the site's address, e.g. https://acme.atlassian.net."
 
 
@@ -373,6 +375,62 @@ class JiraClient:
             f"See them in Jira: {self.url}/browse/{key}",
         )
 
+    # -- bulk operations (Jira Cloud only: bulk.py submits, polls and reads with these) ---------
+    def bulk_edit(self, keys: list[str], version_id: str) -> str:
+        """Submit the bulk edit that adds the version to the issues' fixVersions; the task id."""
+        body = {
+            "selectedIssueIdsOrKeys": keys,
+            "selectedActions": ["fixVersions"],
+            "editedFieldsInput": {
+                "multipleVersionPickerFields": [
+                    {
+                        "fieldId": "fixVersions",
+                        "bulkEditMultiSelectFieldOption": "ADD",
+                        "versions": [{"versionId": version_id}],
+                    }
+                ]
+            },
+            "sendBulkNotification": True,  # Jira's default: one digest e-mail to the watchers
+        }
+        task: str = self._request("POST", "bulk/issues/fields", json=body, api="3", shape=_task_id)
+        return task
+
+    def bulk_transition(self, groups: list[tuple[str, list[str]]]) -> str:
+        """Submit the bulk transition of each group (a transition id, and keys of issues of one
+        workflow), all in one task; the task id."""
+        body = {
+            "bulkTransitionInputs": [
+                {"selectedIssueIdsOrKeys": keys, "transitionId": transition_id}
+                for transition_id, keys in groups
+            ],
+            "sendBulkNotification": True,  # Jira's default: one digest e-mail to the watchers
+        }
+        path = "bulk/issues/transition"
+        task: str = self._request("POST", path, json=body, api="3", shape=_task_id)
+        return task
+
+    def bulk_task(self, task: str) -> dict[str, Any]:
+        """Where the task stands: {"status", "percent" (0-100), "processed": the issue ids it
+        changed, "failed": issue id -> Jira's reasons}."""
+        state: dict[str, Any] = self._request(
+            "GET", f"bulk/queue/{task}", api="3", shape=_bulk_task
+        )
+        return state
+
+    def bulk_fetch(self, keys: list[str], *, transitions: bool = False) -> list[Issue]:
+        """The issues of `keys` in one request (keys Jira lacks are left out), with their
+        transitions when asked."""
+        body: dict[str, Any] = {"issueIdsOrKeys": keys, "fields": SEARCH_FIELDS}
+        if transitions:
+            body["expand"] = ["transitions.fields"]  # as for one issue: with their screens
+        shape = partial(_fetched, transitions=transitions)
+        found = self._request("POST", "issue/bulkfetch", json=body, api="3", shape=shape)
+        return [Issue.from_json(data, cloud=True) for data in found]
+
+    def pause(self, seconds: float) -> None:
+        """Wait, with the sleep this client was given (tests give one that records it)."""
+        self._sleep(seconds)
+
     @staticmethod
     def may_have_arrived(exc: Exception) -> bool:
         """Whether a write that failed with `exc` may have been carried out: Jira got the
@@ -595,10 +653,15 @@ def _text(data: dict[str, Any], name: str, where: str, *, required: bool = False
     return value or ""
 
 
+def _is_id(value: Any) -> bool:
+    """Whether the value is a numeric id as Jira sends one: "10001", or 10001."""
+    return not isinstance(value, bool) and isinstance(value, int | str) and str(value).isdigit()
+
+
 def _ident(data: dict[str, Any], name: str, where: str) -> str:
     """A numeric id (Jira sends "10001", or 10001): it goes into paths and bodies."""
     value = data.get(name)
-    if isinstance(value, bool) or not isinstance(value, int | str) or not str(value).isdigit():
+    if not _is_id(value):
         raise _Shape(f"{_kind_of(value)} where {where}.{name} should be a numeric id")
     return str(value)
 
@@ -745,6 +808,47 @@ def _version(data: Any) -> dict[str, Any]:
 
 def _versions(data: Any) -> list[dict[str, Any]]:
     return [_version(v) for v in _list(data, "the project's versions")]
+
+
+def _task_id(data: Any) -> str:
+    task = _text(_object(data, "the submitted task"), "taskId", "the submitted task")
+    if not task or not task.isalnum():
+        raise _Shape(f"the task id {task[:40]!r}, which is no task id")
+    return task
+
+
+def _bulk_task(data: Any) -> dict[str, Any]:
+    where = "the bulk task"
+    task = _object(data, where)
+    status = _text(task, "status", where, required=True)
+    if status not in BULK_RUNNING + BULK_ENDED:
+        raise _Shape(f"the task status {status[:40]!r}, which Jira does not have")
+    percent = _optional(task, "progressPercent", int, where) or 0
+    processed = _list(task.get("processedAccessibleIssues") or [], f"{where}'s processed issues")
+    failed = _optional(task, "failedAccessibleIssues", dict, where) or {}
+    ids = set()
+    for issue_id in processed:
+        if not _is_id(issue_id):
+            raise _Shape(f"{where}'s processed issue {str(issue_id)[:40]!r}, which is no id")
+        ids.add(str(issue_id))
+    reasons: dict[str, list[str]] = {}
+    for issue_id, why in failed.items():
+        if not str(issue_id).isdigit():
+            raise _Shape(f"{where}'s failed issue {str(issue_id)[:40]!r}, which is no id")
+        listed = _list(why, f"{where}'s reasons for issue {issue_id}")
+        reasons[str(issue_id)] = [str(reason) for reason in listed]
+    return {
+        "status": status,
+        "percent": max(0, min(percent, 100)),
+        "processed": ids,
+        "failed": reasons,
+    }
+
+
+def _fetched(data: Any, *, transitions: bool = False) -> list[dict[str, Any]]:
+    page = _object(data, "the fetched issues")
+    listed = _list(page.get("issues"), "the fetched issues' issues")
+    return [_issue(i, transitions=transitions) for i in listed]
 
 
 # -- work logs ------------------------------------------------------------------------------------

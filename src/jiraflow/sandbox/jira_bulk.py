@@ -38,6 +38,7 @@ from http import HTTPStatus
 from typing import Any
 
 from jiraflow.sandbox.jira_http import ApiError, Call, RouteTable
+from jiraflow.sandbox.jira_issues import _apply_list, _available_transition
 from jiraflow.sandbox.jira_model import Issue, JiraState, Json, now
 from jiraflow.sandbox.server import Response
 
@@ -168,7 +169,7 @@ def bulk_edit(call: Call) -> Response:
     def edit(issue: Issue) -> str:
         if issue.key in bulk.failing:
             return REFUSED
-        issue.fix_versions.extend(v for v in ids if v not in issue.fix_versions)
+        _apply_list(issue.fix_versions, "add", ids)
         issue.updated = now()
         return ""
 
@@ -217,11 +218,20 @@ def bulk_transition(call: Call) -> Response:
     state = call.state
 
     def move(issue: Issue, transition_id: str) -> str:
-        reason = _refusal(issue, transition_id, bulk)
-        if not reason:
-            [transition] = [t for t in issue.workflow.transitions if t.id == transition_id]
-            state.move(issue, issue.workflow.status(transition.to), None, now())
-        return reason
+        """Move the issue along the transition: "" when moved, else why not."""
+        if issue.key in bulk.failing or issue.key in bulk.failing_moves:
+            return REFUSED
+        try:  # as one issue's transition: available from its status
+            transition = _available_transition(issue, {"id": transition_id})
+        except ApiError as exc:
+            return exc.messages[0]
+        if transition.has_screen:
+            return (
+                f"Transition '{transition.name}' needs field input (resolution): "
+                "bulk transitions take none."
+            )
+        state.move(issue, issue.workflow.status(transition.to), None, now())
+        return ""
 
     steps: list[Step] = [
         (issue, partial(move, issue, transition_id))
@@ -229,21 +239,6 @@ def bulk_transition(call: Call) -> Response:
         for issue in issues
     ]
     return _submit(call, total, steps, {}, 0)
-
-
-def _refusal(issue: Issue, transition_id: str, bulk: BulkState) -> str:
-    """Why the task cannot move this issue along that transition ("" when it can)."""
-    if issue.key in bulk.failing or issue.key in bulk.failing_moves:
-        return REFUSED
-    for transition in issue.workflow.available(issue.status):
-        if transition.id == transition_id:
-            if transition.has_screen:
-                return (
-                    f"Transition '{transition.name}' needs field input (resolution): "
-                    "bulk transitions take none."
-                )
-            return ""
-    return f"Transition id '{transition_id}' is not valid for this issue."
 
 
 @table.route("GET", "bulk/issues/transition", flavours=CLOUD_ONLY)
