@@ -19,15 +19,13 @@ _PART = re.compile(r"(\d+(?:\.\d+)?|\.\d+)([wdhm])", re.IGNORECASE)
 EXAMPLE = "1w 2d 4h 30m"
 
 
-def unit_seconds(unit: str) -> int:
-    """Seconds in one `unit` (w, d, h or m) with Jira's default working day and week."""
-    hour = 3600
-    return {
-        "w": DAYS_PER_WEEK * HOURS_PER_DAY * hour,
-        "d": HOURS_PER_DAY * hour,
-        "h": hour,
-        "m": 60,
-    }[unit.lower()]
+# Seconds in one unit (w, d, h, m) with Jira's default working day and week
+UNIT_SECONDS: dict[str, int] = {
+    "w": DAYS_PER_WEEK * HOURS_PER_DAY * 3600,
+    "d": HOURS_PER_DAY * 3600,
+    "h": 3600,
+    "m": 60,
+}
 
 
 def parse(text: str) -> int:
@@ -50,7 +48,7 @@ def parse(text: str) -> int:
         if unit in seen:
             raise ValueError(f"{unit!r} is given twice in {text.strip()!r}")
         seen.add(unit)
-        seconds += float(match.group(1)) * unit_seconds(unit)
+        seconds += float(match.group(1)) * UNIT_SECONDS[unit]
     if seconds < 60:
         raise ValueError(f"{text.strip()!r} is less than a minute: Jira logs whole minutes")
     return round(seconds)
@@ -81,7 +79,7 @@ def show(seconds: int) -> str:
     parts = []
     rest = int(seconds) // 60 * 60
     for unit in UNITS:
-        size = unit_seconds(unit)
+        size = UNIT_SECONDS[unit]
         count, rest = divmod(rest, size)
         if count:
             parts.append(f"{count}{unit}")

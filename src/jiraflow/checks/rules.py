@@ -12,7 +12,7 @@ search per site for up to 100 keys). Pure rules here; the CLI renders.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -345,14 +345,13 @@ def commit_items(
     *,
     example_key: str | None,
     head: str = "",
-    committers: Mapping[str, str] | None = None,
     allowed: tuple[re.Pattern[str], ...] = (),
     unkeyed: list[Item] | None = None,
 ) -> list[Item]:
     """The commits of a range that must name an issue (all with commits = every; with any,
     they are looked at but one valid key in the range is enough). The rules that need no
     Jira (check.merge_commits, check.message_pattern, and check.committer with `allowed`:
-    its patterns, and `committers`: each commit's committer e-mail) add their problems to
+    its patterns, matched against each commit's committer e-mail) add their problems to
     the report. With commits = off, `unkeyed` gets the items of the commits that are not
     exempt (the smart-commit check looks at them all the same)."""
     keyed = rules.commits != "off"
@@ -385,10 +384,10 @@ def commit_items(
         shaped = pattern_problem(rules, item, message, f"Reword it ({how}) so that it does")
         if shaped is not None:
             report.problems.append(shaped)
-        if allowed and committers is not None:
+        if allowed:
             again = "git commit --amend --no-edit" if commit.sha == head else ""
             again = again or f"git rebase --force-rebase {onto}"
-            stranger = committer_problem(allowed, committers.get(commit.sha, ""), item, again)
+            stranger = committer_problem(allowed, commit.committer, item, again)
             if stranger is not None:
                 report.problems.append(stranger)
                 shaped = shaped or stranger  # counted below, as a pattern problem is
@@ -615,18 +614,8 @@ def _judge(rules: Rules, item: Item, verdicts: Verdicts | None) -> Problem | Non
         return None
     failing = [k for k in allowed if k in verdicts.failing]
     if failing:
-        return Problem(
-            "fails-jql",
-            item,
-            f"{', '.join(failing)} does not meet check.jql ({rules.jql})",
-            "Bring the issue into that state in Jira, or name an issue that is",
-        )
-    return Problem(
-        "not-in-jira",
-        item,
-        f"{', '.join(allowed)} is not an issue in Jira",
-        "Check the key for a typo" + (f" and change it: {item.how}" if item.how else ""),
-    )
+        return _fails_jql(rules, item, failing)
+    return _not_in_jira(item, allowed)
 
 
 def _every_key(rules: Rules, item: Item, allowed: list[str], verdicts: Verdicts) -> Problem | None:
@@ -635,20 +624,28 @@ def _every_key(rules: Rules, item: Item, allowed: list[str], verdicts: Verdicts)
     key it finds."""
     missing = [k for k in allowed if k not in verdicts.valid and k not in verdicts.failing]
     if missing:
-        return Problem(
-            "not-in-jira",
-            item,
-            f"{', '.join(missing)} is not an issue in Jira (check.all_keys_valid: every key "
-            "must be)",
-            "Check the key for a typo" + (f" and change it: {item.how}" if item.how else ""),
-        )
+        return _not_in_jira(item, missing, also=" (check.all_keys_valid: every key must be)")
     failing = [k for k in allowed if k in verdicts.failing] if item.jql else []
     if failing:
-        return Problem(
-            "fails-jql",
-            item,
-            f"{', '.join(failing)} does not meet check.jql ({rules.jql}) (check.all_keys_valid: "
-            "every issue must)",
-            "Bring the issue into that state in Jira, or name an issue that is",
-        )
+        return _fails_jql(rules, item, failing, also=" (check.all_keys_valid: every issue must)")
     return None
+
+
+def _not_in_jira(item: Item, keys: list[str], also: str = "") -> Problem:
+    """The keys are no issues in Jira; `also`: why that matters, after the message."""
+    return Problem(
+        "not-in-jira",
+        item,
+        f"{', '.join(keys)} is not an issue in Jira{also}",
+        "Check the key for a typo" + (f" and change it: {item.how}" if item.how else ""),
+    )
+
+
+def _fails_jql(rules: Rules, item: Item, keys: list[str], also: str = "") -> Problem:
+    """The issues do not meet check.jql; `also`: why that matters, after the message."""
+    return Problem(
+        "fails-jql",
+        item,
+        f"{', '.join(keys)} does not meet check.jql ({rules.jql}){also}",
+        "Bring the issue into that state in Jira, or name an issue that is",
+    )

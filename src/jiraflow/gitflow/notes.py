@@ -50,6 +50,7 @@ class Commit:
     body: str
     abbrev: str = ""  # git's short name for it (%h), when known
     author: str = ""  # "Name <e-mail>", when known
+    committer: str = ""  # the committer's e-mail (%ce), when known
 
     @property
     def keys(self) -> list[str]:
@@ -119,7 +120,7 @@ _FIELD = "\x1f"
 def commits_in(repo: GitRepo, rev_range: str) -> list[Commit]:
     """The commits of a range (`1.1.0..HEAD`, `develop`, ...), oldest first, merges
     included, in one git call. A range git does not understand is a UsageError."""
-    fmt = _FIELD.join(("%H", "%P", "%h", "%an <%ae>", "%s", "%b"))
+    fmt = _FIELD.join(("%H", "%P", "%h", "%an <%ae>", "%ce", "%s", "%b"))
     try:
         text = repo.run(
             "log",
@@ -142,9 +143,11 @@ def commits_in(repo: GitRepo, rev_range: str) -> list[Commit]:
     for record in text.split("\0"):
         if not record.strip():
             continue
-        fields = (record.lstrip("\n").split(_FIELD, 5) + [""] * 5)[:6]
-        sha, parents, abbrev, author, subject, body = fields
-        commits.append(Commit(sha, parents.split(), subject, body.strip(), abbrev, author))
+        fields = (record.lstrip("\n").split(_FIELD, 6) + [""] * 6)[:7]
+        sha, parents, abbrev, author, committer, subject, body = fields
+        commits.append(
+            Commit(sha, parents.split(), subject, body.strip(), abbrev, author, committer)
+        )
     return commits
 
 

@@ -139,13 +139,23 @@ class JiraClient:
     def myself(self, *, fresh: bool = False) -> dict[str, str]:
         """The token's user: {"id": accountId (Cloud) or name (Data Center), "display": ...}.
         `fresh` asks the site even when cached: `auth login` checks a token that way."""
-        key = f"myself {self.credential.user}"
-        cached = self.cache.get(self.url, key)
-        if _is_me(cached) and not fresh:
-            return {k: str(cached[k]) for k in ("id", "display", "email")}
+        known = None if fresh else self.known_myself()
+        if known is not None:
+            return known
         me: dict[str, str] = self._request("GET", "myself", shape=partial(_me, cloud=self.cloud))
-        self.cache.put(self.url, key, me)
+        self.cache.put(self.url, self._myself_key, me)
         return me
+
+    def known_myself(self) -> dict[str, str] | None:
+        """What myself() answered before (from the site cache; no request), else None."""
+        cached = self.cache.get(self.url, self._myself_key)
+        if not _is_me(cached):
+            return None
+        return {k: str(cached[k]) for k in ("id", "display", "email")}
+
+    @property
+    def _myself_key(self) -> str:
+        return f"myself {self.credential.user}"
 
     # -- issues --------------------------------------------------------------------------------
     def issue(self, key: str, *, transitions: bool = False) -> Issue:

@@ -58,7 +58,6 @@ def commit_range(session: Session, rev_range: str | None, *, offline: bool) -> R
         report,
         example_key=_branch_key(flow, rules),
         head=head,
-        committers=_committers(flow, rev_range) if allowed else None,
         allowed=allowed,
         unkeyed=unkeyed,
     )
@@ -102,7 +101,12 @@ def pipeline_environ(environ: Mapping[str, str]) -> dict[str, str]:
 def commit_message(session: Session, path: str, *, add_key: bool, offline: bool) -> Report:
     """Check the message being committed in `path`; with add_key, first start a message
     that names no issue with the branch's key (and save it)."""
-    from jiraflow.checks.hooks import message_with_key, read_message, write_message
+    from jiraflow.checks.hooks import (
+        message_with_key,
+        read_message,
+        stripped_prefix,
+        write_message,
+    )
     from jiraflow.checks.rules import Item, Report, Rules, message_item, message_text
     from jiraflow.errors import UsageError
 
@@ -113,7 +117,7 @@ def commit_message(session: Session, path: str, *, add_key: bool, offline: bool)
         raw = read_message(path)
     except OSError as exc:
         raise UsageError(f"cannot read the commit message file {path} ({exc.strerror})") from None
-    comment = _stripped_comments(flow)
+    comment = stripped_prefix(flow.repo)
     text = message_text(raw, comment)
     head = flow.repo.head().branch
     branch_key = rules.branch_key(head) if head else None
@@ -174,12 +178,6 @@ def _committer_of_message(
     return problem is not None
 
 
-def _committers(flow: FlowContext, rev_range: str) -> dict[str, str]:
-    """The committer e-mail of each commit of a range, by sha (one git call)."""
-    text = flow.repo.out("log", "--format=%H %ce", "--end-of-options", *rev_range.split(), "--")
-    return dict(line.partition(" ")[::2] for line in text.splitlines() if line)
-
-
 def _committer_rule(
     session: Session, flow: FlowContext, rules: Rules, report: Report, *, mine: bool, offline: bool
 ) -> tuple[re.Pattern[str], ...]:
@@ -221,9 +219,9 @@ def _my_addresses(session: Session, flow: FlowContext, *, offline: bool) -> tupl
         if "@" in user:
             found.append(user)
             continue
-        cached = client.cache.get(client.url, f"myself {user}")
-        if isinstance(cached, dict) and cached.get("email"):
-            found.append(str(cached["email"]))
+        known = client.known_myself()
+        if known is not None and known["email"]:
+            found.append(known["email"])
         elif offline:
             why = f"your Jira account's address is not known yet (offline; {site.url})"
         else:
@@ -256,15 +254,6 @@ def _shape(rules: Rules, report: Report, item: Item, text: str, fix: str) -> boo
     return problem is not None
 
 
-def _stripped_comments(flow: FlowContext) -> str | None:
-    """What starts the comment lines git will strip from the message: none when no editor
-    was used (`git commit -m`: git then keeps `#` lines, and tells hooks GIT_EDITOR=:),
-    unless commit.cleanup says to strip them anyway."""
-    from jiraflow.checks.hooks import stripped_prefix
-
-    return stripped_prefix(flow.repo)
-
-
 def pushes(session: Session, pushed: list[Push], *, offline: bool) -> Report:
     """Check what a push sends: each branch's name and new commits, with one Jira search
     for all their keys."""
@@ -290,7 +279,6 @@ def pushes(session: Session, pushed: list[Push], *, offline: bool) -> Report:
             report,
             example_key=key,
             head=head,
-            committers=_committers(flow, push.rev_range) if allowed else None,
             allowed=allowed,
             unkeyed=unkeyed,
         )
@@ -445,14 +433,12 @@ def _pr_items(
     key = rules.branch_key(target.branch)
     head = "" if target.number else (flow.repo.head().commit or "")
     allowed = _committer_rule(session, flow, rules, report, mine=False, offline=False)
-    committers = _committers(flow, rev_range) if allowed else None
     items += commit_items(
         rules,
         commits,
         report,
         example_key=key,
         head=head,
-        committers=committers,
         allowed=allowed,
         unkeyed=unkeyed,
     )

@@ -31,18 +31,18 @@ _CLOCK = re.compile(r"(\d{1,2}):(\d\d)")
 EXAMPLE = "jiraflow worklog add 1h 30m PROJ-12"
 
 
-def duration(words: list[str]) -> tuple[str, int]:
-    """The duration the words make ("1h 30m"), normalised, and its seconds; a UsageError
-    (exit 2) with what is wrong and an example otherwise. Checked before anything is sent."""
+def duration(words: list[str]) -> str:
+    """The duration the words make ("1h 30m"), normalised; a UsageError (exit 2) with what
+    is wrong and an example otherwise. Checked before anything is sent."""
     from jiraflow import durations
     from jiraflow.errors import UsageError
 
     text = " ".join(words)
     try:
-        seconds = durations.parse(text)
+        durations.parse(text)
     except ValueError as exc:
         raise UsageError(f"bad duration: {exc}", f"e.g. `{EXAMPLE}`.") from None
-    return durations.normal(text), seconds
+    return durations.normal(text)
 
 
 def split_arguments(words: tuple[str, ...], projects: list[str]) -> tuple[list[str], str | None]:
@@ -162,7 +162,7 @@ def add(
 
     tracker = _tracker(state, flow)
     head, key = split_arguments(words, tracker.projects)
-    time_spent, _ = duration(head)
+    time_spent = duration(head)
     when = started_at(started)
     issue = issue_of(flow, tracker, key)
     if state.dry_run:
@@ -217,8 +217,9 @@ def _shown(log: dict[str, Any]) -> dict[str, Any]:
 
 
 def finish_log(tracker: Tracker, flow: FlowContext, branch: str, time_spent: str) -> Action:
-    """The work log of `finish --log DURATION` (checked already): on the branch's issue,
-    started now (as Jira's own "Log work" starts it)."""
+    """The work log of `finish --log DURATION` (checked already, by the command, before
+    anything changed): on the branch's issue, started now (as Jira's own "Log work" starts
+    it)."""
     from jiraflow.errors import ConfigError, UsageError
     from jiraflow.outbox.actions import LogWork
     from jiraflow.services.remote import issue_key
@@ -234,5 +235,4 @@ def finish_log(tracker: Tracker, flow: FlowContext, branch: str, time_spent: str
             f"--log: the branch '{branch}' names no Jira issue",
             "Finish without --log, and log the time with `jiraflow worklog add 1h PROJ-12`.",
         )
-    duration([time_spent])
     return LogWork.on(tracker, key, time_spent, started_at(None))
