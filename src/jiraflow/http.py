@@ -112,6 +112,17 @@ def hear_retries(listener: Callable[[str], None] | None) -> None:
         _gates.clear()
 
 
+def command_ended() -> None:
+    """The command is over: nobody is told any more, and the budget and the progress are the
+    next command's. An interruption stays in force, and the gates with it: a thread the
+    command could not wait for (a second Ctrl-C cut the join short) must not go on waiting or
+    sending. The next command's `hear_retries` clears it."""
+    global _listener, _progress, _budget
+    _listener = None
+    _progress = None
+    _budget = SHORT_BUDGET
+
+
 def progressed(done: int, total: int) -> None:
     """Where the command's long work stands, said with each rate-limit wait."""
     global _progress

@@ -69,7 +69,7 @@ class AppState:
         http.hear_retries(partial(self.renderer.line, err=True))
         ctx = click.get_current_context(silent=True)
         if ctx is not None:
-            ctx.find_root().call_on_close(partial(http.hear_retries, None))
+            ctx.find_root().call_on_close(http.command_ended)
 
     def confirm(self, question: str, *, default: bool) -> bool:
         """Ask on the terminal (the question on stderr: --json keeps stdout one document)."""
